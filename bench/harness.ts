@@ -1,0 +1,38 @@
+// Shared helpers for `npm run bench`: every figure is one JSON line on stdout.
+
+export interface Figure {
+  bench: string;
+  value: number;
+  unit: string;
+  [extra: string]: unknown;
+}
+
+export function emit(figure: Figure): void {
+  process.stdout.write(JSON.stringify(figure) + '\n');
+}
+
+/**
+ * Runs `fn` in growing batches until at least `minMs` of wall time has been
+ * spent, and returns operations per second. A short warm-up lets the JIT settle.
+ */
+export function opsPerSecond(fn: () => void, minMs = 1000): number {
+  for (let i = 0; i < 1000; i++) fn();
+  let ops = 0;
+  let batch = 100;
+  const start = performance.now();
+  let elapsed = 0;
+  while (elapsed < minMs) {
+    for (let i = 0; i < batch; i++) fn();
+    ops += batch;
+    elapsed = performance.now() - start;
+    if (elapsed < minMs / 10) batch *= 2;
+  }
+  return Math.round((ops * 1000) / elapsed);
+}
+
+/** Median and 99th percentile of a list of samples (same unit as the samples). */
+export function percentiles(samples: number[]): { median: number; p99: number } {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+  return { median: at(0.5), p99: at(0.99) };
+}

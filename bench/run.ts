@@ -1,0 +1,18 @@
+// `npm run bench`: runs every bench/*.bench.ts module (compiled to dist/bench)
+// in turn; each prints its figures as JSON lines. `npm run bench -- codec`
+// runs only the modules whose file name contains "codec".
+import { readdirSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+
+const dir = fileURLToPath(new URL('.', import.meta.url));
+const filters = process.argv.slice(2);
+const modules = readdirSync(dir)
+  .filter((f) => f.endsWith('.bench.js'))
+  .filter((f) => filters.length === 0 || filters.some((p) => f.includes(p)))
+  .sort();
+
+for (const file of modules) {
+  const mod = (await import(pathToFileURL(join(dir, file)).href)) as { default: () => Promise<void> | void };
+  await mod.default();
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+// `strata` entry point: one sub-command per role. A role registers itself in
+// ROLES below only once it exists, so `strata --help` never lists vapour.
+import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
+/** A role's CLI hook: adds its sub-command (with its own --help) to the program. */
+export type RoleRegistration = (program: Command) => void;
+
+const ROLES: RoleRegistration[] = [];
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('strata')
+    .description('Strata: a Stratum V2 mining stack (template provider bridge, pool, translator, miner)')
+    .version(pkg.version, '-V, --version', 'print the Strata version')
+    .showHelpAfterError('(run with --help for usage)')
+    .allowExcessArguments(false);
+  for (const register of ROLES) register(program);
+  return program;
+}
+
+const isMain =
+  process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/.*\//, '/'));
+if (isMain) {
+  buildProgram()
+    .parseAsync(process.argv)
+    .catch((err: unknown) => {
+      console.error(`strata: ${err instanceof Error ? err.message : String(err)}`);
+      process.exit(1);
+    });
+}
