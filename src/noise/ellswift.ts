@@ -1,0 +1,196 @@
+// BIP324 ElligatorSwift on secp256k1: 64-byte encodings of x coordinates that
+// look like uniform random bytes, and the x-only ECDH built on them. noble has
+// no ElligatorSwift, so the maps are written here on top of noble's field.
+import { secp256k1, schnorr } from '@noble/curves/secp256k1.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { randomBytes as nodeRandomBytes } from 'node:crypto';
+
+const Fp = secp256k1.Point.Fp;
+const P = Fp.ORDER;
+const N = secp256k1.Point.Fn.ORDER;
+const SQRT_EXP = (P + 1n) / 4n;
+const B = 7n;
+
+/** Source of random bytes; injectable so tests can be deterministic. */
+export type RandomSource = (length: number) => Uint8Array;
+export const defaultRandom: RandomSource = (length) => new Uint8Array(nodeRandomBytes(length));
+
+export class EllSwiftError extends Error {
+  override readonly name = 'EllSwiftError';
+}
+
+/** The square root p ≡ 3 (mod 4) gives directly (a^((p+1)/4)), or undefined for a non-square. */
+function sqrt(a: bigint): bigint | undefined {
+  const r = Fp.pow(a, SQRT_EXP);
+  return Fp.eql(Fp.sqr(r), a) ? r : undefined;
+}
+
+function isValidX(x: bigint): boolean {
+  return sqrt(Fp.add(Fp.mul(Fp.sqr(x), x), B)) !== undefined;
+}
+
+const MINUS_3_SQRT = sqrt(Fp.neg(3n))!;
+// (sqrt(-3) - 1) / 2: a cube root of unity used by the inverse map.
+const C_INV = Fp.div(Fp.sub(MINUS_3_SQRT, 1n), 2n);
+
+export function bytesToField(bytes: Uint8Array): bigint {
+  let v = 0n;
+  for (const b of bytes) v = (v << 8n) | BigInt(b);
+  return Fp.create(v);
+}
+
+export function bigintTo32(v: bigint): Uint8Array {
+  const out = new Uint8Array(32);
+  for (let i = 31; i >= 0; i--) {
+    out[i] = Number(v & 0xffn);
+    v >>= 8n;
+  }
+  return out;
+}
+
+/** BIP324 XSwiftEC: maps any pair of field elements (u, t) to a valid x coordinate. */
+export function xswiftec(u: bigint, t: bigint): bigint {
+  if (u === 0n) u = 1n;
+  if (t === 0n) t = 1n;
+  const u3b = Fp.add(Fp.mul(Fp.sqr(u), u), B);
+  if (Fp.add(u3b, Fp.sqr(t)) === 0n) t = Fp.add(t, t);
+  const X = Fp.div(Fp.sub(u3b, Fp.sqr(t)), Fp.add(t, t));
+  const Y = Fp.div(Fp.add(X, t), Fp.mul(MINUS_3_SQRT, u));
+  const candidates = [
+    Fp.add(u, Fp.mul(4n, Fp.sqr(Y))),
+    Fp.div(Fp.sub(Fp.neg(Fp.div(X, Y)), u), 2n),
+    Fp.div(Fp.sub(Fp.div(X, Y), u), 2n),
+  ];
+  for (const x of candidates) if (isValidX(x)) return x;
+  // Unreachable for secp256k1: one of the three is always on the curve.
+  throw new EllSwiftError('xswiftec found no valid x');
+}
+
+/**
+ * BIP324 XSwiftECInv: a t with xswiftec(u, t) = x for one of the 8 cases, or
+ * undefined when that case has no solution.
+ */
+export function xswiftecInv(x: bigint, u: bigint, c: number): bigint | undefined {
+  let v: bigint;
+  let s: bigint;
+  if ((c & 2) === 0) {
+    if (isValidX(Fp.sub(Fp.neg(x), u))) return undefined;
+    v = (c & 1) === 0 ? x : Fp.sub(Fp.neg(x), u);
+    const u3b = Fp.add(Fp.mul(Fp.sqr(u), u), B);
+    s = Fp.neg(Fp.div(u3b, Fp.add(Fp.add(Fp.sqr(u), Fp.mul(u, v)), Fp.sqr(v))));
+  } else {
+    s = Fp.sub(x, u);
+    if (s === 0n) return undefined;
+    const u3b = Fp.add(Fp.mul(Fp.sqr(u), u), B);
+    const inner = Fp.add(Fp.mul(4n, u3b), Fp.mul(Fp.mul(3n, s), Fp.sqr(u)));
+    let r = sqrt(Fp.neg(Fp.mul(s, inner)));
+    if (r === undefined) return undefined;
+    if ((c & 1) !== 0) {
+      if (r === 0n) return undefined;
+      r = Fp.neg(r);
+    }
+    v = Fp.div(Fp.sub(Fp.div(r, s), u), 2n);
+  }
+  let w = sqrt(s);
+  if (w === undefined) return undefined;
+  if ((c & 4) !== 0) w = Fp.neg(w);
+  return Fp.mul(w, Fp.sub(Fp.mul(u, C_INV), v));
+}
+
+/** Encodes x as 64 bytes u ‖ t, drawing u and the case from `random` until one inverts. */
+export function xelligatorswift(x: bigint, random: RandomSource = defaultRandom): Uint8Array {
+  // Each attempt succeeds with probability about 1/4; the bound only guards a broken source.
+  for (let attempt = 0; attempt < 1024; attempt++) {
+    const r = random(33);
+    const u = bytesToField(r.subarray(0, 32));
+    if (u === 0n) continue;
+    const t = xswiftecInv(x, u, r[32]! & 7);
+    if (t === undefined) continue;
+    const out = new Uint8Array(64);
+    out.set(bigintTo32(u), 0);
+    out.set(bigintTo32(t), 32);
+    return out;
+  }
+  throw new EllSwiftError('randomness source never produced an invertible encoding');
+}
+
+/** Decodes a 64-byte ElligatorSwift encoding to its x coordinate (every input decodes). */
+export function ellswiftDecode(encoding: Uint8Array): bigint {
+  if (encoding.length !== 64) {
+    throw new EllSwiftError(`ellswift encoding must be 64 bytes, got ${encoding.length}`);
+  }
+  return xswiftec(bytesToField(encoding.subarray(0, 32)), bytesToField(encoding.subarray(32, 64)));
+}
+
+/** Decodes to the 32-byte big-endian x coordinate (the BIP340 x-only key). */
+export function ellswiftDecodeXonly(encoding: Uint8Array): Uint8Array {
+  return bigintTo32(ellswiftDecode(encoding));
+}
+
+export function secretToScalar(secret: Uint8Array): bigint {
+  if (secret.length !== 32) throw new EllSwiftError(`secret key must be 32 bytes, got ${secret.length}`);
+  let d = 0n;
+  for (const b of secret) d = (d << 8n) | BigInt(b);
+  if (d === 0n || d >= N) throw new EllSwiftError('secret key is not in 1..n-1');
+  return d;
+}
+
+export interface EllSwiftKeyPair {
+  secret: Uint8Array;
+  /** 64-byte ElligatorSwift encoding of the public key's x coordinate. */
+  ellswift: Uint8Array;
+}
+
+/** Creates a key pair: a fresh secret (unless given) and a random encoding of its public x. */
+export function ellswiftCreate(
+  secret: Uint8Array | undefined = undefined,
+  random: RandomSource = defaultRandom,
+): EllSwiftKeyPair {
+  let sk = secret;
+  if (sk === undefined) {
+    // Rejection sampling keeps the secret uniform in 1..n-1.
+    for (let i = 0; i < 64 && sk === undefined; i++) {
+      const candidate = random(32);
+      try {
+        secretToScalar(candidate);
+        sk = candidate;
+      } catch {
+        /* out of range: draw again */
+      }
+    }
+    if (sk === undefined) throw new EllSwiftError('randomness source never produced a valid secret');
+  }
+  const d = secretToScalar(sk);
+  const x = secp256k1.Point.BASE.multiply(d).toAffine().x;
+  return { secret: Uint8Array.from(sk), ellswift: xelligatorswift(x, random) };
+}
+
+/** x coordinate of secret × (point with x = decode(theirs)), 32 bytes big-endian. */
+export function ellswiftEcdhXonly(theirs: Uint8Array, secret: Uint8Array): Uint8Array {
+  const d = secretToScalar(secret);
+  const point = schnorr.utils.lift_x(ellswiftDecode(theirs));
+  return bigintTo32(point.multiply(d).toAffine().x);
+}
+
+const ECDH_TAG = sha256(new TextEncoder().encode('bip324_ellswift_xonly_ecdh'));
+
+/**
+ * BIP324 v2_ecdh: the x-only shared secret hashed with both encodings, the
+ * initiator's encoding always first, so both sides agree on the result.
+ */
+export function v2Ecdh(
+  secret: Uint8Array,
+  ellswiftOurs: Uint8Array,
+  ellswiftTheirs: Uint8Array,
+  initiator: boolean,
+): Uint8Array {
+  const x = ellswiftEcdhXonly(ellswiftTheirs, secret);
+  const [a, b] = initiator ? [ellswiftOurs, ellswiftTheirs] : [ellswiftTheirs, ellswiftOurs];
+  const buf = new Uint8Array(64 + 64 + 64 + 32);
+  buf.set(ECDH_TAG, 0);
+  buf.set(ECDH_TAG, 32);
+  buf.set(a, 64);
+  buf.set(b, 128);
+  buf.set(x, 192);
+  return sha256(buf);
+}
