@@ -62,3 +62,15 @@ export function encodeFrameHeader(
   out[offset + 5] = msg_length >>> 16;
   return out;
 }
+
+/**
+ * How many more bytes `buffered` needs to hold one whole frame: the rest of
+ * the header while it is incomplete, then the rest of the payload; 0 once the
+ * frame is complete (extra bytes after it belong to the next frame).
+ */
+export function frameBytesMissing(buffered: Uint8Array, offset = 0): number {
+  const have = buffered.length - offset;
+  if (have < FRAME_HEADER_SIZE) return FRAME_HEADER_SIZE - Math.max(0, have);
+  const length = buffered[offset + 3]! | (buffered[offset + 4]! << 8) | (buffered[offset + 5]! << 16);
+  return Math.max(0, FRAME_HEADER_SIZE + length - have);
+}
