@@ -8,7 +8,10 @@ import type { TxOutput } from './outputs.js';
 /** OP_RETURN, push 36, then the 4-byte tag aa21a9ed. */
 export const WITNESS_COMMITMENT_HEADER = Uint8Array.of(0x6a, 0x24, 0xaa, 0x21, 0xa9, 0xed);
 
-export function witnessCommitment(witnessRoot: Uint8Array, reservedValue = new Uint8Array(32)): Uint8Array {
+export function witnessCommitment(
+  witnessRoot: Uint8Array,
+  reservedValue: Uint8Array = new Uint8Array(32),
+): Uint8Array {
   return hashPair(witnessRoot, reservedValue);
 }
 
