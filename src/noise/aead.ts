@@ -1,0 +1,75 @@
+// ChaCha20-Poly1305 (IETF, 12-byte nonce, 16-byte tag) behind one small
+// interface, in two implementations: @noble/ciphers (pure JS) and node:crypto
+// (OpenSSL). Both pass the same tests; bench/noise.bench.ts compares them.
+import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
+
+export const TAG_LENGTH = 16;
+
+export interface Aead {
+  readonly name: string;
+  /** Writes ciphertext ‖ tag (plaintext.length + 16 bytes) into `out` at `offset`. */
+  sealInto(
+    key: Uint8Array,
+    nonce: Uint8Array,
+    ad: Uint8Array,
+    plaintext: Uint8Array,
+    out: Uint8Array,
+    offset: number,
+  ): void;
+  /** Returns the plaintext, or undefined when the tag does not authenticate. */
+  open(key: Uint8Array, nonce: Uint8Array, ad: Uint8Array, ciphertext: Uint8Array): Uint8Array | undefined;
+}
+
+export const nobleAead: Aead = {
+  name: 'noble',
+  sealInto(key, nonce, ad, plaintext, out, offset) {
+    chacha20poly1305(key, nonce, ad).encrypt(
+      plaintext,
+      out.subarray(offset, offset + plaintext.length + TAG_LENGTH),
+    );
+  },
+  open(key, nonce, ad, ciphertext) {
+    if (ciphertext.length < TAG_LENGTH) return undefined;
+    try {
+      return chacha20poly1305(key, nonce, ad).decrypt(ciphertext);
+    } catch {
+      return undefined;
+    }
+  },
+};
+
+export const nodeAead: Aead = {
+  name: 'node',
+  sealInto(key, nonce, ad, plaintext, out, offset) {
+    const cipher = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_LENGTH });
+    if (ad.length > 0) cipher.setAAD(ad, { plaintextLength: plaintext.length });
+    const body = cipher.update(plaintext);
+    out.set(body, offset);
+    const rest = cipher.final();
+    out.set(rest, offset + body.length);
+    out.set(cipher.getAuthTag(), offset + plaintext.length);
+  },
+  open(key, nonce, ad, ciphertext) {
+    if (ciphertext.length < TAG_LENGTH) return undefined;
+    const bodyLength = ciphertext.length - TAG_LENGTH;
+    const decipher = createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_LENGTH });
+    decipher.setAuthTag(ciphertext.subarray(bodyLength));
+    if (ad.length > 0) decipher.setAAD(ad, { plaintextLength: bodyLength });
+    const body = decipher.update(ciphertext.subarray(0, bodyLength));
+    try {
+      const rest = decipher.final();
+      if (rest.length === 0) return new Uint8Array(body.buffer, body.byteOffset, body.length);
+      return Uint8Array.from(Buffer.concat([body, rest]));
+    } catch {
+      return undefined;
+    }
+  },
+};
+
+/** The implementation used unless a caller picks one (the faster in bench/noise.bench.ts). */
+export const defaultAead: Aead = nodeAead;
+
+export function aeadByName(name: 'noble' | 'node'): Aead {
+  return name === 'noble' ? nobleAead : nodeAead;
+}

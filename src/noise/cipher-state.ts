@@ -1,0 +1,73 @@
+// Noise CipherState (spec 4.4.1): a key and a 64-bit counter nonce, encoded as
+// 4 zero bytes followed by the counter little-endian (the Noise convention).
+import { type Aead, defaultAead, TAG_LENGTH } from './aead.js';
+import { NoiseError } from './errors.js';
+
+const EMPTY = new Uint8Array(0);
+
+export class CipherState {
+  #key: Uint8Array | undefined;
+  #n = 0;
+  readonly #nonce = new Uint8Array(12);
+  readonly #nonceView = new DataView(this.#nonce.buffer);
+
+  constructor(
+    key: Uint8Array | undefined = undefined,
+    readonly aead: Aead = defaultAead,
+  ) {
+    if (key !== undefined) this.initializeKey(key);
+  }
+
+  initializeKey(key: Uint8Array): void {
+    if (key.length !== 32) throw new NoiseError('key', `cipher key must be 32 bytes, got ${key.length}`);
+    this.#key = Uint8Array.from(key);
+    this.#n = 0;
+  }
+
+  hasKey(): boolean {
+    return this.#key !== undefined;
+  }
+
+  /** The nonce the next operation will use. */
+  get n(): number {
+    return this.#n;
+  }
+
+  #nextNonce(): Uint8Array {
+    // 2^53 messages is far beyond any session; refusing is safer than wrapping.
+    if (this.#n >= Number.MAX_SAFE_INTEGER) throw new NoiseError('nonce', 'nonce counter exhausted');
+    this.#nonceView.setBigUint64(4, BigInt(this.#n), true);
+    return this.#nonce;
+  }
+
+  /** Seals `plaintext` into `out` at `offset` (plaintext.length + 16 bytes). Requires a key. */
+  encryptInto(ad: Uint8Array, plaintext: Uint8Array, out: Uint8Array, offset: number): void {
+    if (this.#key === undefined) throw new NoiseError('state', 'encryptInto needs a key');
+    this.aead.sealInto(this.#key, this.#nextNonce(), ad, plaintext, out, offset);
+    this.#n++;
+  }
+
+  encryptWithAd(ad: Uint8Array, plaintext: Uint8Array): Uint8Array {
+    if (this.#key === undefined) return plaintext;
+    const out = new Uint8Array(plaintext.length + TAG_LENGTH);
+    this.encryptInto(ad, plaintext, out, 0);
+    return out;
+  }
+
+  /** Opens `ciphertext`; on a bad tag throws and leaves the nonce where it was. */
+  decryptWithAd(ad: Uint8Array, ciphertext: Uint8Array): Uint8Array {
+    if (this.#key === undefined) return ciphertext;
+    const plaintext = this.aead.open(this.#key, this.#nextNonce(), ad, ciphertext);
+    if (plaintext === undefined) throw new NoiseError('mac', 'message authentication failed');
+    this.#n++;
+    return plaintext;
+  }
+
+  encrypt(plaintext: Uint8Array): Uint8Array {
+    return this.encryptWithAd(EMPTY, plaintext);
+  }
+
+  decrypt(ciphertext: Uint8Array): Uint8Array {
+    return this.decryptWithAd(EMPTY, ciphertext);
+  }
+}

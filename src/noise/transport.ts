@@ -1,0 +1,119 @@
+// Encrypted SV2 framing (spec 4.6). Each frame becomes the 6-byte header sealed
+// alone (22 bytes) followed by the payload sealed in chunks of at most 65,519
+// plaintext bytes (≤ 65,535 ciphertext bytes each); msg_length stays the
+// plaintext length, and an empty payload sends the header only.
+import {
+  type FrameHeader,
+  FRAME_HEADER_SIZE,
+  MAX_PAYLOAD_LENGTH,
+  decodeFrameHeader,
+} from '../codec/frame.js';
+import { TAG_LENGTH } from './aead.js';
+import { ByteQueue } from './byte-queue.js';
+import type { CipherState } from './cipher-state.js';
+import { NoiseError } from './errors.js';
+
+export const MAX_CT_CHUNK = 65535;
+export const MAX_PT_CHUNK = MAX_CT_CHUNK - TAG_LENGTH;
+export const ENCRYPTED_HEADER_SIZE = FRAME_HEADER_SIZE + TAG_LENGTH;
+
+export interface Frame {
+  header: FrameHeader;
+  payload: Uint8Array;
+}
+
+/** Ciphertext bytes that follow the encrypted header for a payload of `plaintextLength` bytes. */
+export function ciphertextLength(plaintextLength: number): number {
+  const full = Math.floor(plaintextLength / MAX_PT_CHUNK);
+  const rest = plaintextLength % MAX_PT_CHUNK;
+  return full * MAX_CT_CHUNK + (rest > 0 ? rest + TAG_LENGTH : 0);
+}
+
+/** Checks that `frame` is one complete plaintext frame and returns its header. */
+export function checkPlainFrame(frame: Uint8Array): FrameHeader {
+  const header = decodeFrameHeader(frame);
+  if (header.msg_length !== frame.length - FRAME_HEADER_SIZE) {
+    throw new NoiseError(
+      'length',
+      `frame msg_length ${header.msg_length} does not match its ${frame.length - FRAME_HEADER_SIZE} payload bytes`,
+    );
+  }
+  return header;
+}
+
+/** Seals a plaintext frame (header ‖ payload) with the sending CipherState. */
+export function encryptFrame(send: CipherState, frame: Uint8Array): Uint8Array {
+  const header = checkPlainFrame(frame);
+  const out = new Uint8Array(ENCRYPTED_HEADER_SIZE + ciphertextLength(header.msg_length));
+  const empty = new Uint8Array(0);
+  send.encryptInto(empty, frame.subarray(0, FRAME_HEADER_SIZE), out, 0);
+  let pos = ENCRYPTED_HEADER_SIZE;
+  for (let off = FRAME_HEADER_SIZE; off < frame.length; off += MAX_PT_CHUNK) {
+    const chunk = frame.subarray(off, Math.min(off + MAX_PT_CHUNK, frame.length));
+    send.encryptInto(empty, chunk, out, pos);
+    pos += chunk.length + TAG_LENGTH;
+  }
+  return out;
+}
+
+export interface DecoderOptions {
+  /** Largest payload accepted; checked from the header before any payload is buffered. */
+  maxPayloadLength?: number;
+}
+
+/**
+ * Incremental decryptor: feed ciphertext as it arrives, get whole plaintext
+ * frames back. Any error (bad tag, oversize frame) is final.
+ */
+export class NoiseFrameDecoder {
+  readonly #recv: CipherState;
+  readonly #max: number;
+  readonly #queue = new ByteQueue();
+  #header: FrameHeader | undefined;
+  #failed: Error | undefined;
+
+  constructor(recv: CipherState, opts: DecoderOptions = {}) {
+    this.#recv = recv;
+    this.#max = Math.min(opts.maxPayloadLength ?? MAX_PAYLOAD_LENGTH, MAX_PAYLOAD_LENGTH);
+  }
+
+  /** Bytes received but not yet part of a returned frame. */
+  get buffered(): number {
+    return this.#queue.length;
+  }
+
+  push(chunk: Uint8Array): Frame[] {
+    if (this.#failed) throw this.#failed;
+    this.#queue.push(chunk);
+    const frames: Frame[] = [];
+    try {
+      for (;;) {
+        if (this.#header === undefined) {
+          if (this.#queue.length < ENCRYPTED_HEADER_SIZE) break;
+          const header = decodeFrameHeader(this.#recv.decrypt(this.#queue.take(ENCRYPTED_HEADER_SIZE)));
+          if (header.msg_length > this.#max) {
+            throw new NoiseError(
+              'length',
+              `frame payload of ${header.msg_length} bytes exceeds the ${this.#max} limit`,
+            );
+          }
+          this.#header = header;
+        }
+        const header: FrameHeader = this.#header;
+        if (this.#queue.length < ciphertextLength(header.msg_length)) break;
+        const payload = new Uint8Array(header.msg_length);
+        for (let off = 0; off < header.msg_length; off += MAX_PT_CHUNK) {
+          const size = Math.min(MAX_PT_CHUNK, header.msg_length - off);
+          payload.set(this.#recv.decrypt(this.#queue.take(size + TAG_LENGTH)), off);
+        }
+        this.#header = undefined;
+        frames.push({ header, payload });
+      }
+    } catch (err) {
+      this.#failed = err instanceof Error ? err : new Error(String(err));
+      this.#queue.clear();
+      throw this.#failed;
+    }
+    return frames;
+  }
+}
