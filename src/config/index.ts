@@ -27,3 +27,5 @@ export {
   parseDuration,
 } from './kinds.js';
 export type { SocketAddress } from './kinds.js';
+export { describeSchema } from './describe.js';
+export type { KeyDoc } from './describe.js';

@@ -8,6 +8,7 @@ import {
   array,
   boolean,
   closest,
+  describeSchema,
   integer,
   loadConfig,
   network,
@@ -293,4 +294,20 @@ test('value helpers: closest key, socket addresses, durations', () => {
   assert.equal(parseDuration(1.5), 1.5);
   assert.equal(parseDuration(-1), undefined);
   assert.equal(parseDuration('5 parsecs'), undefined);
+});
+
+test('describeSchema lists every key with its default and doc', () => {
+  const docs = describeSchema(schema);
+  const byKey = new Map(docs.map((d) => [d.key, d]));
+  assert.deepEqual(byKey.get('listen_address'), {
+    key: 'listen_address',
+    expected: '"host:port"',
+    required: false,
+    default: '0.0.0.0:34254',
+    doc: 'where miners connect',
+  });
+  assert.equal(byKey.get('rpc.timeout')?.default, '30s');
+  assert.equal(byKey.get('upstreams[].port')?.required, true);
+  assert.equal(byKey.get('coinbase_reward_script')?.required, true);
+  assert.equal(docs.length, 16);
 });
