@@ -102,7 +102,15 @@ export function randomValue(rng: Rng, type: DataType<unknown>, mode: Mode): unkn
       return (BigInt(rng.u32()) << 32n) | BigInt(rng.u32());
     }
     case 'F32':
-      return rng.pick([0, -0, 1, Math.fround(rng.u32() * 1000.5), Math.fround(rng.u32() / 7), Infinity, 3.4028234663852886e38]);
+      return rng.pick([
+        0,
+        -0,
+        1,
+        Math.fround(rng.u32() * 1000.5),
+        Math.fround(rng.u32() / 7),
+        Infinity,
+        3.4028234663852886e38,
+      ]);
     case 'U256':
     case 'PUBKEY':
     case 'SIGNATURE':
@@ -130,7 +138,12 @@ export function randomValue(rng: Rng, type: DataType<unknown>, mode: Mode): unkn
 }
 
 /** A valid random message of `schema`; `withTlvs` also fills its TLV fields (at random in 'random' mode). */
-export function randomMessage(rng: Rng, schema: MessageSchema, mode: Mode, withTlvs = true): Record<string, unknown> {
+export function randomMessage(
+  rng: Rng,
+  schema: MessageSchema,
+  mode: Mode,
+  withTlvs = true,
+): Record<string, unknown> {
   const m: Record<string, unknown> = { type: schema.name };
   for (const [name, type] of Object.entries(schema.fields)) m[name] = randomValue(rng, type, mode);
   if (withTlvs) {
