@@ -1,0 +1,129 @@
+// TCP server for SV2 roles: accepts connections, runs the Noise responder
+// handshake (or nothing, for an explicitly plain listener) under a timeout,
+// and hands each ready FramedConnection to the role.
+import { type Server, type Socket, createServer } from 'node:net';
+import type { Aead } from '../noise/aead.js';
+import { ACT1_SIZE, NoiseResponder } from '../noise/handshake.js';
+import type { RandomSource } from '../noise/ellswift.js';
+import { noiseCodec, plainCodec } from './codecs.js';
+import { FramedConnection } from './connection.js';
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_MAX_PAYLOAD_LENGTH } from './limits.js';
+import { type Logger, silentLogger } from './logger.js';
+import { SocketReader } from './socket-reader.js';
+
+export type ServerSecurity =
+  | {
+      kind: 'noise';
+      /** 32-byte authority secret key that signs each connection's certificate. */
+      authoritySecretKey: Uint8Array;
+      certValiditySec?: number;
+      /** Unix seconds; injectable for tests. */
+      now?: () => number;
+      random?: RandomSource;
+      aead?: Aead;
+    }
+  | { kind: 'plain' };
+
+export interface ServerOptions {
+  host?: string;
+  port: number;
+  security: ServerSecurity;
+  handshakeTimeoutMs?: number;
+  maxPayloadLength?: number;
+  highWaterFrames?: number;
+  logger?: Logger;
+  onConnection: (conn: FramedConnection) => void;
+}
+
+export interface FramedServer {
+  readonly host: string;
+  readonly port: number;
+  /** Connections past the handshake and not yet closed. */
+  readonly connections: ReadonlySet<FramedConnection>;
+  /** Stops accepting and closes every connection, handshaking or not. */
+  close(): Promise<void>;
+}
+
+export function listenFramed(opts: ServerOptions): Promise<FramedServer> {
+  const log = opts.logger ?? silentLogger;
+  const sockets = new Set<Socket>();
+  const connections = new Set<FramedConnection>();
+  const timeoutMs = opts.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
+  const maxPayload = opts.maxPayloadLength ?? DEFAULT_MAX_PAYLOAD_LENGTH;
+
+  const ready = (conn: FramedConnection) => {
+    connections.add(conn);
+    conn.once('close', () => connections.delete(conn));
+    try {
+      opts.onConnection(conn);
+    } catch (err) {
+      conn.abort(`connection handler failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
+
+  const accept = async (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    const remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    const security = opts.security;
+    const connOpts = { logger: log, highWaterFrames: opts.highWaterFrames };
+    if (security.kind === 'plain') {
+      ready(new FramedConnection(socket, plainCodec(maxPayload), connOpts));
+      return;
+    }
+    const reader = new SocketReader(socket);
+    const timer = setTimeout(
+      () => reader.fail(new Error(`handshake timed out after ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    try {
+      const responder = new NoiseResponder({
+        authoritySecretKey: security.authoritySecretKey,
+        certValiditySec: security.certValiditySec,
+        now: security.now,
+        random: security.random,
+        aead: security.aead,
+      });
+      responder.readAct1(await reader.read(ACT1_SIZE));
+      socket.write(responder.writeAct2());
+      clearTimeout(timer);
+      const initial = reader.detach();
+      ready(new FramedConnection(socket, noiseCodec(responder.keys, maxPayload), { ...connOpts, initial }));
+    } catch (err) {
+      clearTimeout(timer);
+      reader.detach();
+      log.warn(
+        { remote, reason: err instanceof Error ? err.message : String(err) },
+        'noise handshake failed',
+      );
+      socket.destroy();
+    }
+  };
+
+  const server: Server = createServer((socket) => void accept(socket));
+  // Errors on not-yet-wrapped sockets are reported by the reader; this keeps a
+  // stray one from crashing the process.
+  server.on('error', (err) => log.error({ err: err.message }, 'server error'));
+
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      const addr = server.address();
+      const port = typeof addr === 'object' && addr !== null ? addr.port : opts.port;
+      const host = typeof addr === 'object' && addr !== null ? addr.address : (opts.host ?? '127.0.0.1');
+      log.info({ host, port, transport: opts.security.kind }, 'listening');
+      resolve({
+        host,
+        port,
+        connections,
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            for (const conn of connections) conn.abort('server shutting down');
+            for (const socket of sockets) socket.destroy();
+          }),
+      });
+    });
+  });
+}
