@@ -3,6 +3,9 @@
 // truncated transaction or block from a peer is a clear error, never garbage.
 import { BitcoinDataError } from './errors.js';
 
+/** Largest CompactSize Bitcoin Core accepts when deserializing. */
+export const MAX_SIZE = 0x02000000;
+
 export class ByteReader {
   private readonly view: DataView;
   offset: number;
@@ -54,28 +57,31 @@ export class ByteReader {
     return out;
   }
 
-  /** CompactSize, rejecting non-canonical encodings as Bitcoin Core does. */
+  /**
+   * CompactSize, rejecting non-canonical encodings and values above 32 MiB
+   * (Core's MAX_SIZE): nothing in a transaction or block can be larger.
+   */
   compactSize(what = 'CompactSize'): number {
     const first = this.u8(what);
+    let value: number;
     if (first < 0xfd) return first;
     if (first === 0xfd) {
       this.need(2, what);
-      const v = this.view.getUint16(this.offset, true);
+      value = this.view.getUint16(this.offset, true);
       this.offset += 2;
-      if (v < 0xfd) throw new BitcoinDataError(`non-canonical ${what}`);
-      return v;
+      if (value < 0xfd) throw new BitcoinDataError(`non-canonical ${what}`);
+    } else if (first === 0xfe) {
+      value = this.u32(what);
+      if (value <= 0xffff) throw new BitcoinDataError(`non-canonical ${what}`);
+    } else {
+      this.need(8, what);
+      const big = this.view.getBigUint64(this.offset, true);
+      this.offset += 8;
+      if (big <= 0xffffffffn) throw new BitcoinDataError(`non-canonical ${what}`);
+      throw new BitcoinDataError(`${what} ${big} is too large`);
     }
-    if (first === 0xfe) {
-      const v = this.u32(what);
-      if (v <= 0xffff) throw new BitcoinDataError(`non-canonical ${what}`);
-      return v;
-    }
-    this.need(8, what);
-    const v = this.view.getBigUint64(this.offset, true);
-    this.offset += 8;
-    if (v <= 0xffffffffn) throw new BitcoinDataError(`non-canonical ${what}`);
-    // Nothing in a block can be this large; refuse rather than lose precision.
-    throw new BitcoinDataError(`${what} ${v} is too large`);
+    if (value > MAX_SIZE) throw new BitcoinDataError(`${what} ${value} is too large (limit ${MAX_SIZE})`);
+    return value;
   }
 
   /** CompactSize length followed by that many bytes, refusing lengths beyond the input. */
