@@ -99,7 +99,7 @@ export function validateBlock(block: Block, ctx: BlockContext): string | null {
 }
 
 /** BIP141: a commitment, when present, must match; witness data needs one. */
-function checkWitness(block: Block): string | null {
+export function checkWitness(block: Block): string | null {
   const coinbase = block.txs[0]!.tx;
   const at = findWitnessCommitment(coinbase);
   if (at >= 0) {
