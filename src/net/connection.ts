@@ -70,7 +70,10 @@ export class FramedConnection extends EventEmitter implements AsyncIterable<Fram
     socket.on('end', () => this.#finish({ reason: 'peer closed the connection' }));
     socket.on('error', (err) => this.#finish({ reason: `socket error: ${err.message}`, error: err }));
     socket.on('close', () => this.#finish({ reason: 'socket closed' }));
-    if (opts.initial !== undefined && opts.initial.length > 0) this.#onData(opts.initial);
+    const initial = opts.initial;
+    // Deferred so whoever constructs the connection can attach listeners first,
+    // even if these early bytes are bad and close it straight away.
+    if (initial !== undefined && initial.length > 0) queueMicrotask(() => this.#onData(initial));
   }
 
   get kind(): 'noise' | 'plain' {

@@ -52,6 +52,7 @@ export function listenFramed(opts: ServerOptions): Promise<FramedServer> {
   const maxPayload = opts.maxPayloadLength ?? DEFAULT_MAX_PAYLOAD_LENGTH;
 
   const ready = (conn: FramedConnection) => {
+    if (conn.isClosed) return;
     connections.add(conn);
     conn.once('close', () => connections.delete(conn));
     try {
