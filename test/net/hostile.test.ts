@@ -13,7 +13,7 @@ import {
   generateAuthorityKeyPair,
 } from '../../src/noise/index.js';
 import { HandshakeError, connectFramed, listenFramed, type FramedServer } from '../../src/net/index.js';
-import { makeFrame, recordingLogger, until } from './helpers.js';
+import { makeFrame, recordingLogger } from './helpers.js';
 
 const authority = generateAuthorityKeyPair();
 const nowSec = () => Math.floor(Date.now() / 1000);
