@@ -220,6 +220,11 @@ export class Devnet {
     );
   }
 
+  /** Longpolls currently waiting for a change. */
+  get pendingLongpolls(): number {
+    return this.waiters.size;
+  }
+
   private wake(): void {
     const waiters = [...this.waiters];
     this.waiters.clear();
