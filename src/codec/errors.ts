@@ -27,3 +27,23 @@ export class CodecError extends Error {
     super(`${what}: ${detail}`);
   }
 }
+
+/**
+ * A CodecError for the decode side, built without a stack trace: on hostile
+ * input these are expected outcomes, produced at line rate, and a trace would
+ * only point into the decoder.
+ */
+export function decodeError(code: CodecErrorCode, what: string, detail: string): CodecError {
+  return withoutStack(() => new CodecError(code, what, detail));
+}
+
+/** Runs `make` with stack capture off (V8 skips the trace when the limit is 0). */
+export function withoutStack<T>(make: () => T): T {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return make();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}

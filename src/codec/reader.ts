@@ -6,7 +6,7 @@
 // Byte fields (U256, PUBKEY, B0_*, BYTES …) are returned as subarray views of
 // the input, without copying: a decoded message aliases the buffer it came
 // from, so that buffer must not be reused or mutated while the message lives.
-import { CodecError } from './errors.js';
+import { decodeError } from './errors.js';
 import { decodeUtf8 } from './utf8.js';
 
 const f32Bytes = new Uint8Array(4);
@@ -26,12 +26,15 @@ export class Reader {
   readonly end: number;
   readonly strictBool: boolean;
 
-  constructor(
-    readonly buf: Uint8Array,
-    start = 0,
-    end = buf.length,
-    options?: ReaderOptions,
-  ) {
+  readonly buf: Uint8Array;
+
+  constructor(buf: Uint8Array, start = 0, end = buf.length, options?: ReaderOptions) {
+    // Views of a Buffer are Buffers (and slower to make): read through one plain
+    // Uint8Array view so decoded byte fields are plain Uint8Arrays whatever the input.
+    this.buf =
+      Object.getPrototypeOf(buf) === Uint8Array.prototype
+        ? buf
+        : new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
     this.pos = start;
     this.end = end;
     this.strictBool = options?.strictBool === true;
@@ -44,7 +47,7 @@ export class Reader {
   /** Throws 'truncated' unless `n` more bytes are available. */
   need(n: number, what: string): void {
     if (this.end - this.pos < n) {
-      throw new CodecError('truncated', what, `needs ${n} bytes, ${this.end - this.pos} left`);
+      throw decodeError('truncated', what, `needs ${n} bytes, ${this.end - this.pos} left`);
     }
   }
 
@@ -55,7 +58,7 @@ export class Reader {
 
   bool(what: string): boolean {
     const b = this.u8(what);
-    if (b > 1 && this.strictBool) throw new CodecError('bad-bool', what, `BOOL byte 0x${b.toString(16)}`);
+    if (b > 1 && this.strictBool) throw decodeError('bad-bool', what, `BOOL byte 0x${b.toString(16)}`);
     return (b & 1) === 1;
   }
 

@@ -8,7 +8,7 @@
 // BOOL is a boolean, STR0_255 a string (strict UTF-8, length bound in bytes),
 // byte types are Uint8Array (decoded ones are views of the input, see
 // reader.ts), OPTION[T] is T | null, SEQ*[T] is T[].
-import { CodecError } from './errors.js';
+import { CodecError, decodeError } from './errors.js';
 import type { Reader } from './reader.js';
 import { utf8Length } from './utf8.js';
 import type { Writer } from './writer.js';
@@ -189,7 +189,7 @@ function prefixedBytes(kind: 'B0_32' | 'B0_255' | 'B0_64K' | 'B0_16M', prefix: 1
     },
     read(r, what) {
       const n = readLen(r, what);
-      if (n > max) throw new CodecError('out-of-bounds', what, `${kind} length ${n} exceeds ${max}`);
+      if (n > max) throw decodeError('out-of-bounds', what, `${kind} length ${n} exceeds ${max}`);
       return r.bytes(n, what);
     },
   };
@@ -272,7 +272,7 @@ function sequence<T>(kind: 'OPTION' | 'SEQ0_255' | 'SEQ0_64K', of: DataType<T>):
     },
     read(r, what) {
       const n = prefix === 1 ? r.u8(what) : r.u16(what);
-      if (n > max) throw new CodecError('out-of-bounds', what, `${name} count ${n} exceeds ${max}`);
+      if (n > max) throw decodeError('out-of-bounds', what, `${name} count ${n} exceeds ${max}`);
       // Every element takes at least one byte: refuse counts the input cannot back
       // before building anything.
       const least = n * (elemFixed ?? 1);
@@ -314,7 +314,7 @@ export function OPTION<T>(of: DataType<T>): DataType<T | null> {
     read(r, what) {
       const n = r.u8(what);
       if (n === 0) return null;
-      if (n !== 1) throw new CodecError('out-of-bounds', what, `${name} count ${n} exceeds 1`);
+      if (n !== 1) throw decodeError('out-of-bounds', what, `${name} count ${n} exceeds 1`);
       return of.read(r, what);
     },
   };

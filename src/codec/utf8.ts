@@ -2,7 +2,7 @@
 // typed error instead of silently becoming U+FFFD, because these strings are
 // identities and error codes that are compared byte for byte. Encoding refuses
 // lone surrogates for the same reason (they have no UTF-8 form).
-import { CodecError } from './errors.js';
+import { CodecError, decodeError } from './errors.js';
 
 const strictDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const encoder = new TextEncoder();
@@ -22,7 +22,7 @@ export function decodeUtf8(buf: Uint8Array, start: number, end: number, what: st
   try {
     return strictDecoder.decode(buf.subarray(start, end));
   } catch {
-    throw new CodecError('invalid-utf8', what, 'string is not valid UTF-8');
+    throw decodeError('invalid-utf8', what, 'string is not valid UTF-8');
   }
 }
 

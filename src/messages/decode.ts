@@ -17,7 +17,7 @@
 //   routing information, and deployed peers have disagreed with the spec
 //   table on it for some messages.
 // - Decoded byte fields are views of the input buffer (see codec/reader.ts).
-import { CodecError, type CodecErrorCode } from '../codec/errors.js';
+import { CodecError, withoutStack, type CodecErrorCode } from '../codec/errors.js';
 import { decodeFrameHeader, FRAME_HEADER_SIZE, type FrameHeader } from '../codec/frame.js';
 import { Reader } from '../codec/reader.js';
 import { readTlvList, type Tlv } from '../codec/tlv.js';
@@ -99,25 +99,22 @@ function fail(
 ): DecodeFailure {
   return {
     ok: false,
-    error: new MessageDecodeError(
-      code,
-      header.extension_type,
-      header.msg_type,
-      name,
-      field,
-      detail,
-      channel_id,
+    // A result value, not a throw: its stack would only point into this file.
+    error: withoutStack(
+      () =>
+        new MessageDecodeError(code, header.extension_type, header.msg_type, name, field, detail, channel_id),
     ),
     disposition,
   };
 }
 
-function unknown(header: PayloadHeader, payload: Uint8Array): DecodeFailure {
+function unknown(header: PayloadHeader, bytes: Uint8Array, start: number): DecodeFailure {
   const knownExtension = KNOWN_MESSAGE_EXTENSIONS.has(header.extension_type);
   const code = knownExtension ? 'unknown-message' : 'unknown-extension';
   const detail = knownExtension ? 'unknown msg_type' : 'unknown extension_type';
-  if (!knownExtension && header.channel_msg === true && payload.length >= 4) {
-    const channel_id = (payload[0]! | (payload[1]! << 8) | (payload[2]! << 16)) + payload[3]! * 0x1000000;
+  if (!knownExtension && header.channel_msg === true && bytes.length - start >= 4) {
+    const b = bytes;
+    const channel_id = (b[start]! | (b[start + 1]! << 8) | (b[start + 2]! << 16)) + b[start + 3]! * 0x1000000;
     return fail(code, header, undefined, undefined, detail, 'forward', channel_id);
   }
   return fail(code, header, undefined, undefined, detail, 'discard');
@@ -164,9 +161,19 @@ export function decodePayload(
   payload: Uint8Array,
   options?: DecodeOptions,
 ): DecodeResult {
+  return decodeRange(header, payload, 0, options);
+}
+
+/** Decodes the payload `bytes[start..]` (a frame is decoded in place, without a payload view). */
+function decodeRange(
+  header: PayloadHeader,
+  bytes: Uint8Array,
+  start: number,
+  options?: DecodeOptions,
+): DecodeResult {
   const entry = schemaByWireType(header.extension_type, header.msg_type);
-  if (entry === undefined) return unknown(header, payload);
-  const r = new Reader(payload, 0, payload.length, options);
+  if (entry === undefined) return unknown(header, bytes, start);
+  const r = new Reader(bytes, start, bytes.length, options);
   try {
     const m = entry.compiled.read(r);
     let tlvs = NO_TLVS;
@@ -225,5 +232,5 @@ export function decodeFrame(bytes: Uint8Array, options?: DecodeOptions): DecodeR
       'reject',
     );
   }
-  return decodePayload(header, bytes.subarray(FRAME_HEADER_SIZE), options);
+  return decodeRange(header, bytes, FRAME_HEADER_SIZE, options);
 }

@@ -51,7 +51,9 @@ function encode(
     );
   }
 
-  const buf = new Uint8Array(offset + length);
+  // Every byte is written below, so the pooled, uninitialised allocation is
+  // safe and spares small frames an off-heap ArrayBuffer each.
+  const buf = Buffer.allocUnsafe(offset + length);
   const w = new Writer(buf, offset);
   entry.compiled.write(w, msg);
   if (tlvLengths !== undefined) {
@@ -68,6 +70,9 @@ function encode(
     }
   }
   if (extra !== undefined) for (const t of extra) writeTlv(w, t);
+  if (w.pos !== buf.length) {
+    throw new Error(`${entry.schema.name}: encoder wrote ${w.pos - offset} of ${length} bytes`);
+  }
   return { buf, length };
 }
 

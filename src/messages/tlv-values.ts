@@ -1,7 +1,7 @@
 // Value types of TLV fields. A TLV's own Length frames the value, so values
 // carry no inner length prefix; each type states its byte bound, and a value
 // over the bound makes the whole message invalid (spec 3.4.3).
-import { CodecError } from '../codec/errors.js';
+import { CodecError, decodeError } from '../codec/errors.js';
 import { decodeUtf8, utf8Length } from '../codec/utf8.js';
 import type { Writer } from '../codec/writer.js';
 
@@ -31,7 +31,7 @@ export function utf8Text(max: number): TlvValueType<string> {
     write: (w, v, length) => w.utf8(v, length),
     read(value, what) {
       if (value.length > max)
-        throw new CodecError('out-of-bounds', what, `at most ${max} bytes, got ${value.length}`);
+        throw decodeError('out-of-bounds', what, `at most ${max} bytes, got ${value.length}`);
       return decodeUtf8(value, 0, value.length, what);
     },
   };
