@@ -3,6 +3,8 @@
 // ROLES below only once it exists, so `strata --help` never lists vapour.
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import { registerDevnet } from './roles/devnet/index.js';
+import { registerKeygen } from './roles/keygen.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -11,7 +13,7 @@ const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.ur
 /** A role's CLI hook: adds its sub-command (with its own --help) to the program. */
 export type RoleRegistration = (program: Command) => void;
 
-const ROLES: RoleRegistration[] = [];
+const ROLES: RoleRegistration[] = [registerKeygen, registerDevnet];
 
 export function buildProgram(): Command {
   const program = new Command();
