@@ -1,13 +1,21 @@
 // `strata devnet`: the embedded development node, as a CLI sub-command.
 import type { Command } from 'commander';
 import { createLogger } from '../../log.js';
-import { resolveDevnetConfig, type DevnetConfig } from './config.js';
+import { loadDevnetConfig, type DevnetConfig } from './config.js';
 import { DEVNET_BANNER, Devnet } from './node.js';
 
 export { Devnet, DEVNET_BANNER } from './node.js';
 export type { DevnetOptions } from './node.js';
-export { DEVNET_DEFAULTS, resolveDevnetConfig, loadDevnetFile, ConfigError } from './config.js';
+export { DEVNET_SCHEMA, loadDevnetConfig } from './config.js';
 export type { DevnetConfig } from './config.js';
+
+/** Flags that take numbers: typed here so the config check sees numbers (or reports the text given). */
+const NUMERIC = new Set<keyof DevnetConfig>([
+  'rpc_port',
+  'synthetic_tx_per_minute',
+  'max_mempool_txs',
+  'longpoll_max_wait_secs',
+]);
 
 const FLAGS: [keyof DevnetConfig, string, string][] = [
   ['rpc_bind', '--rpc-bind <host>', 'JSON-RPC listen address (rpc_bind, default 127.0.0.1)'],
@@ -54,10 +62,13 @@ export function registerDevnet(program: Command): void {
     `\n${DEVNET_BANNER}.\nWithout rpc_user/rpc_password a cookie file <data_dir>/.cookie is written at start and removed at stop.`,
   );
   cmd.action(async (raw: Record<string, unknown>) => {
-    const flags: Parameters<typeof resolveDevnetConfig>[1] = {};
-    for (const [key, flag] of FLAGS) flags[key] = { value: raw[camel(flag)], flag: flag.replace(/ .*$/, '') };
-    const cfg = resolveDevnetConfig(raw.config as string | undefined, flags);
-    await runDevnet(cfg);
+    const overrides: Record<string, unknown> = {};
+    for (const [key, flag] of FLAGS) {
+      const v = raw[camel(flag)];
+      if (typeof v !== 'string') continue;
+      overrides[key] = NUMERIC.has(key) && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v;
+    }
+    await runDevnet(loadDevnetConfig(raw.config as string | undefined, overrides));
   });
 }
 
