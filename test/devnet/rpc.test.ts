@@ -162,3 +162,12 @@ test('mempool calls and generateblock with chosen transactions', async (t) => {
   );
   assert.equal(typeof (await rpc.call('uptime', [])), 'number');
 });
+
+test('the synthetic transaction rate fills the mempool, bounded by its size limit', async (t) => {
+  const { rpc, node, logs } = await startDevnet(t, { txPerMinute: 60_000, maxMempoolTxs: 5 });
+  assert.ok(logs.some((r) => typeof r.msg === 'string' && r.msg.includes('made-up outpoints')));
+  for (let i = 0; i < 4000 && node.mempool.sequence < 20; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.ok(node.mempool.sequence >= 20, 'transactions keep arriving');
+  const ids = (await rpc.call('getrawmempool', [])) as string[];
+  assert.ok(ids.length > 0 && ids.length <= 5);
+});
