@@ -2,6 +2,7 @@
 // CodecError('invalid-value' | 'out-of-bounds') when the message does not fit
 // its schema; encoding is given our own values, so a throw is a bug to fix,
 // not peer input to handle.
+import { allocBytes } from '../codec/alloc.js';
 import { CodecError } from '../codec/errors.js';
 import { encodeFrameHeader, FRAME_HEADER_SIZE, MAX_PAYLOAD_LENGTH } from '../codec/frame.js';
 import { tlvSize, writeTlv, type Tlv } from '../codec/tlv.js';
@@ -51,9 +52,7 @@ function encode(
     );
   }
 
-  // Every byte is written below, so the pooled, uninitialised allocation is
-  // safe and spares small frames an off-heap ArrayBuffer each.
-  const buf = Buffer.allocUnsafe(offset + length);
+  const buf = allocBytes(offset + length);
   const w = new Writer(buf, offset);
   entry.compiled.write(w, msg);
   if (tlvLengths !== undefined) {
