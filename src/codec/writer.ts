@@ -60,7 +60,8 @@ export class Writer {
 
   bytes(v: Uint8Array): void {
     const n = v.length;
-    if (n <= 32) {
+    // TypedArray#set wins from a handful of bytes on; a loop beats its call overhead below that.
+    if (n <= 8) {
       const b = this.buf;
       const p = this.pos;
       for (let i = 0; i < n; i++) b[p + i] = v[i]!;

@@ -30,7 +30,7 @@ function encode(
   msg: Message,
   offset: number,
   extra: readonly Tlv[] | undefined,
-): { buf: Uint8Array; length: number } {
+): { buf: Uint8Array; length: number; entry: RegistryEntry } {
   const entry = entryOf(msg);
   const m = msg as unknown as Record<string, unknown>;
   let length = entry.compiled.size(msg);
@@ -72,7 +72,7 @@ function encode(
   if (w.pos !== buf.length) {
     throw new Error(`${entry.schema.name}: encoder wrote ${w.pos - offset} of ${length} bytes`);
   }
-  return { buf, length };
+  return { buf, length, entry };
 }
 
 /** The message payload (no frame header). */
@@ -82,8 +82,8 @@ export function encodePayload(msg: Message, extraTlvs?: readonly Tlv[]): Uint8Ar
 
 /** 6-byte frame header (channel_msg bit from the schema) followed by the payload. */
 export function encodeFrame(msg: Message, extraTlvs?: readonly Tlv[]): Uint8Array {
-  const { buf, length } = encode(msg, FRAME_HEADER_SIZE, extraTlvs);
-  const { schema } = entryOf(msg);
+  const { buf, length, entry } = encode(msg, FRAME_HEADER_SIZE, extraTlvs);
+  const { schema } = entry;
   encodeFrameHeader(
     {
       extension_type: schema.extension_type,
