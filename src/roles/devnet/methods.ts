@@ -1,7 +1,7 @@
 // The bitcoind RPC calls the devnet answers, with Bitcoin Core's parameter
 // names, result shapes, error codes and messages.
 import { addressToScript, outputToScript } from './address.js';
-import { decodeBlock } from './block.js';
+import { decodeBlock, type Block } from './block.js';
 import type { BlockEntry } from './chain.js';
 import { REGTEST_BITS, blockSubsidy, difficulty, targetHex } from './consensus.js';
 import { blockJson, btc, headerHex, headerJson, txJson } from './json.js';
@@ -108,7 +108,7 @@ export function buildMethods(d: Devnet): Map<string, RpcMethod> {
       if (!mined) break;
       const blockHash = toDisplayHex(decodeBlock(mined.raw).hash);
       if (submit) {
-        const result = d.submitBlock(mined.raw);
+        const result = d.submitBlock(decodeBlock(mined.raw));
         if (result !== null) fail(RPC_ERR.INTERNAL, `ProcessNewBlock, block not accepted: ${result}`);
       }
       hashes.push({ hash: blockHash, hex: mined.raw.toString('hex') });
@@ -149,15 +149,15 @@ export function buildMethods(d: Devnet): Map<string, RpcMethod> {
 
   def('submitblock', ['hexdata', 'dummy'], (args) => {
     const data = str(args[0], 'hexdata');
-    let raw: Buffer;
+    let block: Block;
     try {
       if (!isHex(data)) throw new DecodeError('not hex');
-      raw = Buffer.from(data, 'hex');
-      decodeBlock(raw);
-    } catch {
+      block = decodeBlock(Buffer.from(data, 'hex'));
+    } catch (err) {
+      d.log.warn({ reason: 'Block decode failed', detail: (err as Error).message }, 'block rejected');
       fail(RPC_ERR.DESERIALIZATION, 'Block decode failed');
     }
-    return d.submitBlock(raw);
+    return d.submitBlock(block);
   });
 
   def('getblockchaininfo', [], () => {
@@ -175,7 +175,7 @@ export function buildMethods(d: Devnet): Map<string, RpcMethod> {
       verificationprogress: 1,
       initialblockdownload: false,
       chainwork: tip.chainWork.toString(16).padStart(64, '0'),
-      size_on_disk: d.store.read().size,
+      size_on_disk: d.store.size(),
       pruned: false,
       warnings: ['Strata devnet: a development node with regtest consensus, not Bitcoin Core'],
     };

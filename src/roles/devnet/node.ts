@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../../log.js';
+import type { Block } from './block.js';
 import { Chain, type BlockEntry } from './chain.js';
 import { Mempool } from './mempool.js';
 import { buildMethods } from './methods.js';
@@ -185,9 +186,9 @@ export class Devnet {
     return added;
   }
 
-  /** submitblock: null on success, else Core's reason string. Throws DecodeError for undecodable hex. */
-  submitBlock(raw: Buffer): string | null {
-    const out = this.chain.submit(raw);
+  /** submitblock of a decoded block: null on success, else Core's reason string. */
+  submitBlock(block: Block): string | null {
+    const out = this.chain.accept(block);
     if (out.result === null) this.logAccepted(out.entry);
     else if (out.result === 'inconclusive' && out.entry) {
       this.log.info({ height: out.entry.height, hash: out.entry.hashHex }, 'block accepted on a side branch');

@@ -1,7 +1,16 @@
 // The devnet's blocks file: every accepted block (and every invalidateblock /
 // reconsiderblock) appended as a framed record, replayed at start. A record
 // is magic(4) | type(1) | length(u32 LE) | payload | first 4 bytes of SHA256d(payload).
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  statSync,
+  truncateSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { sha256d } from './wire.js';
 
@@ -57,6 +66,11 @@ export class BlockStore {
       pos += HEAD + len + 4;
     }
     return pos < buf.length ? { records, damagedAt: pos, size: buf.length } : { records, size: buf.length };
+  }
+
+  /** Bytes on disk (getblockchaininfo size_on_disk). */
+  size(): number {
+    return existsSync(this.file) ? statSync(this.file).size : 0;
   }
 
   /** Cuts the file at `offset` (drops a damaged or invalid tail). */

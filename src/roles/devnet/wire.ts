@@ -1,10 +1,11 @@
 // Bitcoin serialization primitives the devnet needs: double SHA-256, hex in
 // both byte orders, and a bounds-checked reader/writer with CompactSize.
 // Kept private to the devnet so it does not wait on the shared bitcoin layer.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
+/** One-shot node:crypto hashing: the fastest option measured for small inputs. */
 export function sha256(data: Uint8Array): Buffer {
-  return createHash('sha256').update(data).digest();
+  return hash('sha256', data, 'buffer');
 }
 
 export function sha256d(data: Uint8Array): Buffer {
