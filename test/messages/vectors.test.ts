@@ -6,7 +6,13 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { decodeFrameHeader, encodeFrameHeader } from '../../src/codec/frame.js';
 import type { DataType } from '../../src/codec/types.js';
-import { decodePayload, encodePayload, schemaByWireType, type Message } from '../../src/messages/index.js';
+import {
+  decodePayload,
+  encodePayload,
+  MSG_TYPE,
+  schemaByWireType,
+  type Message,
+} from '../../src/messages/index.js';
 import type { MessageSchema } from '../../src/messages/schema.js';
 import { vectorPath } from '../helpers/paths.js';
 
@@ -126,5 +132,37 @@ test('Sv2SubmitSolution_test is rejected: its B0_64K prefix does not match the b
     assert.equal(r.error.message_name, 'SubmitSolution');
     assert.equal(r.error.code, 'trailing-bytes');
     assert.equal(r.disposition, 'reject');
+  }
+});
+
+test('real NewExtendedMiningJob coinbase parts (SRI, Braiins Pool) travel unchanged as B0_64K', () => {
+  const strip = JSON.parse(
+    readFileSync(vectorPath('extracted', 'sv2', 'sri_coinbase_bip141_strip.json'), 'utf8'),
+  ) as {
+    cases: { coinbase_tx_prefix_hex: string; coinbase_tx_suffix_hex: string }[];
+  };
+  assert.ok(strip.cases.length > 0);
+  for (const c of strip.cases) {
+    const prefix = hex(c.coinbase_tx_prefix_hex);
+    const suffix = hex(c.coinbase_tx_suffix_hex);
+    const job: Message = {
+      type: 'NewExtendedMiningJob',
+      channel_id: 1,
+      job_id: 2,
+      min_ntime: null,
+      version: 0x20000000,
+      version_rolling_allowed: true,
+      merkle_path: [],
+      coinbase_tx_prefix: prefix,
+      coinbase_tx_suffix: suffix,
+    };
+    const payload = encodePayload(job);
+    // channel_id, job_id, empty OPTION, version, BOOL, empty SEQ: 15 bytes, then the B0_64K prefix.
+    assert.equal(payload[15]! | (payload[16]! << 8), prefix.length);
+    assert.equal(toHex(payload.subarray(17, 17 + prefix.length)), c.coinbase_tx_prefix_hex);
+    assert.equal(toHex(payload.subarray(payload.length - suffix.length)), c.coinbase_tx_suffix_hex);
+    const r = decodePayload({ extension_type: 0, msg_type: MSG_TYPE.NewExtendedMiningJob }, payload);
+    assert.ok(r.ok);
+    assert.deepStrictEqual(r.message, job);
   }
 });
