@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { isRpcError } from '../../src/rpc/index.js';
-import { encodeBip34Height, hexToBytes } from '../../src/bitcoin/index.js';
+import { encodeBip34Height } from '../../src/bitcoin/index.js';
 import { REGTEST_GENESIS_HASH } from '../../src/roles/devnet/consensus.js';
 import {
   buildBlock,
@@ -136,7 +136,7 @@ test('submitblock: undecodable hex is RPC error -22, a resubmitted block is "dup
   assert.equal(await rpc.getblockcount(), 1);
 });
 
-test('getblocktemplate proposal mode checks a block without storing it', async (t) => {
+test('proposal mode and testblockvalidity check a block without storing it', async (t) => {
   const { rpc } = await startDevnet(t);
   const recipe = recipeFromTemplate(await rpc.getblocktemplate());
   const good = buildBlock(recipe);
@@ -149,7 +149,13 @@ test('getblocktemplate proposal mode checks a block without storing it', async (
     await rpc.call('getblocktemplate', [{ mode: 'proposal', data: bad.hex, rules: ['segwit'] }]),
     'bad-cb-amount',
   );
+  // testblockvalidity: the same verdicts, and optionally without proof of work.
+  const unmined = unmineBlock(good);
+  assert.equal(await rpc.call('testblockvalidity', [unmined.hex]), 'high-hash');
+  assert.equal(await rpc.call('testblockvalidity', [unmined.hex, false]), null);
+  assert.equal(await rpc.call('testblockvalidity', [bad.hex, false]), 'bad-cb-amount');
   assert.equal(await rpc.getblockcount(), 0);
   assert.equal(await rpc.submitblock(good.hex), null);
-  assert.equal(hexToBytes(good.hex).length > 80, true);
+  assert.equal(await rpc.call('testblockvalidity', [good.hex]), 'duplicate');
+  assert.equal(await rpc.call('testblockvalidity', [unmined.hex, false]), 'inconclusive-not-best-prevblk');
 });

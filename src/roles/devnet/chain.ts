@@ -89,13 +89,14 @@ export class Chain {
   }
 
   /** Checks a block against its would-be parent; the reject reason or null. */
-  check(block: Block, parent: BlockEntry, replay = false): string | null {
+  check(block: Block, parent: BlockEntry, replay = false, checkPow = true): string | null {
     return validateBlock(block, {
       height: parent.height + 1,
       medianTimePast: parent.medianTimePast,
       now: this.clock(),
       feeOf: (id) => this.knownFees.get(id),
       replay,
+      checkPow,
     });
   }
 

@@ -116,25 +116,27 @@ export function buildMethods(d: Devnet): Map<string, RpcMethod> {
     return hashes;
   };
 
+  /** BIP23 block proposal: the verdict on a block built on the current tip, without storing it. */
+  const propose = (data: string, checkPow: boolean): string | null => {
+    let block: Block;
+    try {
+      if (!isHex(data)) throw new DecodeError('not hex');
+      block = decodeBlock(Buffer.from(data, 'hex'));
+    } catch {
+      fail(RPC_ERR.DESERIALIZATION, 'Block decode failed');
+    }
+    const known = chain.find(toDisplayHex(block.hash));
+    if (known) return known.invalid ? 'duplicate-invalid' : 'duplicate';
+    if (toDisplayHex(block.header.prevHash) !== chain.tip.hashHex) return 'inconclusive-not-best-prevblk';
+    return chain.check(block, chain.tip, false, checkPow);
+  };
+
   def('getblocktemplate', ['template_request'], async (args, ctx) => {
     const req = (args[0] ?? {}) as Record<string, unknown>;
     if (typeof req !== 'object' || Array.isArray(req))
       fail(RPC_ERR.TYPE, 'template_request must be an object');
     const mode = req.mode ?? 'template';
-    if (mode === 'proposal') {
-      const data = str(req.data, 'data');
-      let block;
-      try {
-        if (!isHex(data)) throw new DecodeError('not hex');
-        block = decodeBlock(Buffer.from(data, 'hex'));
-      } catch {
-        fail(RPC_ERR.DESERIALIZATION, 'Block decode failed');
-      }
-      const known = chain.find(toDisplayHex(block.hash));
-      if (known) return known.invalid ? 'duplicate-invalid' : 'duplicate';
-      if (toDisplayHex(block.header.prevHash) !== chain.tip.hashHex) return 'inconclusive-not-best-prevblk';
-      return chain.check(block, chain.tip);
-    }
+    if (mode === 'proposal') return propose(str(req.data, 'data'), true);
     if (mode !== 'template') fail(RPC_ERR.INVALID_PARAMETER, 'Invalid mode');
     const rules = Array.isArray(req.rules) ? req.rules : [];
     if (!rules.includes('segwit')) {
@@ -159,6 +161,12 @@ export function buildMethods(d: Devnet): Map<string, RpcMethod> {
     }
     return d.submitBlock(block);
   });
+
+  // Not a Bitcoin Core call: proposal checks with the option to skip proof of
+  // work, so a declared job can be checked before anyone mines it.
+  def('testblockvalidity', ['hexdata', 'check_pow'], (args) =>
+    propose(str(args[0], 'hexdata'), bool(args[1], true)),
+  );
 
   def('getblockchaininfo', [], () => {
     const tip = chain.tip;
