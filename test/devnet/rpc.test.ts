@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { isRpcError } from '../../src/rpc/index.js';
 import { NETWORKS, addressToScript, bytesToHex } from '../../src/bitcoin/index.js';
 import { REGTEST_GENESIS_HASH } from '../../src/roles/devnet/consensus.js';
-import { PAYOUT_ADDRESS, startDevnet, type Harness } from './fixture.js';
+import { PAYOUT_ADDRESS, startDevnet, tempDir, type Harness } from './fixture.js';
 
 async function post(h: Harness, body: unknown, auth?: string): Promise<{ status: number; json: unknown }> {
   const cookie = auth ?? readFileSync(join(h.dir, '.cookie'), 'utf8');
@@ -174,4 +174,12 @@ test('the synthetic transaction rate fills the mempool, bounded by its size limi
   assert.ok(node.mempool.sequence >= 35);
   const ids = (await rpc.call('getrawmempool', [])) as string[];
   assert.equal(ids.length, 30);
+});
+
+test('a taken port fails the start and leaves no cookie behind', async (t) => {
+  const first = await startDevnet(t);
+  const port = Number(new URL(first.url).port);
+  const dir = tempDir(t);
+  await assert.rejects(startDevnet(t, { rpcPort: port, dataDir: dir }), /EADDRINUSE/);
+  assert.equal(existsSync(join(dir, '.cookie')), false);
 });

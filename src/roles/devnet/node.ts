@@ -89,19 +89,18 @@ export class Devnet {
       credentials,
       methods: buildMethods(this),
     });
-    const addr = await this.server.listen();
-    this.address = { host: addr.address, port: addr.port };
-    if (opts.txPerMinute > 0) {
-      this.injector = setInterval(
-        () => this.injectSynthetic(1),
-        Math.max(1, Math.round(60_000 / opts.txPerMinute)),
-      );
-      this.injector.unref();
-      log.info(
-        { txPerMinute: opts.txPerMinute },
-        'synthetic mempool transactions on: they spend made-up outpoints (devnet keeps no UTXO set and runs no scripts)',
-      );
+    let addr;
+    try {
+      addr = await this.server.listen();
+    } catch (err) {
+      // e.g. the port is taken: leave no cookie behind for clients to trust.
+      this.server = null;
+      this.store.close();
+      if (this.cookieFile) rmSync(this.cookieFile, { force: true });
+      throw err;
     }
+    this.address = { host: addr.address, port: addr.port };
+    if (opts.txPerMinute > 0) this.startInjector(opts.txPerMinute);
     log.info(
       {
         host: addr.address,
@@ -115,6 +114,28 @@ export class Devnet {
       'listening',
     );
     return this.address;
+  }
+
+  /** Adds synthetic transactions at `perMinute` on average, whatever the timer granularity. */
+  private startInjector(perMinute: number): void {
+    let last = Date.now();
+    let due = 0;
+    this.injector = setInterval(
+      () => {
+        const now = Date.now();
+        due += ((now - last) * perMinute) / 60_000;
+        last = now;
+        const n = Math.floor(due);
+        due -= n;
+        if (n > 0) this.injectSynthetic(n);
+      },
+      Math.max(10, Math.round(60_000 / perMinute)),
+    );
+    this.injector.unref();
+    this.log.info(
+      { txPerMinute: perMinute },
+      'synthetic mempool transactions on: they spend made-up outpoints (devnet keeps no UTXO set and runs no scripts)',
+    );
   }
 
   /** Reloads the blocks file; a damaged or invalid tail is cut off with a warning. */
