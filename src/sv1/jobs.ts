@@ -1,0 +1,126 @@
+// The jobs sent on one connection. Each remembers everything a later share
+// is judged by — the difficulty, version mask and extranonce in force when it
+// was sent — so a vardiff step or a new extranonce never turns in-flight
+// shares into rejects. Job ids are lowercase hex: a connection epoch and a
+// counter that only grows, so an id is never reused on a connection.
+import { stripBip141, difficultyToTarget, bitsToTarget } from '../bitcoin/index.js';
+import type { MinerExtranonce, UpstreamJob } from './upstream.js';
+import { notifyParams, type NotifyFields } from './notify.js';
+
+/** Jobs older than this many sends are forgotten ("job not found"). */
+export const DEFAULT_MAX_JOBS = 32;
+/** Distinct shares remembered per job for duplicate detection. */
+export const DEFAULT_MAX_SHARES_PER_JOB = 65536;
+
+export interface SentJob {
+  id: string;
+  upstream: UpstreamJob;
+  /** Version as sent: upstream version with the mask bits cleared. */
+  version: number;
+  /** Version bits the miner may roll on this job. */
+  versionMask: number;
+  difficulty: number;
+  target: bigint;
+  networkTarget: bigint;
+  coinb1: Uint8Array;
+  coinb2: Uint8Array;
+  extranonce: MinerExtranonce;
+  /** Set when a later job brought a new prev hash. */
+  stale: boolean;
+  /** Header hashes (hex) of shares already accepted for this job. */
+  seen: Set<string>;
+}
+
+export interface JobSettings {
+  difficulty: number;
+  versionMask: number;
+  extranonce: MinerExtranonce;
+  /** The clean_jobs flag on the wire (also set for a difficulty or extranonce change). */
+  clean_jobs: boolean;
+  /** A new prev hash: every job sent before this one turns stale. */
+  retire: boolean;
+}
+
+export class JobBook {
+  private readonly jobs = new Map<string, SentJob>();
+  private counter = 0;
+  private readonly prefix: string;
+
+  constructor(
+    epoch: number,
+    readonly maxJobs = DEFAULT_MAX_JOBS,
+    readonly maxSharesPerJob = DEFAULT_MAX_SHARES_PER_JOB,
+  ) {
+    this.prefix = (epoch & 0xffff).toString(16).padStart(4, '0');
+  }
+
+  /** Records a job about to be sent and returns it with its notify params. */
+  add(upstream: UpstreamJob, s: JobSettings): { job: SentJob; params: ReturnType<typeof notifyParams> } {
+    if (s.retire) for (const j of this.jobs.values()) this.retire(j);
+    // Defensive: an already stripped pair comes back unchanged.
+    const { prefix, suffix } = stripBip141(upstream.coinbase_tx_prefix, upstream.coinbase_tx_suffix);
+    const mask = upstream.version_rolling_allowed ? s.versionMask >>> 0 : 0;
+    this.counter++;
+    const job: SentJob = {
+      id: this.prefix + this.counter.toString(16),
+      upstream,
+      version: (upstream.version & ~mask) >>> 0,
+      versionMask: mask,
+      difficulty: s.difficulty,
+      target: difficultyToTarget(s.difficulty),
+      networkTarget: bitsToTarget(upstream.nbits),
+      coinb1: prefix,
+      coinb2: suffix,
+      extranonce: s.extranonce,
+      stale: false,
+      seen: new Set(),
+    };
+    this.jobs.set(job.id, job);
+    while (this.jobs.size > this.maxJobs) {
+      const oldest = this.jobs.keys().next().value as string;
+      this.jobs.delete(oldest);
+    }
+    const fields: NotifyFields = {
+      job_id: job.id,
+      prev_hash: upstream.prev_hash,
+      coinb1: job.coinb1,
+      coinb2: job.coinb2,
+      merkle_path: upstream.merkle_path,
+      version: job.version,
+      nbits: upstream.nbits,
+      ntime: upstream.ntime,
+      clean_jobs: s.clean_jobs,
+    };
+    return { job, params: notifyParams(fields) };
+  }
+
+  /** Forgets a job that was built but could not be sent. */
+  drop(id: string): void {
+    this.jobs.delete(id);
+  }
+
+  get(id: string): SentJob | undefined {
+    return this.jobs.get(id);
+  }
+
+  get size(): number {
+    return this.jobs.size;
+  }
+
+  /**
+   * Remembers an accepted share's header hash; false if it was seen before.
+   * A job whose memory is full takes no more shares (the caller rejects).
+   */
+  remember(job: SentJob, hashHex: string): 'new' | 'duplicate' | 'full' {
+    if (job.seen.has(hashHex)) return 'duplicate';
+    if (job.seen.size >= this.maxSharesPerJob) return 'full';
+    job.seen.add(hashHex);
+    return 'new';
+  }
+
+  private retire(job: SentJob): void {
+    job.stale = true;
+    // Stale shares are refused before the duplicate check: the memory can go.
+    job.seen.clear();
+  }
+}

@@ -1,0 +1,614 @@
+// One SV1 miner connection as a state machine, without the socket: bytes go
+// in through receive(), lines come out through `send`, and `close` says when
+// to hang up. Requests are handled one at a time in arrival order, so replies
+// keep that order even when the upstream answers asynchronously, and nothing
+// unsolicited goes out before the handshake replies (cgminer and NerdMiner
+// take the first line they read as the answer to their first request). Work
+// starts once the miner is subscribed and authorized, in either order:
+// mining.set_difficulty, then mining.notify with clean_jobs true.
+import { bytesToHex, equalBytes, targetToDifficulty } from '../bitcoin/index.js';
+import { answerConfigure, BIP320_MASK } from './configure.js';
+import {
+  ASIC_PORT,
+  passwordDifficulty,
+  sendableDifficulty,
+  vardiffDifficulty,
+  type PortDifficulty,
+} from './difficulty.js';
+import {
+  ERR_DUPLICATE,
+  ERR_NOT_SUBSCRIBED,
+  ERR_OTHER,
+  ERR_STALE,
+  ERR_UNAUTHORIZED,
+  type Sv1Reject,
+} from './errors.js';
+import {
+  errorLine,
+  notificationLine,
+  parseInbound,
+  rejectLine,
+  resultLine,
+  serverRequestLine,
+  type RawId,
+} from './envelope.js';
+import { u32Hex } from './hex.js';
+import { JobBook, type SentJob } from './jobs.js';
+import { DEFAULT_MAX_LINE_BYTES, LineSplitter } from './lines.js';
+import { DEFAULT_MAX_NOTIFY_BYTES, MAX_MERKLE_BRANCHES } from './notify.js';
+import type { ResumeRegistry } from './resume.js';
+import { checkShare, parseSubmitParams } from './share.js';
+import type { MinerExtranonce, Upstream, UpstreamJob } from './upstream.js';
+import { Vardiff, type VardiffOptions } from './vardiff.js';
+
+export interface SessionOptions {
+  upstream: Upstream;
+  /** Writes one line (without the newline) to the miner. */
+  send: (line: string) => void;
+  /** The connection must be closed; called once. */
+  close: (reason: string) => void;
+  /** Difficulty limits of the port (default: an ASIC port, whole numbers). */
+  port?: PortDifficulty;
+  /** Version bits this port lets miners roll, before the upstream's own limit (default 0x1fffe000). */
+  versionMask?: number;
+  /** Vardiff settings, or false for a fixed difficulty. */
+  vardiff?: Partial<VardiffOptions> | false;
+  /** Session-id registry shared by a listener's sessions, for resume. */
+  resume?: ResumeRegistry;
+  /** Connection epoch, part of every job id. */
+  epoch?: number;
+  maxLineBytes?: number;
+  maxNotifyBytes?: number;
+  /** Requests waiting to be handled before the peer is cut off. */
+  maxQueued?: number;
+  /** Malformed requests tolerated before the peer is cut off. */
+  maxErrors?: number;
+  onEvent?: (event: SessionEvent) => void;
+}
+
+export type SessionEvent =
+  | {
+      type: 'share';
+      worker: string;
+      accepted: true;
+      difficulty: number;
+      shareDifficulty: number;
+      block: boolean;
+    }
+  | { type: 'share'; worker: string; accepted: false; reject: Sv1Reject }
+  | { type: 'warning'; message: string };
+
+type Task =
+  | { kind: 'line'; line: string; now: number }
+  | { kind: 'job'; job: UpstreamJob; now: number }
+  | { kind: 'tick'; now: number }
+  | { kind: 'ping'; now: number }
+  | { kind: 'extranonce'; extranonce: MinerExtranonce; now: number }
+  | { kind: 'reconnect'; now: number }
+  | { kind: 'close'; reason: string; now: number };
+
+const MAX_USER = 256;
+
+function validExtranonce(e: MinerExtranonce | undefined): e is MinerExtranonce {
+  return (
+    e !== undefined &&
+    e.extranonce1 instanceof Uint8Array &&
+    e.extranonce1.length <= 32 &&
+    Number.isInteger(e.extranonce2_size) &&
+    e.extranonce2_size >= 1 &&
+    e.extranonce2_size <= 16 &&
+    Number.isInteger(e.upstream_prefix_length) &&
+    e.upstream_prefix_length >= 0 &&
+    e.upstream_prefix_length <= e.extranonce1.length
+  );
+}
+
+function errorText(e: unknown): string {
+  const text = e instanceof Error ? e.message : String(e);
+  return text.length > 120 ? text.slice(0, 120) : text;
+}
+
+export class Sv1Session {
+  private readonly o: Required<Omit<SessionOptions, 'resume' | 'onEvent' | 'vardiff'>> & SessionOptions;
+  private readonly splitter: LineSplitter;
+  private readonly book: JobBook;
+  private readonly vardiff: Vardiff | undefined;
+  private readonly tasks: Task[] = [];
+  private running = false;
+  private waiters: (() => void)[] = [];
+  private errors = 0;
+  private serverId = 0;
+
+  private closedReason: string | undefined;
+  private closing = false;
+  private replied = false;
+  private working = false;
+
+  private extranonce: MinerExtranonce | undefined;
+  private subscriptionId: string | undefined;
+  private agent: string | undefined;
+  private readonly workers = new Set<string>();
+  /** Granted BIP310 mask; undefined until the miner configures version rolling. */
+  private grantedMask: number | undefined;
+  private maskSent: number | undefined;
+  private extranonceSubscribed = false;
+
+  private floor: number;
+  private current: number;
+  private announced: number | undefined;
+  private lastSuggestion: number | undefined;
+  private latestJob: UpstreamJob | undefined;
+
+  constructor(options: SessionOptions, now: number) {
+    this.o = {
+      port: ASIC_PORT,
+      versionMask: BIP320_MASK,
+      epoch: 0,
+      maxLineBytes: DEFAULT_MAX_LINE_BYTES,
+      maxNotifyBytes: DEFAULT_MAX_NOTIFY_BYTES,
+      maxQueued: 1024,
+      maxErrors: 64,
+      ...options,
+    };
+    this.splitter = new LineSplitter(this.o.maxLineBytes);
+    this.book = new JobBook(this.o.epoch);
+    this.vardiff = options.vardiff === false ? undefined : new Vardiff(options.vardiff ?? {}, now);
+    this.floor = this.o.port.min;
+    this.current = sendableDifficulty(this.o.port, this.o.port.start);
+  }
+
+  // ---- inputs -------------------------------------------------------------
+
+  /** Bytes read from the miner's socket. */
+  receive(chunk: Uint8Array | string, now: number): void {
+    if (this.closing) return;
+    const { lines, overflow } = this.splitter.push(chunk);
+    for (const line of lines) {
+      if (this.closing) return;
+      this.enqueue({ kind: 'line', line, now });
+    }
+    if (overflow) this.closeAfterQueue('line too long', now);
+  }
+
+  /** A new upstream job became active (clean_jobs true for a new prev hash). */
+  pushJob(job: UpstreamJob, now: number): void {
+    this.enqueue({ kind: 'job', job, now });
+  }
+
+  /** Periodic call: lets vardiff lower the difficulty of a miner that stopped finding shares. */
+  tick(now: number): void {
+    this.enqueue({ kind: 'tick', now });
+  }
+
+  /** Sends mining.ping (numeric id); the answer, in either known shape, is ignored. */
+  ping(now: number): void {
+    this.enqueue({ kind: 'ping', now });
+  }
+
+  /**
+   * Moves the miner to a new extranonce (upstream channel reopened). False if
+   * the miner never subscribed to extranonce changes: reconnect it instead.
+   */
+  setExtranonce(extranonce: MinerExtranonce, now: number): boolean {
+    if (!this.extranonceSubscribed || !validExtranonce(extranonce)) return false;
+    this.enqueue({ kind: 'extranonce', extranonce, now });
+    return true;
+  }
+
+  /** Asks the miner to reconnect (parameterless client.reconnect), then closes. */
+  reconnect(now: number): void {
+    this.enqueue({ kind: 'reconnect', now });
+  }
+
+  /** The socket ended; keeps the session id resumable from now on. */
+  end(now: number): void {
+    this.tasks.length = 0;
+    this.closing = true;
+    this.finish('peer closed', now, false);
+  }
+
+  /** Resolves once every queued input has been handled. */
+  idle(): Promise<void> {
+    if (!this.running && this.tasks.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  // ---- state for the translator -------------------------------------------
+
+  get closed(): boolean {
+    return this.closedReason !== undefined;
+  }
+  get closeReason(): string | undefined {
+    return this.closedReason;
+  }
+  get difficulty(): number {
+    return this.current;
+  }
+  get userAgent(): string | undefined {
+    return this.agent;
+  }
+  get sessionId(): string | undefined {
+    return this.subscriptionId;
+  }
+  get minerExtranonce(): MinerExtranonce | undefined {
+    return this.extranonce;
+  }
+  get authorizedWorkers(): ReadonlySet<string> {
+    return this.workers;
+  }
+  get versionMask(): number {
+    return this.grantedMask ?? 0;
+  }
+
+  // ---- the queue ----------------------------------------------------------
+
+  private enqueue(task: Task): void {
+    if (this.closing) return;
+    if (this.tasks.length >= this.o.maxQueued) {
+      this.closeAfterQueue('too many queued requests', task.now, true);
+      return;
+    }
+    this.tasks.push(task);
+    void this.drain();
+  }
+
+  private closeAfterQueue(reason: string, now: number, drop = false): void {
+    if (drop) this.tasks.length = 0;
+    this.tasks.push({ kind: 'close', reason, now });
+    this.closing = true;
+    void this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      while (this.tasks.length > 0 && !this.closed) {
+        const task = this.tasks.shift()!;
+        try {
+          await this.run(task);
+        } catch (e) {
+          // A bug or a misbehaving upstream must not take the process down.
+          this.warn(`internal error: ${errorText(e)}`);
+        }
+        if (this.tasks.length === 0 && !this.closed) this.startWork(task.now);
+      }
+    } finally {
+      this.running = false;
+      const waiters = this.waiters;
+      this.waiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  private async run(task: Task): Promise<void> {
+    switch (task.kind) {
+      case 'line':
+        return this.handleLine(task.line, task.now);
+      case 'job':
+        return this.onJob(task.job);
+      case 'tick':
+        return this.retarget(task.now);
+      case 'ping':
+        if (this.replied) this.o.send(serverRequestLine(++this.serverId, 'mining.ping', []));
+        return;
+      case 'extranonce':
+        return this.moveExtranonce(task.extranonce, task.now);
+      case 'reconnect':
+        this.o.send(notificationLine('client.reconnect', []));
+        return this.finish('reconnect requested', task.now);
+      case 'close':
+        return this.finish(task.reason, task.now);
+    }
+  }
+
+  private finish(reason: string, now: number, notify = true): void {
+    if (this.closed) return;
+    this.closedReason = reason;
+    this.closing = true;
+    this.tasks.length = 0;
+    if (this.subscriptionId && this.extranonce && this.o.resume) {
+      this.o.resume.touch(this.subscriptionId, this.extranonce, now);
+    }
+    if (notify) this.o.close(reason);
+  }
+
+  private reply(line: string): void {
+    this.replied = true;
+    this.o.send(line);
+  }
+
+  private warn(message: string): void {
+    this.o.onEvent?.({ type: 'warning', message });
+  }
+
+  // ---- requests -----------------------------------------------------------
+
+  private async handleLine(line: string, now: number): Promise<void> {
+    const msg = parseInbound(line);
+    if (msg.kind === 'response') return;
+    if (msg.kind === 'invalid') {
+      this.reply(errorLine(msg.id, msg.reject));
+      if (msg.close) return this.finish(msg.reject.message, now);
+      return this.countError(now);
+    }
+    const { id, method, params } = msg;
+    try {
+      switch (method) {
+        case 'mining.configure':
+          return await this.configure(id, params, now);
+        case 'mining.subscribe':
+          return await this.subscribe(id, params, now);
+        case 'mining.authorize':
+          return await this.authorize(id, params, now);
+        case 'mining.suggest_difficulty':
+          return this.suggest(id, params[0], now);
+        case 'mining.suggest_target':
+          return this.suggestTarget(id, params[0], now);
+        case 'mining.extranonce.subscribe':
+          this.extranonceSubscribed = true;
+          return this.reply(resultLine(id, true));
+        case 'mining.submit':
+          return await this.submit(id, params, now);
+        default:
+          this.reply(errorLine(id, { code: ERR_OTHER, message: 'Unsupported method' }));
+          return;
+      }
+    } catch (e) {
+      this.warn(`${method}: ${errorText(e)}`);
+      this.reply(errorLine(id, { code: ERR_OTHER, message: 'Internal error' }));
+    }
+  }
+
+  private countError(now: number): void {
+    if (++this.errors > this.o.maxErrors) this.finish('too many malformed requests', now);
+  }
+
+  private refuse(id: RawId, reject: Sv1Reject, now: number): void {
+    this.reply(errorLine(id, reject));
+    this.countError(now);
+  }
+
+  private async configure(id: RawId, params: unknown[], now: number): Promise<void> {
+    const upstreamMask = await this.o.upstream.versionRollingMask();
+    const allowed = (upstreamMask & this.o.versionMask) >>> 0;
+    const out = answerConfigure(params, allowed);
+    if (!('result' in out)) return this.refuse(id, out, now);
+    if (out.versionMask !== undefined) this.grantedMask = out.versionMask;
+    if (out.subscribeExtranonce) this.extranonceSubscribed = true;
+    this.reply(resultLine(id, out.result));
+    if (out.minimumDifficulty !== undefined && out.minimumDifficulty > 0) {
+      this.raiseFloor(out.minimumDifficulty, now);
+    }
+  }
+
+  private async subscribe(id: RawId, params: unknown[], now: number): Promise<void> {
+    if (!this.extranonce) {
+      const [agent, session] = params;
+      if (typeof agent === 'string') this.agent = agent.slice(0, MAX_USER);
+      const previous =
+        typeof session === 'string' && session.length <= 64 ? this.o.resume?.lookup(session, now) : undefined;
+      const extranonce = await this.o.upstream.subscribe({
+        ...(this.agent !== undefined ? { userAgent: this.agent } : {}),
+        ...(previous ? { resume: previous } : {}),
+      });
+      if (!validExtranonce(extranonce)) {
+        this.warn('upstream returned an unusable extranonce');
+        return this.reply(errorLine(id, { code: ERR_OTHER, message: 'Internal error' }));
+      }
+      this.extranonce = extranonce;
+      const resumed =
+        previous !== undefined &&
+        typeof session === 'string' &&
+        equalBytes(previous.extranonce1, extranonce.extranonce1) &&
+        previous.extranonce2_size === extranonce.extranonce2_size;
+      if (resumed) {
+        this.subscriptionId = session;
+        this.o.resume?.touch(session, extranonce, now);
+      } else {
+        this.subscriptionId = this.o.resume ? this.o.resume.issue(extranonce, now) : u32Hex(this.o.epoch);
+      }
+    }
+    // A second subscribe gets the same answer (ckpool ignores it; some firmware resends).
+    const sid = this.subscriptionId!;
+    const en = this.extranonce;
+    this.reply(
+      resultLine(id, [
+        [
+          ['mining.set_difficulty', sid],
+          ['mining.notify', sid],
+        ],
+        bytesToHex(en.extranonce1),
+        en.extranonce2_size,
+      ]),
+    );
+  }
+
+  private async authorize(id: RawId, params: unknown[], now: number): Promise<void> {
+    const [user, password] = params;
+    if (typeof user !== 'string' || user.length === 0 || user.length > MAX_USER) {
+      return this.reply(rejectLine(id, { code: ERR_UNAUTHORIZED, message: 'Unauthorized worker' }));
+    }
+    const pass = typeof password === 'string' ? password.slice(0, MAX_USER) : '';
+    const answer = await this.o.upstream.authorize(user, pass);
+    if (!answer.ok) {
+      return this.reply(
+        rejectLine(id, { code: ERR_UNAUTHORIZED, message: answer.reason || 'Unauthorized worker' }),
+      );
+    }
+    this.workers.add(user);
+    this.reply(resultLine(id, true));
+    const d = passwordDifficulty(pass);
+    if (d !== undefined) {
+      // d=N: the miner's own pick, used from now on and never undercut by vardiff.
+      this.floor = sendableDifficulty(this.o.port, d);
+      this.setDifficulty(this.floor, now);
+    }
+  }
+
+  private suggest(id: RawId, value: unknown, now: number): void {
+    const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+    if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0) {
+      return this.refuse(id, { code: ERR_OTHER, message: 'Invalid difficulty' }, now);
+    }
+    this.reply(resultLine(id, true));
+    // NerdMiner repeats its suggestion every 30 s: a repeat changes nothing.
+    if (n === this.lastSuggestion) return;
+    this.lastSuggestion = n;
+    this.setDifficulty(sendableDifficulty(this.o.port, n, this.floor), now);
+  }
+
+  private suggestTarget(id: RawId, value: unknown, now: number): void {
+    if (typeof value !== 'string' || !/^[0-9a-fA-F]{1,64}$/.test(value) || /^0+$/.test(value)) {
+      return this.refuse(id, { code: ERR_OTHER, message: 'Invalid target' }, now);
+    }
+    this.suggest(id, targetToDifficulty(BigInt('0x' + value)), now);
+  }
+
+  private async submit(id: RawId, params: unknown[], now: number): Promise<void> {
+    const fields = parseSubmitParams(params);
+    if (!('worker' in fields)) return this.refuse(id, fields, now);
+    const refuse = (reject: Sv1Reject): void => {
+      this.reply(rejectLine(id, reject));
+      this.o.onEvent?.({ type: 'share', worker: fields.worker, accepted: false, reject });
+    };
+    if (!this.extranonce) return refuse({ code: ERR_NOT_SUBSCRIBED, message: 'Not subscribed' });
+    if (!this.workers.has(fields.worker))
+      return refuse({ code: ERR_UNAUTHORIZED, message: 'Unauthorized worker' });
+    const job = this.book.get(fields.job_id.toLowerCase());
+    if (!job) return refuse({ code: ERR_STALE, message: 'Job not found' });
+    const check = checkShare(job, fields);
+    if (!check.ok) return refuse(check.reject);
+    const seen = this.book.remember(job, check.hashHex);
+    if (seen === 'duplicate') return refuse({ code: ERR_DUPLICATE, message: 'Duplicate share' });
+    if (seen === 'full') return refuse({ code: ERR_OTHER, message: 'Too many shares for job' });
+    if (check.meetsUpstream) {
+      const answer = await this.o.upstream.submit({
+        job_id: job.upstream.job_id,
+        extranonce: check.extranonce,
+        ntime: check.ntime,
+        nonce: check.nonce,
+        version: check.version,
+        hash: check.hash,
+        worker: fields.worker,
+        block: check.block,
+        header: check.header,
+        coinbase: check.coinbase,
+      });
+      if (answer && !answer.accepted) return refuse({ code: answer.code, message: answer.message });
+    }
+    this.reply(resultLine(id, true));
+    this.o.onEvent?.({
+      type: 'share',
+      worker: fields.worker,
+      accepted: true,
+      difficulty: job.difficulty,
+      shareDifficulty: check.shareDifficulty,
+      block: check.block,
+    });
+    this.vardiff?.recordShare(now);
+    this.retarget(now);
+  }
+
+  // ---- difficulty ---------------------------------------------------------
+
+  private raiseFloor(min: number, now: number): void {
+    this.floor = Math.max(this.floor, sendableDifficulty(this.o.port, min));
+    if (this.current < this.floor) this.setDifficulty(this.floor, now);
+  }
+
+  private retarget(now: number): void {
+    if (!this.vardiff || !this.working) return;
+    const proposal = this.vardiff.evaluate(this.current, now);
+    if (proposal === undefined) return;
+    this.setDifficulty(vardiffDifficulty(this.o.port, proposal, this.floor), now);
+  }
+
+  /**
+   * The difficulty for the next job. Once work has started, a change goes out
+   * at once as set_difficulty followed by a fresh job (firmware applies a new
+   * difficulty with the next notify; earlier jobs keep their own).
+   */
+  private setDifficulty(d: number, now: number): void {
+    if (d === this.current) return;
+    this.current = d;
+    this.vardiff?.reset(now);
+    const job = this.currentJob();
+    if (this.working && job && this.announced !== undefined) this.sendJob(job, true, false);
+  }
+
+  // ---- work ---------------------------------------------------------------
+
+  private currentJob(): UpstreamJob | undefined {
+    return this.latestJob ?? this.o.upstream.currentJob();
+  }
+
+  private startWork(now: number): void {
+    if (this.working || !this.extranonce || this.workers.size === 0) return;
+    this.working = true;
+    this.vardiff?.reset(now);
+    const job = this.currentJob();
+    if (job) this.sendJob(job, true, false);
+  }
+
+  private onJob(job: UpstreamJob): void {
+    this.latestJob = job;
+    if (this.working) this.sendJob(job, job.clean_jobs || this.announced === undefined, job.clean_jobs);
+  }
+
+  private moveExtranonce(extranonce: MinerExtranonce, now: number): void {
+    this.extranonce = extranonce;
+    if (this.subscriptionId && this.o.resume) this.o.resume.touch(this.subscriptionId, extranonce, now);
+    this.o.send(
+      notificationLine('mining.set_extranonce', [
+        bytesToHex(extranonce.extranonce1),
+        extranonce.extranonce2_size,
+      ]),
+    );
+    const job = this.currentJob();
+    if (this.working && job) this.sendJob(job, true, false);
+  }
+
+  /** set_difficulty (if changed), set_version_mask (if changed), then the notify. */
+  private sendJob(upstream: UpstreamJob, clean: boolean, retire: boolean): void {
+    const extranonce = this.extranonce!;
+    if (upstream.merkle_path.length > MAX_MERKLE_BRANCHES) {
+      this.warn(
+        `job ${upstream.job_id} has ${upstream.merkle_path.length} merkle branches; some firmware rejects it`,
+      );
+    }
+    let built: { job: SentJob; params: unknown[] };
+    try {
+      built = this.book.add(upstream, {
+        difficulty: this.current,
+        versionMask: this.grantedMask ?? 0,
+        extranonce,
+        clean_jobs: clean,
+        retire,
+      });
+    } catch (e) {
+      this.warn(`unusable upstream job ${upstream.job_id}: ${errorText(e)}`);
+      return;
+    }
+    const notify = notificationLine('mining.notify', built.params);
+    if (notify.length > this.o.maxNotifyBytes) {
+      this.book.drop(built.job.id);
+      this.warn(
+        `mining.notify of ${notify.length} bytes exceeds ${this.o.maxNotifyBytes}; job ${upstream.job_id} not sent`,
+      );
+      return;
+    }
+    if (this.announced !== this.current) {
+      this.o.send(notificationLine('mining.set_difficulty', [this.current]));
+      this.announced = this.current;
+    }
+    if (this.grantedMask !== undefined && this.grantedMask !== 0) {
+      const mask = built.job.versionMask;
+      if (mask !== (this.maskSent ?? this.grantedMask)) {
+        this.o.send(notificationLine('mining.set_version_mask', [u32Hex(mask)]));
+      }
+      this.maskSent = mask;
+    }
+    this.o.send(notify);
+  }
+}

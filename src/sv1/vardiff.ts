@@ -1,0 +1,72 @@
+// Per-miner variable difficulty toward a target share rate. Pure: the caller
+// passes the time (ms) and sends whatever difficulty it returns. A window of
+// shares is judged once it holds `burst` shares or is `retargetMs` old; a
+// rate within [½, 2]× the target leaves the difficulty alone, anything
+// further moves it by the observed ratio (bounded per step).
+
+export interface VardiffOptions {
+  /** Target accepted shares per minute. */
+  sharesPerMinute: number;
+  /** Judge the window at the latest after this long. */
+  retargetMs: number;
+  /** Judge the window early once it holds this many shares (a difficulty far too low). */
+  burst: number;
+  /** Never judge a window younger than this (a lucky burst is not a rate). */
+  minWindowMs: number;
+  /** Largest factor of one step, up or down. */
+  maxStep: number;
+}
+
+export const DEFAULT_VARDIFF: VardiffOptions = {
+  sharesPerMinute: 20,
+  retargetMs: 60_000,
+  burst: 40,
+  minWindowMs: 5_000,
+  maxStep: 64,
+};
+
+export class Vardiff {
+  private since: number;
+  private shares = 0;
+  readonly options: VardiffOptions;
+
+  constructor(options: Partial<VardiffOptions>, now: number) {
+    this.options = { ...DEFAULT_VARDIFF, ...options };
+    if (!(this.options.sharesPerMinute > 0)) throw new RangeError('sharesPerMinute must be positive');
+    this.since = now;
+  }
+
+  /** Counts one accepted share. */
+  recordShare(now: number): void {
+    if (now < this.since) this.since = now; // clock went back: re-anchor
+    this.shares++;
+  }
+
+  /** Starts a new window (after any difficulty change). */
+  reset(now: number): void {
+    this.since = now;
+    this.shares = 0;
+  }
+
+  /** The difficulty the observed rate calls for, or undefined to keep `current`. */
+  evaluate(current: number, now: number): number | undefined {
+    const o = this.options;
+    if (now < this.since) {
+      this.reset(now);
+      return undefined;
+    }
+    const elapsed = now - this.since;
+    if (elapsed < o.minWindowMs) return undefined;
+    if (this.shares < o.burst && elapsed < o.retargetMs) return undefined;
+    const observed = this.shares / (elapsed / 60_000);
+    const ratio = observed / o.sharesPerMinute;
+    if (ratio >= 0.5 && ratio <= 2) {
+      this.reset(now);
+      return undefined;
+    }
+    // No share at all in a full window: the difficulty is far too high.
+    const factor = this.shares === 0 ? 1 / 4 : Math.min(o.maxStep, Math.max(1 / o.maxStep, ratio));
+    this.reset(now);
+    return current * factor;
+  }
+}
