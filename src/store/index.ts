@@ -1,0 +1,10 @@
+// SQLite persistence for the pool: accounts, workers, shares, stats, blocks, payouts, PPLNS.
+export * from './types.js';
+export { openDatabase, migrate, schemaVersion, type OpenDatabaseOptions, type SqliteDatabase } from './db.js';
+export { MIGRATIONS, type Migration } from './schema.js';
+export { Store, foldName, type StoreOptions, type PplnsWindowResult } from './store.js';
+export { BatchWriter, type BatchWriterOptions } from './writer.js';
+export { RunningWindow, type WindowShare, type WindowSnapshot } from './window.js';
+export { Ledger } from './ledger.js';
+export * from './stats.js';
+export * from './pplns.js';
