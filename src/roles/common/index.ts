@@ -1,0 +1,5 @@
+// Helpers several roles share: the TDP client, config flags, shutdown, authority keys.
+export * from './authority.js';
+export * from './cli-flags.js';
+export * from './shutdown.js';
+export * from './tdp-client.js';
