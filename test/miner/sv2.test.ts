@@ -1,0 +1,171 @@
+// `strata miner` in SV2 mode against a scripted pool over Noise: the setup
+// messages, shares whose recomputed header hash meets the channel target,
+// accepted/rejected counting, reconnect after connection loss and on Reconnect.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { hashMeetsTarget, headerHash, serializeHeader } from '../../src/bitcoin/index.js';
+import { encodeFrame, MINING_SETUP_FLAGS, PROTOCOL } from '../../src/messages/index.js';
+import { BIP323_MASK } from '../../src/roles/miner/version-roll.js';
+import { ROOT } from '../helpers/paths.js';
+import {
+  CHANNEL_ID,
+  FakeSv2Pool,
+  JOB_ID,
+  JOB_VERSION,
+  REGTEST_NBITS,
+  type ReceivedShare,
+} from './fake-sv2-pool.js';
+import { launchMiner } from './launch.js';
+
+// About one hash in 2^13 is a share: a steady trickle from one CPU thread.
+const TARGET = (1n << 243n) - 1n;
+
+function checkShare(pool: FakeSv2Pool, s: ReceivedShare): void {
+  const job = pool.jobs.get(s.conn);
+  assert.ok(job, `no job sent on connection ${s.conn}`);
+  assert.equal(s.msg.channel_id, CHANNEL_ID);
+  assert.equal(s.msg.job_id, JOB_ID);
+  assert.equal((s.msg.version ^ JOB_VERSION) & ~BIP323_MASK, 0, 'version changed outside BIP323 bits');
+  // nTime rules of SubmitSharesStandard: from min_ntime up to the seconds since SetNewPrevHash.
+  assert.ok(s.msg.ntime >= job.min_ntime);
+  assert.ok(s.msg.ntime <= job.min_ntime + Math.ceil((s.at - job.sentAt) / 1000) + 1);
+  const hash = headerHash(
+    serializeHeader({
+      version: s.msg.version,
+      prev_hash: job.prev_hash,
+      merkle_root: job.merkle_root,
+      time: s.msg.ntime,
+      bits: REGTEST_NBITS,
+      nonce: s.msg.nonce,
+    }),
+  );
+  assert.ok(hashMeetsTarget(hash, TARGET), `share ${s.msg.sequence_number} does not meet the target`);
+}
+
+test('SV2 miner: setup, valid shares, accepted/rejected counts, reconnect after connection loss', async (t) => {
+  // Every third share is refused, the others acknowledged one by one.
+  const pool = await FakeSv2Pool.start({
+    target: TARGET,
+    reply: (n, m) =>
+      n % 3 === 1
+        ? {
+            type: 'SubmitSharesError',
+            channel_id: CHANNEL_ID,
+            sequence_number: m.sequence_number,
+            error_code: 'invalid-share',
+          }
+        : {
+            type: 'SubmitSharesSuccess',
+            channel_id: CHANNEL_ID,
+            last_sequence_number: m.sequence_number,
+            new_submits_accepted_count: 1,
+            new_shares_sum: 1n,
+          },
+  });
+  t.after(() => pool.close());
+  const miner = await launchMiner([
+    '--pool',
+    `127.0.0.1:${pool.port}`,
+    '--authority-key',
+    pool.authorityPublicKey,
+    '--user',
+    'acct.worker1',
+    '--threads',
+    '1',
+    '--report-interval',
+    '0.5',
+    '--device-id',
+    'dev-1',
+    '--log-level',
+    'debug',
+  ]);
+  t.after(() => miner.stop());
+
+  await miner.waitFor((r) => r.msg === 'connected' && r.connections === 1);
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  const setup = pool.setups[0]!;
+  assert.equal(setup.protocol, PROTOCOL.MINING);
+  assert.equal(setup.min_version, 2);
+  assert.equal(setup.max_version, 2);
+  assert.equal(setup.flags, MINING_SETUP_FLAGS.REQUIRES_STANDARD_JOBS);
+  assert.equal(setup.vendor, 'Strata');
+  assert.equal(setup.hardware_version, 'cpu');
+  assert.equal(setup.firmware, pkg.version);
+  assert.equal(setup.device_id, 'dev-1');
+  assert.equal(setup.endpoint_port, pool.port);
+  const open = pool.opens[0]!;
+  assert.equal(open.user_identity, 'acct.worker1');
+  assert.deepEqual(open.max_target, new Uint8Array(32).fill(0xff));
+  assert.ok(open.nominal_hash_rate > 0, 'measured hashrate advertised');
+
+  await pool.until(() => pool.shares.length >= 4);
+  const seqs = pool.shares.slice(0, 4).map((s) => s.msg.sequence_number);
+  assert.deepEqual(seqs, [seqs[0]!, seqs[0]! + 1, seqs[0]! + 2, seqs[0]! + 3], 'sequence numbers count up');
+  for (const s of pool.shares.slice(0, 4)) checkShare(pool, s);
+
+  const rejected = await miner.waitFor((r) => r.msg === 'share rejected');
+  assert.equal(rejected.reason, 'invalid-share');
+  await miner.waitFor((r) => r.msg === 'share accepted');
+  const report = await miner.waitFor(
+    (r) =>
+      r.msg === 'report' &&
+      (r.accepted as number) >= 2 &&
+      ((r.rejected_by_reason as Record<string, number>)['invalid-share'] ?? 0) >= 1,
+  );
+  assert.ok((report.hashrate as number) > 0);
+  assert.ok((report.difficulty as number) > 0);
+  assert.equal(report.jobs, 1);
+  assert.ok(
+    miner.records.some((r) => r.msg === 'block found'),
+    'regtest nBits: shares are blocks too',
+  );
+
+  // The pool drops the connection: the miner comes back and mines the new job.
+  pool.conns[0]!.abort('test drops the miner');
+  await miner.waitFor((r) => r.msg === 'connected' && r.connections === 2);
+  await pool.until(() => pool.shares.some((s) => s.conn === 2));
+  for (const s of pool.shares.filter((s) => s.conn === 2)) checkShare(pool, s);
+});
+
+test('SV2 miner: Reconnect moves it to the named pool; --version-rolling and --nominal-hashrate reach the pool', async (t) => {
+  const second = await FakeSv2Pool.start({ target: TARGET });
+  t.after(() => second.close());
+  // The miner pins one authority key, so both pools sign with the same one.
+  const first = await FakeSv2Pool.start({
+    target: TARGET,
+    keyPair: second.keyPair,
+    onOpen: (conn) => {
+      void conn.send(encodeFrame({ type: 'Reconnect', new_host: '127.0.0.1', new_port: second.port }));
+      return false;
+    },
+  });
+  t.after(() => first.close());
+  const miner = await launchMiner([
+    '--pool',
+    `127.0.0.1:${first.port}`,
+    '--authority-key',
+    first.authorityPublicKey,
+    '--user',
+    'acct.worker2',
+    '--threads',
+    '1',
+    '--nominal-hashrate',
+    '500000',
+    '--version-rolling',
+  ]);
+  t.after(() => miner.stop());
+  await miner.waitFor((r) => r.msg === 'connected' && r.connections === 2);
+  assert.equal(first.setups.length, 1);
+  assert.equal(second.setups.length, 1);
+  for (const setup of [first.setups[0]!, second.setups[0]!]) {
+    assert.equal(
+      setup.flags,
+      MINING_SETUP_FLAGS.REQUIRES_STANDARD_JOBS | MINING_SETUP_FLAGS.REQUIRES_VERSION_ROLLING,
+    );
+  }
+  assert.equal(second.opens[0]!.nominal_hash_rate, 500000);
+  await second.until(() => second.shares.length >= 2);
+  for (const s of second.shares) checkShare(second, s);
+});
