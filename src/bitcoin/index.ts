@@ -22,3 +22,5 @@ export * from './header.js';
 export * from './block.js';
 export * from './network.js';
 export * from './address.js';
+export * from './sigops.js';
+export * from './tx-size.js';
