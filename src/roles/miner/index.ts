@@ -90,8 +90,9 @@ export async function startMiner(opts: MinerOptions, log: Logger): Promise<Runni
     'miner starting',
   );
 
-  let nominal = opts.nominalHashrate;
-  if (nominal === undefined) {
+  let nominal = opts.nominalHashrate ?? 0;
+  // Only SV2 advertises a hashrate (OpenStandardMiningChannel.nominal_hash_rate).
+  if (opts.nominalHashrate === undefined && opts.mode === 'sv2') {
     nominal = await measureHashrate(engine, MEASURE_MS);
     log.info({ hashrate: Math.round(nominal), hashrate_human: formatHashrate(nominal) }, 'measured hashrate');
   }
