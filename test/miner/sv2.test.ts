@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { hashMeetsTarget, headerHash, serializeHeader } from '../../src/bitcoin/index.js';
+import { hashMeetsTarget, headerHash, serializeHeader, u256ToLE } from '../../src/bitcoin/index.js';
 import { encodeFrame, MINING_SETUP_FLAGS, PROTOCOL } from '../../src/messages/index.js';
 import { BIP323_MASK } from '../../src/roles/miner/version-roll.js';
 import { ROOT } from '../helpers/paths.js';
@@ -168,4 +168,100 @@ test('SV2 miner: Reconnect moves it to the named pool; --version-rolling and --n
   assert.equal(second.opens[0]!.nominal_hash_rate, 500000);
   await second.until(() => second.shares.length >= 2);
   for (const s of second.shares) checkShare(second, s);
+});
+
+test('SV2 miner: future jobs wait for their SetNewPrevHash, SetTarget tightens the target, immediate jobs mine at once', async (t) => {
+  const pool = await FakeSv2Pool.start({ target: TARGET });
+  t.after(() => pool.close());
+  const miner = await launchMiner([
+    '--pool',
+    `127.0.0.1:${pool.port}`,
+    '--authority-key',
+    pool.authorityPublicKey,
+    '--user',
+    'acct.worker3',
+    '--threads',
+    '1',
+    '--nominal-hashrate',
+    '1000',
+    '--no-version-rolling',
+  ]);
+  t.after(() => miner.stop());
+  await miner.waitFor((r) => r.msg === 'connected');
+  await pool.until(() => pool.shares.length >= 1);
+  const conn = pool.conns[0]!;
+  const send = (m: Parameters<typeof encodeFrame>[0]) => conn.send(encodeFrame(m));
+  const first = pool.jobs.get(1)!;
+
+  // Job 2 is a future job: until its SetNewPrevHash the miner stays on job 1.
+  const job2 = { prev_hash: new Uint8Array(32).fill(0x22), merkle_root: new Uint8Array(32).fill(0x23) };
+  await send({
+    type: 'NewMiningJob',
+    channel_id: CHANNEL_ID,
+    job_id: 2,
+    min_ntime: null,
+    version: JOB_VERSION,
+    merkle_root: job2.merkle_root,
+  });
+  const before = pool.shares.length;
+  await pool.until(() => pool.shares.length >= before + 2);
+  assert.ok(
+    pool.shares.every((s) => s.msg.job_id === JOB_ID),
+    'no share for a job that is not active yet',
+  );
+
+  // A harder target (one hash in 2^14), then the prev hash that activates job 2.
+  const harder = (1n << 242n) - 1n;
+  await send({ type: 'SetTarget', channel_id: CHANNEL_ID, maximum_target: u256ToLE(harder) });
+  const ntime2 = first.min_ntime + 5;
+  await send({
+    type: 'SetNewPrevHash',
+    channel_id: CHANNEL_ID,
+    job_id: 2,
+    prev_hash: job2.prev_hash,
+    min_ntime: ntime2,
+    nbits: REGTEST_NBITS,
+  });
+  await pool.until(() => pool.shares.filter((s) => s.msg.job_id === 2).length >= 2);
+  for (const s of pool.shares.filter((s) => s.msg.job_id === 2)) {
+    assert.equal(s.msg.version, JOB_VERSION, '--no-version-rolling keeps the job version');
+    assert.ok(s.msg.ntime >= ntime2);
+    const hash = headerHash(
+      serializeHeader({
+        version: s.msg.version,
+        prev_hash: job2.prev_hash,
+        merkle_root: job2.merkle_root,
+        time: s.msg.ntime,
+        bits: REGTEST_NBITS,
+        nonce: s.msg.nonce,
+      }),
+    );
+    assert.ok(hashMeetsTarget(hash, harder), 'share meets the SetTarget target');
+  }
+
+  // Job 3 has min_ntime: it is mined at once on the latest prev hash.
+  const root3 = new Uint8Array(32).fill(0x33);
+  await send({
+    type: 'NewMiningJob',
+    channel_id: CHANNEL_ID,
+    job_id: 3,
+    min_ntime: ntime2 + 1,
+    version: JOB_VERSION,
+    merkle_root: root3,
+  });
+  await pool.until(() => pool.shares.some((s) => s.msg.job_id === 3));
+  for (const s of pool.shares.filter((s) => s.msg.job_id === 3)) {
+    assert.ok(s.msg.ntime >= ntime2 + 1);
+    const hash = headerHash(
+      serializeHeader({
+        version: s.msg.version,
+        prev_hash: job2.prev_hash,
+        merkle_root: root3,
+        time: s.msg.ntime,
+        bits: REGTEST_NBITS,
+        nonce: s.msg.nonce,
+      }),
+    );
+    assert.ok(hashMeetsTarget(hash, harder));
+  }
 });
