@@ -320,7 +320,7 @@ export class Sv1Session implements MinerSession {
         const port = Number.isInteger(p) && p > 0 && p < 65536 ? p : this.#o.endpoint.port;
         this.#redirect = { host, port };
         log.info({ new_host: host, new_port: port }, 'pool asked to reconnect');
-        this.#socket?.end();
+        this.#socket?.destroy();
         return;
       }
       case 'client.show_message':
