@@ -17,7 +17,7 @@ import {
 } from '../../src/roles/devnet/consensus.js';
 import { decodeBlock, merkleRoot } from '../../src/roles/devnet/block.js';
 import { checkWitness } from '../../src/roles/devnet/validate.js';
-import { toDisplayHex } from '../../src/roles/devnet/wire.js';
+import { toDisplayHex } from '../../src/bitcoin/index.js';
 
 interface VectorBlock {
   height: number;

@@ -1,13 +1,27 @@
-// Block headers and blocks: wire format, merkle roots (txid and wtxid trees)
-// and the BIP141 witness commitment.
-import { DecodeError, Reader, Writer, sha256d } from './wire.js';
-import { readTx, txInfo, type TxInfo, type Tx } from './tx.js';
+// The devnet's view of a block: its header with a signed version (as Core's
+// nVersion), every transaction with its figures, the raw bytes and the hash.
+// Parsing, serialization and merkle trees are the bitcoin layer's.
+import {
+  ByteWriter,
+  HEADER_SIZE,
+  compactSizeLength,
+  headerHash,
+  merkleRoot as merkleRootOf,
+  parseBlock,
+  serializeHeader,
+  transactionSize,
+  witnessCommitment,
+  witnessMerkleRoot,
+  type BlockHeader,
+} from '../../bitcoin/index.js';
+import { asBuffer, txInfo, type TxInfo } from './tx.js';
 
 export interface Header {
+  /** Signed, as Core's nVersion: a header with the top bit set is an old version. */
   version: number;
   /** Internal byte order. */
-  prevHash: Buffer;
-  merkleRoot: Buffer;
+  prevHash: Uint8Array;
+  merkleRoot: Uint8Array;
   time: number;
   bits: number;
   nonce: number;
@@ -18,94 +32,64 @@ export interface Block {
   txs: TxInfo[];
   raw: Buffer;
   /** Header hash, internal byte order. */
-  hash: Buffer;
+  hash: Uint8Array;
 }
 
-export const HEADER_SIZE = 80;
-/** BIP141 commitment output script prefix: OP_RETURN, push 36, 0xaa21a9ed. */
-export const WITNESS_COMMITMENT_PREFIX = Buffer.from('6a24aa21a9ed', 'hex');
-
-export function encodeHeader(h: Header): Buffer {
-  return new Writer()
-    .i32(h.version)
-    .bytes(h.prevHash)
-    .bytes(h.merkleRoot)
-    .u32(h.time)
-    .u32(h.bits)
-    .u32(h.nonce)
-    .done();
-}
-
-export function readHeader(r: Reader): Header {
+function toBlockHeader(h: Header): BlockHeader {
   return {
-    version: r.i32(),
-    prevHash: Buffer.from(r.bytes(32)),
-    merkleRoot: Buffer.from(r.bytes(32)),
-    time: r.u32(),
-    bits: r.u32(),
-    nonce: r.u32(),
+    version: h.version,
+    prev_hash: h.prevHash,
+    merkle_root: h.merkleRoot,
+    time: h.time,
+    bits: h.bits,
+    nonce: h.nonce,
   };
 }
 
-export function headerHash(h: Header): Buffer {
-  return sha256d(encodeHeader(h));
+function fromBlockHeader(h: BlockHeader): Header {
+  return {
+    version: h.version | 0,
+    prevHash: h.prev_hash,
+    merkleRoot: h.merkle_root,
+    time: h.time,
+    bits: h.bits,
+    nonce: h.nonce,
+  };
 }
 
-/** Decodes a full block; throws DecodeError on any malformed or trailing byte. */
-export function decodeBlock(raw: Buffer): Block {
-  const r = new Reader(raw);
-  const header = readHeader(r);
-  const count = r.varint(1_000_000);
-  const txs: TxInfo[] = [];
-  for (let i = 0; i < count; i++) {
-    const start = r.pos;
-    const tx = readTx(r);
-    txs.push(txInfo(tx, Buffer.from(raw.subarray(start, r.pos))));
-  }
-  if (r.remaining !== 0) throw new DecodeError('trailing bytes after block');
-  return { header, txs, raw, hash: headerHash(header) };
+export function encodeHeader(h: Header): Buffer {
+  return asBuffer(serializeHeader(toBlockHeader(h)));
 }
 
+/** Decodes a full block; throws BitcoinDataError on any malformed or trailing byte. */
+export function decodeBlock(bytes: Uint8Array): Block {
+  const raw = asBuffer(bytes);
+  const parsed = parseBlock(raw);
+  // Each transaction keeps the bytes it came in: cut them out rather than re-encode.
+  let offset = HEADER_SIZE + compactSizeLength(parsed.transactions.length);
+  const txs = parsed.transactions.map((tx) => {
+    const end = offset + transactionSize(tx);
+    const info = txInfo(tx, raw.subarray(offset, end));
+    offset = end;
+    return info;
+  });
+  return { header: fromBlockHeader(parsed.header), txs, raw, hash: headerHash(raw.subarray(0, HEADER_SIZE)) };
+}
+
+/** Header, count and each transaction's own bytes (never re-encoded, so kept exactly as they came). */
 export function encodeBlock(header: Header, txs: TxInfo[]): Buffer {
-  const w = new Writer().bytes(encodeHeader(header)).varint(txs.length);
+  const w = new ByteWriter(HEADER_SIZE + 9 + txs.reduce((n, t) => n + t.size, 0));
+  w.bytes(serializeHeader(toBlockHeader(header))).compactSize(txs.length);
   for (const t of txs) w.bytes(t.raw);
-  return w.done();
+  return asBuffer(w.finish());
 }
 
-/** Bitcoin's merkle root: pairwise SHA256d, duplicating the last hash of an odd level. */
-export function merkleRoot(leaves: Buffer[]): Buffer {
-  if (leaves.length === 0) return Buffer.alloc(32);
-  let level = leaves;
-  while (level.length > 1) {
-    const next: Buffer[] = [];
-    for (let i = 0; i < level.length; i += 2) {
-      const a = level[i]!;
-      const b = level[i + 1] ?? a;
-      next.push(sha256d(Buffer.concat([a, b])));
-    }
-    level = next;
-  }
-  return level[0]!;
+/** BIP141 witness commitment of the transactions after the coinbase (reserved value: zeros). */
+export function commitmentFor(others: TxInfo[]): Uint8Array {
+  return witnessCommitment(witnessMerkleRoot([new Uint8Array(32), ...others.map((t) => t.wtxid)]));
 }
 
-/** BIP141 witness root: wtxids with the coinbase's replaced by zeros. */
-export function witnessMerkleRoot(wtxidsAfterCoinbase: Buffer[]): Buffer {
-  return merkleRoot([Buffer.alloc(32), ...wtxidsAfterCoinbase]);
-}
-
-export function witnessCommitment(witnessRoot: Buffer, reservedValue: Buffer): Buffer {
-  return sha256d(Buffer.concat([witnessRoot, reservedValue]));
-}
-
-export function witnessCommitmentScript(commitment: Buffer): Buffer {
-  return Buffer.concat([WITNESS_COMMITMENT_PREFIX, commitment]);
-}
-
-/** Index of the commitment output (the last one matching, as BIP141 says), or -1. */
-export function findWitnessCommitment(coinbase: Tx): number {
-  for (let i = coinbase.outputs.length - 1; i >= 0; i--) {
-    const s = coinbase.outputs[i]!.scriptPubKey;
-    if (s.length >= 38 && s.subarray(0, 6).equals(WITNESS_COMMITMENT_PREFIX)) return i;
-  }
-  return -1;
+/** Merkle root of txids (internal order); a Buffer, as RPC code compares and prints it. */
+export function merkleRoot(txids: Uint8Array[]): Buffer {
+  return asBuffer(merkleRootOf(txids));
 }

@@ -1,11 +1,11 @@
 // The devnet's block tree: every accepted block (active chain and side
 // branches), the most-work valid tip, reorgs, invalidateblock, and the
 // transaction index the RPC calls read. Blocks are kept in memory.
+import { toDisplayHex } from '../../bitcoin/index.js';
 import { decodeBlock, type Block } from './block.js';
 import { MTP_SPAN, blockWork, regtestGenesis } from './consensus.js';
 import type { Mempool } from './mempool.js';
 import { validateBlock } from './validate.js';
-import { toDisplayHex } from './wire.js';
 
 export interface BlockEntry {
   block: Block;
@@ -101,11 +101,11 @@ export class Chain {
   }
 
   /**
-   * submitblock: decodes (throws DecodeError), checks and stores the block,
+   * submitblock: decodes (throws BitcoinDataError), checks and stores the block,
    * then moves the tip to the most-work valid chain. `replay` is for reloading
    * the node's own blocks file.
    */
-  submit(raw: Buffer, replay = false): SubmitOutcome {
+  submit(raw: Uint8Array, replay = false): SubmitOutcome {
     const block = decodeBlock(raw);
     return this.accept(block, replay);
   }

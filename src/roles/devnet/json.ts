@@ -1,10 +1,10 @@
 // The JSON shapes of Bitcoin Core's block, header and transaction RPC answers.
 import { describeScript } from './address.js';
 import type { Chain, BlockEntry } from './chain.js';
+import { bytesToHex, isCoinbase, toDisplayHex } from '../../bitcoin/index.js';
 import { difficulty } from './consensus.js';
 import { encodeHeader } from './block.js';
-import { isCoinbase, type TxInfo } from './tx.js';
-import { toDisplayHex } from './wire.js';
+import type { TxInfo } from './tx.js';
 
 export function btc(sats: bigint): number {
   return Number(sats) / 1e8;
@@ -46,18 +46,19 @@ export function txJson(t: TxInfo, fee?: bigint): Record<string, unknown> {
   return {
     txid: toDisplayHex(t.txid),
     hash: toDisplayHex(t.wtxid),
-    version: t.tx.version,
+    // As a signed 32-bit number (the bitcoin layer reads it unsigned).
+    version: t.tx.version | 0,
     size: t.size,
     vsize: t.vsize,
     weight: t.weight,
     locktime: t.tx.locktime,
     vin: t.tx.inputs.map((i) => {
-      const witness = i.witness.length > 0 ? { txinwitness: i.witness.map((w) => w.toString('hex')) } : {};
-      if (coinbase) return { coinbase: i.scriptSig.toString('hex'), ...witness, sequence: i.sequence };
+      const witness = i.witness.length > 0 ? { txinwitness: i.witness.map(bytesToHex) } : {};
+      if (coinbase) return { coinbase: bytesToHex(i.script_sig), ...witness, sequence: i.sequence };
       return {
-        txid: toDisplayHex(i.prevTxid),
-        vout: i.prevVout,
-        scriptSig: { asm: '', hex: i.scriptSig.toString('hex') },
+        txid: toDisplayHex(i.prev_txid),
+        vout: i.prev_index,
+        scriptSig: { asm: '', hex: bytesToHex(i.script_sig) },
         ...witness,
         sequence: i.sequence,
       };
@@ -65,7 +66,7 @@ export function txJson(t: TxInfo, fee?: bigint): Record<string, unknown> {
     vout: t.tx.outputs.map((o, n) => ({
       value: btc(o.value),
       n,
-      scriptPubKey: { asm: '', hex: o.scriptPubKey.toString('hex'), ...describeScript(o.scriptPubKey) },
+      scriptPubKey: { asm: '', hex: bytesToHex(o.script), ...describeScript(o.script) },
     })),
     ...(fee !== undefined && !coinbase ? { fee: btc(fee) } : {}),
     hex: t.raw.toString('hex'),

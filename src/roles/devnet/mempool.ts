@@ -1,8 +1,8 @@
 // The devnet's mempool: transactions waiting for a block, with the fee the
 // devnet believes they pay (it has no UTXO set to compute one). Bounded by a
 // transaction count; when full, the lowest fee rate leaves first.
+import { toDisplayHex } from '../../bitcoin/index.js';
 import { sigopCost, type TxInfo } from './tx.js';
-import { toDisplayHex } from './wire.js';
 
 export interface MempoolEntry {
   info: TxInfo;

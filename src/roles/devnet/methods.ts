@@ -1,5 +1,6 @@
 // The bitcoind RPC calls the devnet answers, with Bitcoin Core's parameter
 // names, result shapes, error codes and messages.
+import { hexToBytes, parseTransaction, toDisplayHex } from '../../bitcoin/index.js';
 import { addressToScript, outputToScript } from './address.js';
 import { decodeBlock, type Block } from './block.js';
 import type { BlockEntry } from './chain.js';
@@ -9,10 +10,11 @@ import type { MempoolEntry } from './mempool.js';
 import { buildCoinbase, mineBlock } from './miner.js';
 import type { Devnet } from './node.js';
 import { RPC_ERR, RpcFailure, type RpcMethod } from './rpc-server.js';
-import { decodeTx, txInfo, type TxInfo } from './tx.js';
-import { DecodeError, fromDisplayHex, isHex, toDisplayHex } from './wire.js';
+import { txInfo, type TxInfo } from './tx.js';
 
 const MAX_GENERATE_TRIES = 1_000_000;
+/** A block hash or txid as RPC takes it: 64 hex digits, either case. */
+const HASH_HEX = /^[0-9a-fA-F]{64}$/;
 
 function fail(code: number, message: string): never {
   throw new RpcFailure(code, message);
@@ -45,7 +47,7 @@ function bool(v: unknown, dflt: boolean): boolean {
 
 function hash(v: unknown, name: string): string {
   const s = str(v, name);
-  if (!fromDisplayHex(s))
+  if (!HASH_HEX.test(s))
     fail(RPC_ERR.INVALID_PARAMETER, `${name} must be of length 64 (not ${s.length}, for '${s}')`);
   return s.toLowerCase();
 }
@@ -84,7 +86,7 @@ export function buildMethods(d: Devnet): Map<string, RpcMethod> {
   /** Mines `count` blocks paying `script` with the given (or mempool) transactions. */
   const generate = (
     count: number,
-    script: Buffer,
+    script: Uint8Array,
     picked?: TxInfo[],
     submit = true,
     maxTries = MAX_GENERATE_TRIES,
@@ -120,8 +122,7 @@ export function buildMethods(d: Devnet): Map<string, RpcMethod> {
   const propose = (data: string, checkPow: boolean): string | null => {
     let block: Block;
     try {
-      if (!isHex(data)) throw new DecodeError('not hex');
-      block = decodeBlock(Buffer.from(data, 'hex'));
+      block = decodeBlock(hexToBytes(data));
     } catch {
       fail(RPC_ERR.DESERIALIZATION, 'Block decode failed');
     }
@@ -153,8 +154,7 @@ export function buildMethods(d: Devnet): Map<string, RpcMethod> {
     const data = str(args[0], 'hexdata');
     let block: Block;
     try {
-      if (!isHex(data)) throw new DecodeError('not hex');
-      block = decodeBlock(Buffer.from(data, 'hex'));
+      block = decodeBlock(hexToBytes(data));
     } catch (err) {
       d.log.warn({ reason: 'Block decode failed', detail: (err as Error).message }, 'block rejected');
       fail(RPC_ERR.DESERIALIZATION, 'Block decode failed');
@@ -321,15 +321,14 @@ export function buildMethods(d: Devnet): Map<string, RpcMethod> {
     if (!Array.isArray(list)) fail(RPC_ERR.TYPE, 'transactions must be an array');
     const txs: TxInfo[] = list.map((item: unknown) => {
       const s = str(item, 'transactions');
-      if (fromDisplayHex(s)) {
+      if (HASH_HEX.test(s)) {
         const e = d.mempool.get(s.toLowerCase());
         if (!e) fail(RPC_ERR.INVALID_ADDRESS_OR_KEY, `Transaction ${s} not in mempool.`);
         return e.info;
       }
       try {
-        if (!isHex(s)) throw new DecodeError('not hex');
-        const raw = Buffer.from(s, 'hex');
-        return txInfo(decodeTx(raw), raw);
+        const raw = hexToBytes(s);
+        return txInfo(parseTransaction(raw), raw);
       } catch {
         fail(
           RPC_ERR.DESERIALIZATION,

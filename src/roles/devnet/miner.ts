@@ -2,17 +2,15 @@
 // generateblock. Regtest's target passes about every second hash, so a plain
 // nonce loop is enough.
 import {
-  encodeBlock,
-  encodeHeader,
-  merkleRoot,
-  witnessCommitment,
+  encodeBip34Height,
+  hashMeetsTarget,
+  headerHash,
   witnessCommitmentScript,
-  witnessMerkleRoot,
-} from './block.js';
-import type { Header } from './block.js';
-import { BLOCK_VERSION, POW_LIMIT, REGTEST_BITS, bip34HeightScript, hashToBigInt } from './consensus.js';
-import { txInfo, type Tx, type TxInfo } from './tx.js';
-import { sha256d } from './wire.js';
+  type Transaction,
+} from '../../bitcoin/index.js';
+import { commitmentFor, encodeBlock, encodeHeader, merkleRoot, type Header } from './block.js';
+import { BLOCK_VERSION, POW_LIMIT, REGTEST_BITS } from './consensus.js';
+import { txInfo, type TxInfo } from './tx.js';
 
 /**
  * Coinbase paying `value` to `script`: BIP34 height then an extra byte (the
@@ -21,26 +19,25 @@ import { sha256d } from './wire.js';
  */
 export function buildCoinbase(
   height: number,
-  script: Buffer,
+  script: Uint8Array,
   value: bigint,
   others: TxInfo[],
   extra = 0,
 ): TxInfo {
-  const commitment = witnessCommitment(witnessMerkleRoot(others.map((t) => t.wtxid)), Buffer.alloc(32));
-  const tx: Tx = {
+  const tx: Transaction = {
     version: 2,
     inputs: [
       {
-        prevTxid: Buffer.alloc(32),
-        prevVout: 0xffffffff,
-        scriptSig: Buffer.concat([bip34HeightScript(height), Buffer.from([0x01, extra & 0xff])]),
+        prev_txid: new Uint8Array(32),
+        prev_index: 0xffffffff,
+        script_sig: Uint8Array.of(...encodeBip34Height(height), 0x01, extra & 0xff),
         sequence: 0xffffffff,
-        witness: [Buffer.alloc(32)],
+        witness: [new Uint8Array(32)],
       },
     ],
     outputs: [
-      { value, scriptPubKey: script },
-      { value: 0n, scriptPubKey: witnessCommitmentScript(commitment) },
+      { value, script },
+      { value: 0n, script: witnessCommitmentScript(commitmentFor(others)) },
     ],
     locktime: 0,
   };
@@ -51,7 +48,7 @@ export function buildCoinbase(
 export function mineHeader(header: Header, maxTries = 1_000_000): Header | null {
   const h = { ...header };
   for (let i = 0; i < maxTries; i++) {
-    if (hashToBigInt(sha256d(encodeHeader(h))) <= POW_LIMIT) return h;
+    if (hashMeetsTarget(headerHash(encodeHeader(h)), POW_LIMIT)) return h;
     h.nonce = (h.nonce + 1) >>> 0;
     if (h.nonce === 0) h.time++;
   }
@@ -64,7 +61,7 @@ export interface MinedBlock {
 }
 
 export function mineBlock(
-  prevHash: Buffer,
+  prevHash: Uint8Array,
   height: number,
   time: number,
   coinbase: TxInfo,

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { BitcoinDataError, fromDisplayHex, toDisplayHex } from '../../bitcoin/index.js';
 import type { Logger } from '../../log.js';
 import type { Block } from './block.js';
 import { Chain, type BlockEntry } from './chain.js';
@@ -12,7 +13,6 @@ import { RpcServer } from './rpc-server.js';
 import { BlockStore, RECORD_BLOCK, RECORD_INVALIDATE, RECORD_RECONSIDER } from './store.js';
 import { syntheticTx } from './synthetic.js';
 import { TemplateBuilder, longpollId } from './template.js';
-import { DecodeError, fromDisplayHex, toDisplayHex } from './wire.js';
 
 export interface DevnetOptions {
   rpcBind: string;
@@ -150,7 +150,7 @@ export class Devnet {
           ok = out.result === null || out.result === 'inconclusive' || out.result === 'duplicate';
           if (!ok) this.log.warn({ offset: rec.offset, reason: out.result }, 'blocks file: invalid block');
         } catch (err) {
-          if (!(err instanceof DecodeError)) throw err;
+          if (!(err instanceof BitcoinDataError)) throw err;
           ok = false;
           this.log.warn({ offset: rec.offset }, 'blocks file: undecodable block');
         }
@@ -226,7 +226,7 @@ export class Devnet {
 
   invalidate(entry: BlockEntry): void {
     this.chain.invalidate(entry);
-    this.store.append(RECORD_INVALIDATE, fromDisplayHex(entry.hashHex)!);
+    this.store.append(RECORD_INVALIDATE, fromDisplayHex(entry.hashHex));
     this.log.warn(
       { hash: entry.hashHex, height: this.chain.height, tip: this.chain.tip.hashHex },
       'block invalidated',
@@ -235,7 +235,7 @@ export class Devnet {
 
   reconsider(entry: BlockEntry): void {
     this.chain.reconsider(entry);
-    this.store.append(RECORD_RECONSIDER, fromDisplayHex(entry.hashHex)!);
+    this.store.append(RECORD_RECONSIDER, fromDisplayHex(entry.hashHex));
     this.log.info(
       { hash: entry.hashHex, height: this.chain.height, tip: this.chain.tip.hashHex },
       'block reconsidered',

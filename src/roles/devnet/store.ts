@@ -12,7 +12,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { sha256d } from './wire.js';
+import { equalBytes, sha256d } from '../../bitcoin/index.js';
 
 /** Regtest network magic, so a stray file is recognised as foreign at once. */
 const MAGIC = Buffer.from('fabfb5da', 'hex');
@@ -56,12 +56,8 @@ export class BlockStore {
       const len = buf.readUInt32LE(pos + 5);
       if (len > MAX_RECORD || buf.length - pos < HEAD + len + 4) break;
       const payload = buf.subarray(pos + HEAD, pos + HEAD + len);
-      if (
-        !sha256d(payload)
-          .subarray(0, 4)
-          .equals(buf.subarray(pos + HEAD + len, pos + HEAD + len + 4))
-      )
-        break;
+      const check = buf.subarray(pos + HEAD + len, pos + HEAD + len + 4);
+      if (!equalBytes(sha256d(payload).subarray(0, 4), check)) break;
       records.push({ offset: pos, type, payload: Buffer.from(payload) });
       pos += HEAD + len + 4;
     }
@@ -79,7 +75,7 @@ export class BlockStore {
     truncateSync(this.file, offset);
   }
 
-  append(type: number, payload: Buffer): void {
+  append(type: number, payload: Uint8Array): void {
     if (this.fd === null) {
       mkdirSync(this.dir, { recursive: true });
       this.fd = openSync(this.file, 'a');

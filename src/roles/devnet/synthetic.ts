@@ -2,7 +2,8 @@
 // segwit spends, random fee rates) that spend made-up outpoints. The devnet
 // has no UTXO set, so these exist only to give templates realistic content.
 import { randomBytes, randomInt } from 'node:crypto';
-import { txInfo, type Tx, type TxInfo } from './tx.js';
+import { pushData, type Transaction } from '../../bitcoin/index.js';
+import { txInfo, type TxInfo } from './tx.js';
 
 export interface SyntheticTx {
   info: TxInfo;
@@ -44,22 +45,20 @@ export function syntheticTx(): SyntheticTx {
   const segwit = randomInt(3) !== 0; // about two thirds segwit, as on mainnet
   const nIn = 1 + randomInt(3);
   const nOut = 1 + randomInt(2);
-  const tx: Tx = { version: 2, inputs: [], outputs: [], locktime: 0 };
+  const tx: Transaction = { version: 2, inputs: [], outputs: [], locktime: 0 };
   for (let i = 0; i < nIn; i++) {
     const sig = fakeSignature();
     const pub = fakePubkey();
     tx.inputs.push({
-      prevTxid: randomBytes(32),
-      prevVout: randomInt(4),
-      scriptSig: segwit
-        ? Buffer.alloc(0)
-        : Buffer.concat([Buffer.from([sig.length]), sig, Buffer.from([pub.length]), pub]),
+      prev_txid: randomBytes(32),
+      prev_index: randomInt(4),
+      script_sig: segwit ? new Uint8Array(0) : Uint8Array.of(...pushData(sig), ...pushData(pub)),
       sequence: 0xfffffffd,
       witness: segwit ? [sig, pub] : [],
     });
   }
   for (let i = 0; i < nOut; i++) {
-    tx.outputs.push({ value: BigInt(1_000 + randomInt(10_000_000)), scriptPubKey: randomOutputScript() });
+    tx.outputs.push({ value: BigInt(1_000 + randomInt(10_000_000)), script: randomOutputScript() });
   }
   const info = txInfo(tx);
   const fee = BigInt(info.vsize * (1 + randomInt(50)));

@@ -1,7 +1,8 @@
 // getblocktemplate (BIP22/BIP23 with segwit, shaped like Bitcoin Core's
 // answer). Transactions are picked by fee rate until weight or sigops run out;
 // the selection is cached per (tip, mempool sequence), only the clock moves.
-import { witnessCommitment, witnessCommitmentScript, witnessMerkleRoot } from './block.js';
+import { bytesToHex, toDisplayHex, witnessCommitmentScript } from '../../bitcoin/index.js';
+import { commitmentFor } from './block.js';
 import type { Chain } from './chain.js';
 import {
   BLOCK_VERSION,
@@ -12,7 +13,6 @@ import {
   targetHex,
 } from './consensus.js';
 import type { MempoolEntry } from './mempool.js';
-import { toDisplayHex } from './wire.js';
 
 /** Room Core keeps for the coinbase and header. */
 const COINBASE_WEIGHT_RESERVE = 4000;
@@ -103,10 +103,7 @@ export class TemplateBuilder {
     }
     const selection = selectTransactions(chain);
     const height = chain.height + 1;
-    const commitment = witnessCommitment(
-      witnessMerkleRoot(selection.entries.map((e) => e.info.wtxid)),
-      Buffer.alloc(32),
-    );
+    const commitment = commitmentFor(selection.entries.map((e) => e.info));
     const template: Omit<BlockTemplate, 'curtime'> = {
       capabilities: ['proposal'],
       version: BLOCK_VERSION,
@@ -135,7 +132,7 @@ export class TemplateBuilder {
       weightlimit: MAX_BLOCK_WEIGHT,
       bits: REGTEST_BITS.toString(16).padStart(8, '0'),
       height,
-      default_witness_commitment: witnessCommitmentScript(commitment).toString('hex'),
+      default_witness_commitment: bytesToHex(witnessCommitmentScript(commitment)),
     };
     this.cached = { selection, template };
     return this.cached;

@@ -3,25 +3,31 @@
 // UTXO set: inputs are not looked up and scripts are not run; fees are known
 // only for transactions the devnet itself saw (others count as 0).
 import {
+  MAX_COINBASE_SCRIPT_SIG,
+  MAX_MONEY,
+  MIN_COINBASE_SCRIPT_SIG,
+  bytesToHex,
+  encodeBip34Height,
+  equalBytes,
   findWitnessCommitment,
-  merkleRoot,
+  hasWitness,
+  hashMeetsTarget,
+  isCoinbase,
+  toDisplayHex,
   witnessCommitment,
   witnessMerkleRoot,
-  type Block,
-} from './block.js';
+} from '../../bitcoin/index.js';
+import { merkleRoot, type Block } from './block.js';
 import {
   MAX_BLOCK_SIGOPS_COST,
   MAX_BLOCK_WEIGHT,
   MAX_FUTURE_BLOCK_TIME,
   POW_LIMIT,
   REGTEST_BITS,
-  bip34HeightScript,
-  bitsToTarget,
   blockSubsidy,
-  hashToBigInt,
+  targetOf,
 } from './consensus.js';
-import { MAX_MONEY, hasWitness, isCoinbase, sigopCost } from './tx.js';
-import { toDisplayHex } from './wire.js';
+import { sigopCost } from './tx.js';
 
 export interface BlockContext {
   /** Height the block would have. */
@@ -40,9 +46,9 @@ export interface BlockContext {
 
 /** Header checks that need no chain context: proof of work against the header's own bits. */
 export function checkProofOfWork(block: Block): string | null {
-  const target = bitsToTarget(block.header.bits);
-  if (target === null || target === 0n || target > POW_LIMIT) return 'high-hash';
-  if (hashToBigInt(block.hash) > target) return 'high-hash';
+  const target = targetOf(block.header.bits);
+  if (target === null || target > POW_LIMIT) return 'high-hash';
+  if (!hashMeetsTarget(block.hash, target)) return 'high-hash';
   return null;
 }
 
@@ -63,7 +69,7 @@ export function validateBlock(block: Block, ctx: BlockContext): string | null {
   if (!merkleRoot(txs.map((t) => t.txid)).equals(header.merkleRoot)) return 'bad-txnmrklroot';
   const seen = new Set<string>();
   for (const t of txs) {
-    const id = t.txid.toString('hex');
+    const id = bytesToHex(t.txid);
     if (seen.has(id)) return 'bad-txns-duplicate';
     seen.add(id);
   }
@@ -74,18 +80,20 @@ export function validateBlock(block: Block, ctx: BlockContext): string | null {
     if (t.tx.outputs.length === 0) return 'bad-txns-vout-empty';
     let sum = 0n;
     for (const o of t.tx.outputs) {
-      if (o.value > MAX_MONEY) return 'bad-txns-vout-toolarge';
+      // Values are read as signed: one with the top bit set is beyond MAX_MONEY too.
+      if (o.value < 0n || o.value > MAX_MONEY) return 'bad-txns-vout-toolarge';
       sum += o.value;
     }
     if (sum > MAX_MONEY) return 'bad-txns-txouttotal-toolarge';
   }
-  const scriptSig = first.tx.inputs[0]!.scriptSig;
-  if (scriptSig.length < 2 || scriptSig.length > 100) return 'bad-cb-length';
+  const scriptSig = first.tx.inputs[0]!.script_sig;
+  if (scriptSig.length < MIN_COINBASE_SCRIPT_SIG || scriptSig.length > MAX_COINBASE_SCRIPT_SIG)
+    return 'bad-cb-length';
   const sigops = txs.reduce((n, t) => n + sigopCost(t.tx), 0);
   if (sigops > MAX_BLOCK_SIGOPS_COST) return 'bad-blk-sigops';
 
-  const heightPrefix = bip34HeightScript(ctx.height);
-  if (!scriptSig.subarray(0, heightPrefix.length).equals(heightPrefix)) return 'bad-cb-height';
+  const heightPrefix = encodeBip34Height(ctx.height);
+  if (!equalBytes(scriptSig.subarray(0, heightPrefix.length), heightPrefix)) return 'bad-cb-height';
 
   const witnessReason = checkWitness(block);
   if (witnessReason) return witnessReason;
@@ -105,13 +113,12 @@ export function validateBlock(block: Block, ctx: BlockContext): string | null {
 /** BIP141: a commitment, when present, must match; witness data needs one. */
 export function checkWitness(block: Block): string | null {
   const coinbase = block.txs[0]!.tx;
-  const at = findWitnessCommitment(coinbase);
-  if (at >= 0) {
+  const found = findWitnessCommitment(coinbase.outputs);
+  if (found) {
     const witness = coinbase.inputs[0]!.witness;
     if (witness.length !== 1 || witness[0]!.length !== 32) return 'bad-witness-nonce-size';
-    const root = witnessMerkleRoot(block.txs.slice(1).map((t) => t.wtxid));
-    const expected = witnessCommitment(root, witness[0]!);
-    if (!coinbase.outputs[at]!.scriptPubKey.subarray(6, 38).equals(expected))
+    const root = witnessMerkleRoot(block.txs.map((t) => t.wtxid));
+    if (!equalBytes(found.commitment, witnessCommitment(root, witness[0]!)))
       return 'bad-witness-merkle-match';
     return null;
   }
