@@ -1,6 +1,7 @@
 // Authority keys from config values: a server's key pair (it signs each
 // connection's Noise certificate) and a client's pinned upstream key. A value
 // is the base58check key string itself or the path of a file holding it.
+import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { makeField, mismatch, type Common, type Field } from '../../config/fields.js';
 import type { ClientSecurity } from '../../net/client.js';
@@ -36,16 +37,18 @@ export interface ServerAuthority {
 }
 
 /**
- * Loads a server's authority key pair. The public key value is optional; when
- * given it must belong to the secret key, so a mismatched pair fails at start
- * rather than at every client's handshake.
+ * Loads a server's authority key pair. The public key follows from the secret
+ * key; a configured public key (string, or a file that exists) must belong to
+ * it, so a mismatched pair fails at start rather than at every client's
+ * handshake. A public key file that does not exist is not needed.
  */
 export function loadServerAuthority(secretValue: string, publicValue?: string): ServerAuthority {
   if (secretValue.trim() === '') throw new Error('authority_secret_key is not set');
   const secretKey = loadAuthoritySecretKey(secretValue);
   const publicKey = authorityPublicKeyOf(secretKey);
-  if (publicValue !== undefined && publicValue.trim() !== '') {
-    const configured = loadAuthorityPublicKey(publicValue);
+  const pub = publicValue?.trim() ?? '';
+  if (pub !== '' && (KEY_TEXT.test(pub) || existsSync(pub))) {
+    const configured = loadAuthorityPublicKey(pub);
     if (!equal(configured, publicKey)) {
       throw new Error(
         `authority_public_key (${encodeAuthorityPublicKey(configured)}) does not belong to authority_secret_key ` +

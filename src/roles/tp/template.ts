@@ -140,7 +140,7 @@ export function fitTemplate(
     weight -= base.txs[i]!.weight;
     sigops -= base.txs[i]!.sigops;
     // Whatever spends a dropped transaction must go too.
-    for (let j = i + 1; j < base.txs.length; j++) {
+    for (let j = 0; j < base.txs.length; j++) {
       if (kept[j] && base.txs[j]!.depends.includes(i + 1)) drop(j);
     }
   };
