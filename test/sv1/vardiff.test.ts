@@ -1,0 +1,82 @@
+// Vardiff on its own, the sendable-difficulty rules, and a vardiff step in a
+// session: shares for the job sent before the step keep the old difficulty.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { difficultyToTarget } from '../../src/bitcoin/index.js';
+import { ASIC_PORT, CPU_PORT, passwordDifficulty, Vardiff, vardiffDifficulty } from '../../src/sv1/index.js';
+import { EXTRANONCE, findNonce, harness, minerHeader, parseNotify } from './fixture.js';
+
+test('vardiff: a burst raises, a quiet window lowers, a rate near target keeps', () => {
+  const v = new Vardiff({ sharesPerMinute: 20, burst: 40 }, 0);
+  for (let i = 0; i < 39; i++) v.recordShare(i * 100);
+  assert.equal(v.evaluate(100, 4000), undefined, 'younger than the minimum window');
+  v.recordShare(9_000);
+  // 40 shares in 10 s = 240/min, 12x the target.
+  assert.equal(v.evaluate(100, 10_000), 1200);
+  assert.equal(v.evaluate(1200, 30_000), undefined, 'no share yet, window not full');
+  assert.equal(v.evaluate(1200, 70_000), 300, 'a full minute without shares divides by 4');
+  for (let i = 0; i < 25; i++) v.recordShare(70_000 + i * 2000);
+  assert.equal(v.evaluate(300, 130_000), undefined, '25 per minute is within [½, 2]x of 20');
+  const capped = new Vardiff({ sharesPerMinute: 1, burst: 1000, maxStep: 4 }, 0);
+  for (let i = 0; i < 999; i++) capped.recordShare(i);
+  assert.equal(capped.evaluate(10, 60_000), 40, 'one step moves at most maxStep');
+  const back = new Vardiff({}, 50_000);
+  assert.equal(back.evaluate(1, 10_000), undefined, 'a clock going back re-anchors the window');
+});
+
+test('sendable difficulties: powers of two rounded down on ASIC ports, 3 digits on CPU ports', () => {
+  assert.equal(vardiffDifficulty(ASIC_PORT, 1000), 512);
+  assert.equal(vardiffDifficulty(ASIC_PORT, 2048), 2048);
+  assert.equal(vardiffDifficulty(ASIC_PORT, 0.3), 1);
+  assert.equal(vardiffDifficulty(ASIC_PORT, 1e20), ASIC_PORT.max);
+  assert.equal(
+    vardiffDifficulty(ASIC_PORT, 300, 1000),
+    1000,
+    'a floor that is not a power of two still holds',
+  );
+  assert.equal(vardiffDifficulty(CPU_PORT, 0.000123456), 0.000123);
+  assert.equal(passwordDifficulty('d=512'), 512);
+  assert.equal(passwordDifficulty('x,d=0.5'), 0.5);
+  assert.equal(passwordDifficulty('x'), undefined);
+  assert.equal(passwordDifficulty('d=0'), undefined);
+});
+
+test('a vardiff step sends set_difficulty and a fresh job; in-flight shares keep the old difficulty', async () => {
+  const h = harness({ port: { ...CPU_PORT, start: 0.000001 }, vardiff: { sharesPerMinute: 20, burst: 8 } });
+  const first = await h.feed([
+    '{"id":1,"method":"mining.subscribe","params":[]}',
+    '{"id":2,"method":"mining.authorize","params":["w",""]}',
+  ]);
+  const job = parseNotify(first.at(-1)!);
+  const en1 = Buffer.from(EXTRANONCE.extranonce1).toString('hex');
+  const header = minerHeader(job, en1, '00000000', 0x66000000, 0);
+  const easy = difficultyToTarget(0.000001);
+  let nonce = 0;
+  let out: string[] = [];
+  // Eight shares in eight seconds: 60 per minute, three times the target rate.
+  for (let i = 0; i < 8; i++) {
+    nonce = findNonce(header, easy, undefined, nonce + 1);
+    const params = ['w', job.job_id, '00000000', job.ntime, nonce.toString(16)];
+    out = await h.feed([JSON.stringify({ id: 10 + i, method: 'mining.submit', params })], 1000 * (i + 1));
+  }
+  assert.equal(out[0], '{"id":17,"result":true,"error":null}');
+  assert.equal(out[1], '{"id":null,"method":"mining.set_difficulty","params":[0.000003]}');
+  const next = parseNotify(out[2]!);
+  assert.notEqual(next.job_id, job.job_id);
+  // A share on the old job that meets 0.000001 but not 0.000003 is still accepted.
+  const late = findNonce(header, easy, difficultyToTarget(0.000003), nonce + 1);
+  const reply = await h.feed(
+    [
+      JSON.stringify({
+        id: 30,
+        method: 'mining.submit',
+        params: ['w', job.job_id, '00000000', job.ntime, late.toString(16)],
+      }),
+    ],
+    9000,
+  );
+  assert.deepEqual(reply, ['{"id":30,"result":true,"error":null}']);
+  const accepted = h.events.filter((e) => e.type === 'share' && e.accepted);
+  assert.equal(accepted.length, 9);
+  assert.ok(accepted.every((e) => e.type === 'share' && e.accepted && e.difficulty === 0.000001));
+});
