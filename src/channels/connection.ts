@@ -599,7 +599,10 @@ export class ServerConnectionChannels {
     const config = this.chain.config;
     let active = 0;
     let future = 0;
-    for (const job of stream.jobs.values()) job.epoch === null ? future++ : active++;
+    for (const job of stream.jobs.values()) {
+      if (job.epoch === null) future++;
+      else active++;
+    }
     for (const job of [...stream.jobs.values()]) {
       if (job.epoch === null && future > config.max_future_templates) {
         future--;

@@ -55,12 +55,13 @@ export function judgeShare(job: JudgedJob, work: JudgedWork): Judgement {
   if (ntime < job.min_ntime || (job.max_ntime !== undefined && ntime > job.max_ntime)) {
     return { ok: false, error_code: SUBMIT_ERROR.INVALID_SHARE };
   }
+  // A job that forbids rolling reports any change as such (as the reference pool does).
   const changed = (work.version ^ job.version) >>> 0;
-  if ((changed & ~VERSION_ROLLING_MASK) !== 0) {
-    return { ok: false, error_code: SUBMIT_ERROR.INVALID_NON_ROLLABLE_VERSION_BIT };
-  }
   if (changed !== 0 && !job.version_rolling_allowed) {
     return { ok: false, error_code: SUBMIT_ERROR.VERSION_ROLLING_NOT_ALLOWED };
+  }
+  if ((changed & ~VERSION_ROLLING_MASK) !== 0) {
+    return { ok: false, error_code: SUBMIT_ERROR.INVALID_NON_ROLLABLE_VERSION_BIT };
   }
   const header = new Uint8Array(HEADER_SIZE);
   writeHeader(
