@@ -1,9 +1,10 @@
 // BIP324 ElligatorSwift on secp256k1: 64-byte encodings of x coordinates that
 // look like uniform random bytes, and the x-only ECDH built on them. noble has
-// no ElligatorSwift, so the maps are written here on top of noble's field.
-import { secp256k1, schnorr } from '@noble/curves/secp256k1.js';
+// no ElligatorSwift, so the maps are written here on top of noble's field; the
+// scalar multiplications themselves run in node:crypto.
+import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { randomBytes as nodeRandomBytes } from 'node:crypto';
+import { type ECDH, createECDH, randomBytes as nodeRandomBytes } from 'node:crypto';
 
 const Fp = secp256k1.Point.Fp;
 const P = Fp.ORDER;
@@ -135,10 +136,53 @@ export function secretToScalar(secret: Uint8Array): bigint {
   return d;
 }
 
+/**
+ * A secret scalar loaded into node:crypto's ECDH (OpenSSL), which multiplies
+ * several times faster than pure-JS bigint arithmetic. Loading computes the
+ * public key once; every shared secret afterwards is one multiplication.
+ */
+export class EcdhSecret {
+  readonly #ecdh: ECDH;
+
+  constructor(secret: Uint8Array) {
+    secretToScalar(secret);
+    this.#ecdh = createECDH('secp256k1');
+    this.#ecdh.setPrivateKey(secret);
+  }
+
+  /** x coordinate of secret × G, 32 bytes big-endian. */
+  publicXonly(): Uint8Array {
+    return new Uint8Array(this.#ecdh.getPublicKey(null, 'compressed').subarray(1));
+  }
+
+  /**
+   * x coordinate of secret × P for a point P with x coordinate `theirX`
+   * (32 bytes). Either y works: d × (−P) = −(d × P) has the same x, so the
+   * point is passed compressed with an arbitrary parity.
+   */
+  sharedXonly(theirX: Uint8Array): Uint8Array {
+    if (theirX.length !== 32) throw new EllSwiftError(`x coordinate must be 32 bytes, got ${theirX.length}`);
+    const compressed = new Uint8Array(33);
+    compressed[0] = 0x02;
+    compressed.set(theirX, 1);
+    let shared: Buffer;
+    try {
+      shared = this.#ecdh.computeSecret(compressed);
+    } catch {
+      throw new EllSwiftError('x coordinate is not on secp256k1');
+    }
+    return new Uint8Array(shared.buffer, shared.byteOffset, shared.length);
+  }
+}
+
 export interface EllSwiftKeyPair {
   secret: Uint8Array;
   /** 64-byte ElligatorSwift encoding of the public key's x coordinate. */
   ellswift: Uint8Array;
+  /** The public key's x coordinate, 32 bytes (what `ellswift` decodes to). */
+  xonly: Uint8Array;
+  /** The secret, ready for ECDH. */
+  key: EcdhSecret;
 }
 
 /** Creates a key pair: a fresh secret (unless given) and a random encoding of its public x. */
@@ -160,37 +204,49 @@ export function ellswiftCreate(
     }
     if (sk === undefined) throw new EllSwiftError('randomness source never produced a valid secret');
   }
-  const d = secretToScalar(sk);
-  const x = secp256k1.Point.BASE.multiply(d).toAffine().x;
-  return { secret: Uint8Array.from(sk), ellswift: xelligatorswift(x, random) };
+  const key = new EcdhSecret(sk);
+  const xonly = key.publicXonly();
+  return {
+    secret: Uint8Array.from(sk),
+    ellswift: xelligatorswift(bytesToField(xonly), random),
+    xonly,
+    key,
+  };
 }
 
 /** x coordinate of secret × (point with x = decode(theirs)), 32 bytes big-endian. */
 export function ellswiftEcdhXonly(theirs: Uint8Array, secret: Uint8Array): Uint8Array {
-  const d = secretToScalar(secret);
-  const point = schnorr.utils.lift_x(ellswiftDecode(theirs));
-  return bigintTo32(point.multiply(d).toAffine().x);
+  return new EcdhSecret(secret).sharedXonly(ellswiftDecodeXonly(theirs));
 }
 
 const ECDH_TAG = sha256(new TextEncoder().encode('bip324_ellswift_xonly_ecdh'));
 
 /**
- * BIP324 v2_ecdh: the x-only shared secret hashed with both encodings, the
+ * BIP324's hash of an x-only shared secret with both encodings, the
  * initiator's encoding always first, so both sides agree on the result.
  */
-export function v2Ecdh(
-  secret: Uint8Array,
+export function v2EcdhHash(
+  sharedX: Uint8Array,
   ellswiftOurs: Uint8Array,
   ellswiftTheirs: Uint8Array,
   initiator: boolean,
 ): Uint8Array {
-  const x = ellswiftEcdhXonly(ellswiftTheirs, secret);
   const [a, b] = initiator ? [ellswiftOurs, ellswiftTheirs] : [ellswiftTheirs, ellswiftOurs];
   const buf = new Uint8Array(64 + 64 + 64 + 32);
   buf.set(ECDH_TAG, 0);
   buf.set(ECDH_TAG, 32);
   buf.set(a, 64);
   buf.set(b, 128);
-  buf.set(x, 192);
+  buf.set(sharedX, 192);
   return sha256(buf);
+}
+
+/** BIP324 v2_ecdh from a secret and the two encodings. */
+export function v2Ecdh(
+  secret: Uint8Array,
+  ellswiftOurs: Uint8Array,
+  ellswiftTheirs: Uint8Array,
+  initiator: boolean,
+): Uint8Array {
+  return v2EcdhHash(ellswiftEcdhXonly(ellswiftTheirs, secret), ellswiftOurs, ellswiftTheirs, initiator);
 }
