@@ -5,6 +5,8 @@ import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { registerDevnet } from './roles/devnet/index.js';
 import { registerKeygen } from './roles/keygen.js';
+import { registerMiner } from './roles/miner/index.js';
+import { registerTp } from './roles/tp/index.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -13,7 +15,12 @@ const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.ur
 /** A role's CLI hook: adds its sub-command (with its own --help) to the program. */
 export type RoleRegistration = (program: Command) => void;
 
-const ROLES: RoleRegistration[] = [registerKeygen, registerDevnet];
+const ROLES: RoleRegistration[] = [
+  registerKeygen,
+  registerDevnet,
+  registerTp,
+  (program) => registerMiner(program),
+];
 
 export function buildProgram(): Command {
   const program = new Command();
