@@ -19,7 +19,7 @@ import {
   defaultRandom,
   ellswiftCreate,
   ellswiftDecodeXonly,
-  v2Ecdh,
+  v2EcdhHash,
 } from './ellswift.js';
 import { NoiseError } from './errors.js';
 import { SymmetricState } from './symmetric.js';
@@ -100,13 +100,14 @@ export class NoiseInitiator {
     const ss = this.#ss;
     const re = message.subarray(0, 64);
     ss.mixHash(re);
-    ss.mixKey(v2Ecdh(e.secret, e.ellswift, re, true));
+    ss.mixKey(v2EcdhHash(e.key.sharedXonly(ellswiftDecodeXonly(re)), e.ellswift, re, true));
     const rs = ss.decryptAndHash(message.subarray(64, 64 + 64 + TAG_LENGTH));
-    ss.mixKey(v2Ecdh(e.secret, e.ellswift, rs, true));
+    // Decoded once: the ECDH input and the key the certificate names.
+    const remoteStaticXonly = ellswiftDecodeXonly(rs);
+    ss.mixKey(v2EcdhHash(e.key.sharedXonly(remoteStaticXonly), e.ellswift, rs, true));
     const certificate = decodeSignatureNoiseMessage(
       ss.decryptAndHash(message.subarray(64 + 64 + TAG_LENGTH)),
     );
-    const remoteStaticXonly = ellswiftDecodeXonly(rs);
     if (this.#opts.authorityPublicKey !== null) {
       const now = (this.#opts.now ?? systemClock)();
       verifyCertificate(
@@ -175,17 +176,19 @@ export class NoiseResponder {
     const ss = this.#ss;
     const e = ellswiftCreate(this.#opts.ephemeralSecret, random);
     const s = ellswiftCreate(this.#opts.staticSecret, random);
+    // The initiator's key is decoded once for both ECDHs.
+    const reX = ellswiftDecodeXonly(re);
     const out = new Uint8Array(ACT2_SIZE);
     out.set(e.ellswift, 0);
     ss.mixHash(e.ellswift);
-    ss.mixKey(v2Ecdh(e.secret, e.ellswift, re, false));
+    ss.mixKey(v2EcdhHash(e.key.sharedXonly(reX), e.ellswift, re, false));
     out.set(ss.encryptAndHash(s.ellswift), 64);
-    ss.mixKey(v2Ecdh(s.secret, s.ellswift, re, false));
+    ss.mixKey(v2EcdhHash(s.key.sharedXonly(reX), s.ellswift, re, false));
     const now = (this.#opts.now ?? systemClock)();
     const validity = this.#opts.certValiditySec ?? DEFAULT_CERT_VALIDITY_SEC;
     const certificate = signCertificate(
       this.#opts.authoritySecretKey,
-      ellswiftDecodeXonly(s.ellswift),
+      s.xonly,
       now,
       now + validity,
       random(32),
