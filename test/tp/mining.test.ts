@@ -70,4 +70,8 @@ test('a TDP client mines a block through strata tp', async (t) => {
   await tp.proc.waitFor((r) => r.msg === 'block accepted by bitcoind' && r.height === height + 2);
   assert.equal(await devnet.rpc.getblockcount(), height + 2);
   assert.equal(rc.count('disconnected'), 0);
+
+  // SIGTERM: a clean stop, exit code 0.
+  assert.equal(await tp.proc.stop(), 0);
+  assert.ok(tp.proc.records.some((r) => r.msg === 'stopped'));
 });

@@ -48,3 +48,28 @@ test('strata tp survives a devnet restart without dropping its TDP clients', asy
   assert.equal(rc.count('disconnected'), 0);
   assert.equal(rc.count('connected'), 1);
 });
+
+test('the TDP client reconnects on its own when the TP restarts', async (t) => {
+  const dir = tempDir(t);
+  const devnet = await startDevnet(dir);
+  t.after(() => devnet.proc.stop());
+  const keys = makeKeys(dir);
+  const port = await freePort();
+  let tp = await startTp(devnet, keys, ['--listen', `127.0.0.1:${port}`]);
+  t.after(() => tp.proc.stop());
+  const rc = await connectClient(t, port, keys);
+  const first = await rc.nextTemplate();
+  await rc.nextPrevHash();
+
+  assert.equal(await tp.proc.stop(), 0);
+  await rc.next((e): e is { kind: 'disconnected'; reason: string } => e.kind === 'disconnected');
+  // Requests while disconnected fail at once instead of hanging.
+  await assert.rejects(rc.client.requestTransactionData(first.template_id), /not connected/);
+
+  tp = await startTp(devnet, keys, ['--listen', `127.0.0.1:${port}`]);
+  await rc.next((e): e is { kind: 'connected' } => e.kind === 'connected');
+  const again = await rc.nextTemplate();
+  assert.equal(again.future_template, true);
+  assert.equal((await rc.nextPrevHash()).template_id, again.template_id);
+  assert.ok(again.template_id > first.template_id, 'ids keep rising across a TP restart');
+});

@@ -71,6 +71,8 @@ export class TdpClient extends EventEmitter<TdpClientEvents> {
   readonly #pending = new Map<bigint, ((reply: TransactionDataReply) => void)[]>();
   readonly #pendingReject = new Set<(err: Error) => void>();
   #loop: Promise<void> | undefined;
+  /** Failed attempts since the last successful setup. */
+  #failures = 0;
 
   constructor(opts: TdpClientOptions) {
     super();
@@ -161,7 +163,10 @@ export class TdpClient extends EventEmitter<TdpClientEvents> {
       let reason: string;
       try {
         const setUp = await this.#session();
-        if (setUp) delay = initial;
+        if (setUp) {
+          delay = initial;
+          this.#failures = 0;
+        }
         reason = this.#conn?.closeInfo?.reason ?? 'connection closed';
       } catch (err) {
         reason = err instanceof Error ? err.message : String(err);
@@ -172,10 +177,13 @@ export class TdpClient extends EventEmitter<TdpClientEvents> {
       this.#failPending(new TdpClientClosedError(`template provider connection lost: ${reason}`));
       if (wasReady) this.emit('disconnected', { reason });
       if (this.#closed || policy === false) break;
-      this.#log.warn(
-        { host: this.#opts.host, port: this.#opts.port, reason, retry_in_ms: delay },
-        'template provider unreachable; retrying',
-      );
+      // One line per outage; the attempts after it stay quiet.
+      if (this.#failures++ === 0) {
+        this.#log.warn(
+          { host: this.#opts.host, port: this.#opts.port, reason },
+          'template provider unreachable; retrying with backoff',
+        );
+      }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, delay);
         this.#wake = () => {
@@ -191,7 +199,12 @@ export class TdpClient extends EventEmitter<TdpClientEvents> {
   /** One connection from connect to close; returns whether setup completed. */
   async #session(): Promise<boolean> {
     const o = this.#opts;
-    const conn = await connectFramed({ host: o.host, port: o.port, security: o.security, logger: this.#log });
+    const conn = await connectFramed({
+      host: o.host,
+      port: o.port,
+      security: o.security,
+      logger: this.#failures === 0 ? this.#log : silentLogger,
+    });
     if (this.#closed) {
       conn.close('client closing');
       return false;

@@ -61,19 +61,20 @@ export class TdpSession {
     return this.#constraints === undefined ? undefined : constraintsKey(this.#constraints);
   }
 
-  /** Sends a message; a closed or failing connection is logged, never thrown. */
-  send(msg: Message): void {
-    if (this.#conn.isClosed) return;
+  /** Sends a message; returns false if it could not be encoded. A failing connection is logged, never thrown. */
+  send(msg: Message): boolean {
+    if (this.#conn.isClosed) return true;
     let frame: Uint8Array;
     try {
       frame = encodeFrame(msg);
     } catch (err) {
       this.#log.error({ message: msg.type, err: (err as Error).message }, 'cannot encode message');
-      return;
+      return false;
     }
     this.#conn.send(frame).catch(() => {
       // The close itself is logged by the connection.
     });
+    return true;
   }
 
   close(reason: string): void {
@@ -117,8 +118,14 @@ export class TdpSession {
         switch (m.type) {
           case 'CoinbaseOutputConstraints':
             return this.#setConstraints(m);
-          case 'RequestTransactionData':
-            return this.send(this.#host.transactionData(m.template_id));
+          case 'RequestTransactionData': {
+            // A template too large for the message's limits still gets an answer.
+            if (!this.send(this.#host.transactionData(m.template_id))) {
+              const error_code = 'transaction-data-too-large';
+              this.send({ type: 'RequestTransactionDataError', template_id: m.template_id, error_code });
+            }
+            return;
+          }
           case 'SubmitSolution':
             void this.#host.submitSolution(this, m);
             return;
