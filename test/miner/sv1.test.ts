@@ -30,84 +30,92 @@ function checkSubmit(server: FakeSv1Server, s: Sv1Msg, mask: number): void {
   );
 }
 
-test('SV1 miner: configure/subscribe/authorize in order, valid rolled shares, ping, counts', async (t) => {
-  const server = await FakeSv1Server.start({
-    difficulty: DIFFICULTY,
-    reply: (n) =>
-      n % 2 === 1
-        ? { result: false, error: [23, 'Low difficulty share', null] }
-        : { result: true, error: null },
-  });
-  t.after(() => server.close());
-  const miner = await launchMiner([
-    '--sv1',
-    '--pool',
-    `127.0.0.1:${server.port}`,
-    '--user',
-    'acct.sv1',
-    '--password',
-    'secret',
-    '--threads',
-    '1',
-    '--version-rolling',
-    '--report-interval',
-    '0.5',
-    '--log-level',
-    'debug',
-  ]);
-  t.after(() => miner.stop());
+test(
+  'SV1 miner: configure/subscribe/authorize in order, valid rolled shares, ping, counts',
+  { timeout: 90_000 },
+  async (t) => {
+    const server = await FakeSv1Server.start({
+      difficulty: DIFFICULTY,
+      reply: (n) =>
+        n % 2 === 1
+          ? { result: false, error: [23, 'Low difficulty share', null] }
+          : { result: true, error: null },
+    });
+    t.after(() => server.close());
+    const miner = await launchMiner([
+      '--sv1',
+      '--pool',
+      `127.0.0.1:${server.port}`,
+      '--user',
+      'acct.sv1',
+      '--password',
+      'secret',
+      '--threads',
+      '1',
+      '--version-rolling',
+      '--report-interval',
+      '0.5',
+      '--log-level',
+      'debug',
+    ]);
+    t.after(() => miner.stop());
 
-  await miner.waitFor((r) => r.msg === 'connected' && r.connections === 1);
-  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
-  const first = server.lines.slice(0, 3);
-  assert.deepEqual(
-    first.map((l) => l.method),
-    ['mining.configure', 'mining.subscribe', 'mining.authorize'],
-  );
-  assert.deepEqual((first[0]!.params as unknown[])[0], ['version-rolling']);
-  assert.deepEqual(first[1]!.params, [`strata-miner/${pkg.version}`]);
-  assert.deepEqual(first[2]!.params, ['acct.sv1', 'secret']);
+    await miner.waitFor((r) => r.msg === 'connected' && r.connections === 1);
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    const first = server.lines.slice(0, 3);
+    assert.deepEqual(
+      first.map((l) => l.method),
+      ['mining.configure', 'mining.subscribe', 'mining.authorize'],
+    );
+    assert.deepEqual((first[0]!.params as unknown[])[0], ['version-rolling']);
+    assert.deepEqual(first[1]!.params, [`strata-miner/${pkg.version}`]);
+    assert.deepEqual(first[2]!.params, ['acct.sv1', 'secret']);
 
-  await server.until(() => server.lines.some((l) => l.id === 99 && l.result === 'pong'));
-  await server.until(() => server.submits.length >= 4);
-  for (const s of server.submits.slice(0, 4)) {
-    assert.equal(s.params!.length, 6, 'version bits sent when rolling is negotiated');
-    checkSubmit(server, s, MASK);
-  }
-  await miner.waitFor(
-    (r) =>
-      r.msg === 'report' &&
-      (r.accepted as number) >= 1 &&
-      ((r.rejected_by_reason as Record<string, number>)['Low difficulty share'] ?? 0) >= 1,
-  );
-  assert.ok(miner.records.some((r) => r.msg === 'share rejected' && r.reason === 'Low difficulty share'));
-});
+    await server.until(() => server.lines.some((l) => l.id === 99 && l.result === 'pong'));
+    await server.until(() => server.submits.length >= 4);
+    for (const s of server.submits.slice(0, 4)) {
+      assert.equal(s.params!.length, 6, 'version bits sent when rolling is negotiated');
+      checkSubmit(server, s, MASK);
+    }
+    await miner.waitFor(
+      (r) =>
+        r.msg === 'report' &&
+        (r.accepted as number) >= 1 &&
+        ((r.rejected_by_reason as Record<string, number>)['Low difficulty share'] ?? 0) >= 1,
+    );
+    assert.ok(miner.records.some((r) => r.msg === 'share rejected' && r.reason === 'Low difficulty share'));
+  },
+);
 
-test('SV1 miner without rolling: no configure, 5-param submits, set_extranonce applies at the next job', async (t) => {
-  const server = await FakeSv1Server.start({ difficulty: DIFFICULTY });
-  t.after(() => server.close());
-  const miner = await launchMiner([
-    '--sv1',
-    '--pool',
-    `127.0.0.1:${server.port}`,
-    '--user',
-    'acct.sv1',
-    '--threads',
-    '1',
-  ]);
-  t.after(() => miner.stop());
-  await miner.waitFor((r) => r.msg === 'connected');
-  assert.equal(server.lines[0]!.method, 'mining.subscribe');
-  await server.until(() => server.submits.length >= 2);
-  for (const s of server.submits) {
-    assert.equal(s.params!.length, 5);
-    checkSubmit(server, s, 0);
-  }
+test(
+  'SV1 miner without rolling: no configure, 5-param submits, set_extranonce applies at the next job',
+  { timeout: 90_000 },
+  async (t) => {
+    const server = await FakeSv1Server.start({ difficulty: DIFFICULTY });
+    t.after(() => server.close());
+    const miner = await launchMiner([
+      '--sv1',
+      '--pool',
+      `127.0.0.1:${server.port}`,
+      '--user',
+      'acct.sv1',
+      '--threads',
+      '1',
+    ]);
+    t.after(() => miner.stop());
+    await miner.waitFor((r) => r.msg === 'connected');
+    assert.equal(server.lines[0]!.method, 'mining.subscribe');
+    await server.until(() => server.submits.length >= 2);
+    for (const s of server.submits) {
+      assert.equal(s.params!.length, 5);
+      checkSubmit(server, s, 0);
+    }
 
-  const newExtranonce1 = Uint8Array.of(0xaa, 0xbb, 0xcc, 0xdd, 0xee);
-  server.send({ id: null, method: 'mining.set_extranonce', params: [bytesToHex(newExtranonce1), 4] });
-  server.extranonce1 = newExtranonce1;
-  const job = server.notify();
-  await server.until(() => server.submits.some((s) => s.params![1] === job.job_id));
-  for (const s of server.submits.filter((s) => s.params![1] === job.job_id)) checkSubmit(server, s, 0);
-});
+    const newExtranonce1 = Uint8Array.of(0xaa, 0xbb, 0xcc, 0xdd, 0xee);
+    server.send({ id: null, method: 'mining.set_extranonce', params: [bytesToHex(newExtranonce1), 4] });
+    server.extranonce1 = newExtranonce1;
+    const job = server.notify();
+    await server.until(() => server.submits.some((s) => s.params![1] === job.job_id));
+    for (const s of server.submits.filter((s) => s.params![1] === job.job_id)) checkSubmit(server, s, 0);
+  },
+);
