@@ -1,12 +1,13 @@
 // Single-thread header hashes per second for the CPU miner: node:crypto's
 // one-shot hash, @noble/hashes, and the miner's own SHA-256 with the first
-// header block's midstate cached (what the worker threads run), plus the full
-// search loop (hash + target check) on one thread.
+// header block's midstate cached (what the worker threads run), the full
+// search loop (hash + target check) on one thread, and the threaded engine.
 import { hash } from 'node:crypto';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { emit, opsPerSecond } from './harness.js';
 import { HeaderHasher, targetWords } from '../src/roles/miner/sha256.js';
 import { RangeSearch } from '../src/roles/miner/search.js';
+import { defaultThreads, HashEngine, measureHashrate } from '../src/roles/miner/engine.js';
 
 export default async function (): Promise<void> {
   const header = Uint8Array.from({ length: 80 }, (_, i) => (i * 37 + 11) & 0xff);
@@ -71,4 +72,18 @@ export default async function (): Promise<void> {
     value: Math.round((done * 1000) / (performance.now() - t0)),
     unit: 'hashes/s',
   });
+
+  // The whole device: worker threads (cores - 1) on a target nothing meets.
+  const engine = new HashEngine({ threads: defaultThreads(), onShare: () => {} });
+  try {
+    await engine.start();
+    emit({
+      bench: 'miner.engine',
+      value: Math.round(await measureHashrate(engine, 2000)),
+      unit: 'hashes/s',
+      threads: engine.threads,
+    });
+  } finally {
+    await engine.stop();
+  }
 }
