@@ -9,7 +9,6 @@ import { type ECDH, createECDH, randomBytes as nodeRandomBytes } from 'node:cryp
 const Fp = secp256k1.Point.Fp;
 const P = Fp.ORDER;
 const N = secp256k1.Point.Fn.ORDER;
-const SQRT_EXP = (P + 1n) / 4n;
 const B = 7n;
 
 /** Source of random bytes; injectable so tests can be deterministic. */
@@ -20,49 +19,82 @@ export class EllSwiftError extends Error {
   override readonly name = 'EllSwiftError';
 }
 
-/** The square root p ≡ 3 (mod 4) gives directly (a^((p+1)/4)), or undefined for a non-square. */
+/**
+ * Legendre symbol of a (reduced) field element: 1 for a non-zero square, −1
+ * for a non-square, 0 for zero. The binary Jacobi algorithm needs only shifts
+ * and reductions of shrinking numbers, several times cheaper with bigints
+ * than the exponentiation a^((p−1)/2).
+ */
+function legendre(a: bigint): number {
+  let n = P;
+  let t = 1;
+  while (a !== 0n) {
+    let twos = 0;
+    while ((a & 1n) === 0n) {
+      a >>= 1n;
+      twos++;
+    }
+    // (2/n) = −1 exactly when n ≡ 3, 5 (mod 8).
+    const n8 = n & 7n;
+    if ((twos & 1) === 1 && (n8 === 3n || n8 === 5n)) t = -t;
+    // Quadratic reciprocity: swapping flips the sign when both are ≡ 3 (mod 4).
+    if ((a & 3n) === 3n && (n & 3n) === 3n) t = -t;
+    [a, n] = [n % a, a];
+  }
+  return n === 1n ? t : 0;
+}
+
+function isSquare(a: bigint): boolean {
+  return legendre(a) >= 0;
+}
+
+/** Square root, or undefined for a non-square; the cheap test comes first so a failure costs no root. */
 function sqrt(a: bigint): bigint | undefined {
-  const r = Fp.pow(a, SQRT_EXP);
-  return Fp.eql(Fp.sqr(r), a) ? r : undefined;
+  return isSquare(a) ? Fp.sqrt(a) : undefined;
+}
+
+function curveRhs(x: bigint): bigint {
+  return Fp.add(Fp.mul(Fp.sqr(x), x), B);
 }
 
 function isValidX(x: bigint): boolean {
-  return sqrt(Fp.add(Fp.mul(Fp.sqr(x), x), B)) !== undefined;
+  return isSquare(curveRhs(x));
 }
 
 const MINUS_3_SQRT = sqrt(Fp.neg(3n))!;
+const HALF = Fp.inv(2n);
 // (sqrt(-3) - 1) / 2: a cube root of unity used by the inverse map.
-const C_INV = Fp.div(Fp.sub(MINUS_3_SQRT, 1n), 2n);
+const C_INV = Fp.mul(Fp.sub(MINUS_3_SQRT, 1n), HALF);
 
 export function bytesToField(bytes: Uint8Array): bigint {
-  let v = 0n;
-  for (const b of bytes) v = (v << 8n) | BigInt(b);
-  return Fp.create(v);
+  if (bytes.length === 0) return 0n;
+  return Fp.create(BigInt('0x' + Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex')));
 }
 
 export function bigintTo32(v: bigint): Uint8Array {
-  const out = new Uint8Array(32);
-  for (let i = 31; i >= 0; i--) {
-    out[i] = Number(v & 0xffn);
-    v >>= 8n;
-  }
-  return out;
+  return new Uint8Array(Buffer.from(v.toString(16).padStart(64, '0'), 'hex'));
 }
 
 /** BIP324 XSwiftEC: maps any pair of field elements (u, t) to a valid x coordinate. */
 export function xswiftec(u: bigint, t: bigint): bigint {
   if (u === 0n) u = 1n;
   if (t === 0n) t = 1n;
-  const u3b = Fp.add(Fp.mul(Fp.sqr(u), u), B);
+  const u3b = curveRhs(u);
   if (Fp.add(u3b, Fp.sqr(t)) === 0n) t = Fp.add(t, t);
-  const X = Fp.div(Fp.sub(u3b, Fp.sqr(t)), Fp.add(t, t));
-  const Y = Fp.div(Fp.add(X, t), Fp.mul(MINUS_3_SQRT, u));
-  const candidates = [
-    Fp.add(u, Fp.mul(4n, Fp.sqr(Y))),
-    Fp.div(Fp.sub(Fp.neg(Fp.div(X, Y)), u), 2n),
-    Fp.div(Fp.sub(Fp.div(X, Y), u), 2n),
-  ];
-  for (const x of candidates) if (isValidX(x)) return x;
+  // X = (u³ + 7 − t²) / 2t and Y = (X + t) / (sqrt(−3)·u), sharing one inversion.
+  const d1 = Fp.add(t, t);
+  const d2 = Fp.mul(MINUS_3_SQRT, u);
+  const inv = Fp.inv(Fp.mul(d1, d2));
+  const X = Fp.mul(Fp.sub(u3b, Fp.sqr(t)), Fp.mul(inv, d2));
+  const Y = Fp.mul(Fp.add(X, t), Fp.mul(inv, d1));
+  // The candidates in the BIP's order; each later one is computed only if needed.
+  const x3 = Fp.add(u, Fp.mul(4n, Fp.sqr(Y)));
+  if (isValidX(x3)) return x3;
+  const xy = Fp.div(X, Y);
+  const x1 = Fp.mul(Fp.sub(Fp.neg(xy), u), HALF);
+  if (isValidX(x1)) return x1;
+  const x2 = Fp.mul(Fp.sub(xy, u), HALF);
+  if (isValidX(x2)) return x2;
   // Unreachable for secp256k1: one of the three is always on the curve.
   throw new EllSwiftError('xswiftec found no valid x');
 }
@@ -77,23 +109,23 @@ export function xswiftecInv(x: bigint, u: bigint, c: number): bigint | undefined
   if ((c & 2) === 0) {
     if (isValidX(Fp.sub(Fp.neg(x), u))) return undefined;
     v = (c & 1) === 0 ? x : Fp.sub(Fp.neg(x), u);
-    const u3b = Fp.add(Fp.mul(Fp.sqr(u), u), B);
-    s = Fp.neg(Fp.div(u3b, Fp.add(Fp.add(Fp.sqr(u), Fp.mul(u, v)), Fp.sqr(v))));
+    s = Fp.neg(Fp.div(curveRhs(u), Fp.add(Fp.add(Fp.sqr(u), Fp.mul(u, v)), Fp.sqr(v))));
+    if (!isSquare(s)) return undefined;
   } else {
     s = Fp.sub(x, u);
     if (s === 0n) return undefined;
-    const u3b = Fp.add(Fp.mul(Fp.sqr(u), u), B);
-    const inner = Fp.add(Fp.mul(4n, u3b), Fp.mul(Fp.mul(3n, s), Fp.sqr(u)));
-    let r = sqrt(Fp.neg(Fp.mul(s, inner)));
-    if (r === undefined) return undefined;
+    const inner = Fp.add(Fp.mul(4n, curveRhs(u)), Fp.mul(Fp.mul(3n, s), Fp.sqr(u)));
+    const rr = Fp.neg(Fp.mul(s, inner));
+    // Both roots below must exist; test both before paying for either.
+    if (!isSquare(rr) || !isSquare(s)) return undefined;
+    let r = Fp.sqrt(rr);
     if ((c & 1) !== 0) {
       if (r === 0n) return undefined;
       r = Fp.neg(r);
     }
-    v = Fp.div(Fp.sub(Fp.div(r, s), u), 2n);
+    v = Fp.mul(Fp.sub(Fp.div(r, s), u), HALF);
   }
-  let w = sqrt(s);
-  if (w === undefined) return undefined;
+  let w = Fp.sqrt(s);
   if ((c & 4) !== 0) w = Fp.neg(w);
   return Fp.mul(w, Fp.sub(Fp.mul(u, C_INV), v));
 }
