@@ -15,10 +15,11 @@ import {
   MiningChain,
   coinbaseMerkleRoot,
   type ChannelsConfig,
+  type ChannelsOutMessage,
   type NewTemplateMessage,
   type SetNewPrevHashTdpMessage,
 } from '../../src/channels/index.js';
-import type { MessageByName } from '../../src/messages/index.js';
+import type { MessageByName, MessageName } from '../../src/messages/index.js';
 
 export const PAYOUT_SCRIPT = Uint8Array.of(0x00, 0x14, ...new Uint8Array(20).fill(7));
 export const EASY_BITS = 0x207fffff;
@@ -142,3 +143,10 @@ export function standardHash(
 }
 
 export { foldMerklePath };
+
+/** The first message of a type in a list of produced messages (throws if absent). */
+export function first<N extends MessageName>(out: readonly ChannelsOutMessage[], type: N): MessageByName<N> {
+  const found = out.find((m) => m.type === type);
+  if (!found) throw new Error(`no ${type} among ${out.map((m) => m.type).join(', ')}`);
+  return found as unknown as MessageByName<N>;
+}
