@@ -2,6 +2,7 @@
 // answer). Transactions are picked by fee rate until weight or sigops run out;
 // the selection is cached per (tip, mempool sequence), only the clock moves.
 import { bytesToHex, toDisplayHex, witnessCommitmentScript } from '../../bitcoin/index.js';
+import type { BlockTemplate } from '../../rpc/index.js';
 import { commitmentFor } from './block.js';
 import type { Chain } from './chain.js';
 import {
@@ -17,38 +18,6 @@ import type { MempoolEntry } from './mempool.js';
 /** Room Core keeps for the coinbase and header. */
 const COINBASE_WEIGHT_RESERVE = 4000;
 const COINBASE_SIGOPS_RESERVE = 400;
-
-export interface BlockTemplate {
-  capabilities: string[];
-  version: number;
-  rules: string[];
-  vbavailable: Record<string, number>;
-  vbrequired: number;
-  previousblockhash: string;
-  transactions: {
-    data: string;
-    txid: string;
-    hash: string;
-    depends: number[];
-    fee: number;
-    sigops: number;
-    weight: number;
-  }[];
-  coinbaseaux: Record<string, string>;
-  coinbasevalue: number;
-  longpollid: string;
-  target: string;
-  mintime: number;
-  mutable: string[];
-  noncerange: string;
-  sigoplimit: number;
-  sizelimit: number;
-  weightlimit: number;
-  curtime: number;
-  bits: string;
-  height: number;
-  default_witness_commitment: string;
-}
 
 export interface Selection {
   tipHash: string;
