@@ -538,7 +538,7 @@ export class ServerConnectionChannels {
     const current = this.chain.currentTemplate();
     if (current) {
       out.push(this.addJob(stream, current, true));
-      out.push(...this.activate(stream));
+      out.push(...this.activate(stream, [...stream.jobs.values()].pop()));
     }
     for (const future of this.chain.futureTemplates()) out.push(this.addJob(stream, future));
     return out;
@@ -621,14 +621,16 @@ export class ServerConnectionChannels {
     if (stream.stale.size > STALE_MEMORY) stream.stale.delete(stream.stale.values().next().value!);
   }
 
-  /** The tip moved: keep only the future job of its template, active now, and say so. */
-  private activate(stream: Stream): ChannelsOutMessage[] {
+  /** The tip moved (or a stream starts): keep only the future job of its template (or `preferred`), active now, and say so. */
+  private activate(stream: Stream, preferred?: Job): ChannelsOutMessage[] {
     const tip = this.chain.tip;
     if (!tip) return [];
     const out: ChannelsOutMessage[] = [];
-    let chosen: Job | undefined;
-    for (const job of stream.jobs.values()) {
-      if (job.epoch === null && job.coinbase.template.message.template_id === tip.template_id) chosen = job;
+    let chosen = preferred;
+    if (!chosen) {
+      for (const job of stream.jobs.values()) {
+        if (job.epoch === null && job.coinbase.template.message.template_id === tip.template_id) chosen = job;
+      }
     }
     if (!chosen) {
       // The stream never got that future job (opened in between): send it now.

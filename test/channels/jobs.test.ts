@@ -41,6 +41,22 @@ test('an extended channel opened on a live tip gets Success, a future job, then 
   assert.equal(snph.nbits, prevHash(1n).nBits);
 });
 
+test('a channel opened after non-future templates starts on the newest one', () => {
+  const chain = liveChain();
+  chain.newTemplate(template(2n, false));
+  chain.newTemplate(template(3n, false, 3));
+  const conn = new ServerConnectionChannels(chain, { flags: 0 });
+  const out = conn.openExtended(openExtendedMsg(1), { ok: true, payout_key: 'pool' }, NOW);
+  assert.deepEqual(types(out), [
+    'OpenExtendedMiningChannelSuccess',
+    'NewExtendedMiningJob',
+    'SetNewPrevHash',
+  ]);
+  const job = first(out, 'NewExtendedMiningJob');
+  assert.deepEqual(job.merkle_path, template(3n, false, 3).merkle_path);
+  assert.equal(first(out, 'SetNewPrevHash').job_id, job.job_id);
+});
+
 test('future template then SetNewPrevHash: future job first, then SetNewPrevHash naming it; older jobs become stale', () => {
   const chain = liveChain();
   const conn = new ServerConnectionChannels(chain, { flags: 0 });
