@@ -1,0 +1,115 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { computePplnsPayouts, Store } from '../../src/store/index.js';
+import { tempDbPath } from './tmp.js';
+
+const HASH_A = 'aa'.repeat(32);
+const HASH_B = 'bb'.repeat(32);
+const script = (tag: number) => new Uint8Array([0x00, 0x14, ...new Array<number>(20).fill(tag)]);
+
+function setup(store: Store): void {
+  for (const a of ['alice', 'bob', 'carol']) store.ensureWorker(a, 'rig');
+}
+
+test('blocks are recorded once and listed newest first', (t) => {
+  const store = Store.open(tempDbPath(t));
+  t.after(() => store.close());
+  setup(store);
+  const block = {
+    height: 100,
+    hash: HASH_A,
+    account: 'alice',
+    worker: 'rig',
+    reward_sats: 312_500_000n,
+    coinbase_value: 312_512_345n,
+    time: 1_000,
+  };
+  assert.equal(store.ledger.recordBlock(block), true);
+  assert.equal(store.ledger.recordBlock({ ...block, height: 999 }), false);
+  assert.equal(
+    store.ledger.recordBlock({ ...block, hash: HASH_B, height: 101, time: 2_000, account: null }),
+    true,
+  );
+  assert.deepEqual(
+    store.ledger.blocks().map((b) => [b.height, b.account, b.worker, b.status]),
+    [
+      [101, null, null, 'pending'],
+      [100, 'alice', 'rig', 'pending'],
+    ],
+  );
+  assert.equal(store.ledger.getBlock(HASH_A)?.coinbase_value, 312_512_345n);
+  assert.equal(store.ledger.updateBlockStatus(HASH_A, 'confirmed'), true);
+  assert.equal(store.ledger.updateBlockStatus(HASH_A, 'confirmed'), false);
+  assert.equal(store.ledger.updateBlockStatus('cc'.repeat(32), 'confirmed'), false);
+  assert.equal(store.ledger.getBlock(HASH_A)?.status, 'confirmed');
+  assert.throws(() => store.ledger.recordBlock({ ...block, hash: 'XYZ' }), /hash/);
+});
+
+test('payouts are idempotent per block; an orphan gives the credits back', (t) => {
+  const store = Store.open(tempDbPath(t));
+  t.after(() => store.close());
+  setup(store);
+  store.ledger.recordBlock({
+    height: 1,
+    hash: HASH_A,
+    account: 'bob',
+    worker: 'rig',
+    reward_sats: 10_000n,
+    coinbase_value: 10_000n,
+  });
+  // Before the block: alice owes nothing, bob carries 1,000, carol carries 300.
+  store.db.exec(
+    `INSERT INTO pplns_credits (account_id, credit) SELECT id, 1000 FROM accounts WHERE name = 'bob'`,
+  );
+  store.db.exec(
+    `INSERT INTO pplns_credits (account_id, credit) SELECT id, 300 FROM accounts WHERE name = 'carol'`,
+  );
+  const credits = store.ledger.credits();
+  assert.deepEqual(
+    [...credits],
+    [
+      ['bob', 1_000n],
+      ['carol', 300n],
+    ],
+  );
+  // alice 50 %, bob 30 %, carol 20 % of 10,000 (no fee): 5,000 / 3,000 + 1,000 / 2,000 + 300.
+  // carol has no payout script → carried 2,300.
+  const r = computePplnsPayouts({
+    window: [
+      { account: 'alice', difficulty: 5 },
+      { account: 'bob', difficulty: 3 },
+      { account: 'carol', difficulty: 2 },
+    ],
+    reward_sats: 10_000n,
+    pool_fee_percent: 0,
+    credits,
+    pool_payout_script: script(0),
+    payout_scripts: { alice: script(1), bob: script(2) },
+  });
+  assert.equal(store.ledger.recordBlockPayouts(HASH_A, r.outputs, r.carried), true);
+  const after = [...store.ledger.credits()];
+  assert.deepEqual(after, [['carol', 2_300n]]);
+  const payouts = store.ledger.payouts({ block_hash: HASH_A }).map((p) => [p.account, p.amount]);
+  assert.deepEqual(payouts, [
+    ['alice', 5_000n],
+    ['bob', 4_000n],
+  ]);
+
+  // Recording again (a retry after a crash, a duplicate call) changes nothing.
+  assert.equal(store.ledger.recordBlockPayouts(HASH_A, r.outputs, r.carried), false);
+  assert.deepEqual([...store.ledger.credits()], after);
+  assert.deepEqual(
+    store.ledger.payouts({ block_hash: HASH_A }).map((p) => [p.account, p.amount]),
+    payouts,
+  );
+  assert.equal(store.ledger.payouts({ account: 'ALICE' }).length, 1);
+
+  // The block is orphaned: bob gets his 1,000 back, carol's 2,000 from this block goes away.
+  assert.equal(store.ledger.updateBlockStatus(HASH_A, 'orphaned'), true);
+  assert.deepEqual([...store.ledger.credits()], [...credits]);
+  // It comes back after a reorg: the payout's credit changes apply again.
+  assert.equal(store.ledger.updateBlockStatus(HASH_A, 'confirmed'), true);
+  assert.deepEqual([...store.ledger.credits()], after);
+
+  assert.throws(() => store.ledger.recordBlockPayouts(HASH_B, r.outputs, r.carried), /unknown block/);
+});
