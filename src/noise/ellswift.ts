@@ -203,7 +203,10 @@ export class EcdhSecret {
     } catch {
       throw new EllSwiftError('x coordinate is not on secp256k1');
     }
-    return new Uint8Array(shared.buffer, shared.byteOffset, shared.length);
+    // Copied out of what may be a slice of Node's shared pool, which is then wiped.
+    const out = Uint8Array.from(shared);
+    shared.fill(0);
+    return out;
   }
 }
 
