@@ -1,0 +1,187 @@
+// `strata pool`: the SV2 pool role (Mining Protocol server over Noise, TDP
+// client to the template provider, SQLite share accounting and payouts), and
+// `strata pool account add|list` for the operator.
+import type { Command } from 'commander';
+import { createLogger } from '../../log.js';
+import { BitcoinRpc, type RpcAuth } from '../../rpc/index.js';
+import { loadServerAuthority, upstreamSecurity } from '../common/authority.js';
+import { addConfigFlags, flagOverrides, type FlagRow } from '../common/cli-flags.js';
+import { runUntilSignal } from '../common/shutdown.js';
+import { addAccount, listAccounts, openPoolStore, poolNetwork } from './accounts.js';
+import { loadPoolConfig, type PoolConfig } from './config.js';
+import { parseRewardScript } from './identity.js';
+import { Payouts } from './payouts.js';
+import { Pool } from './pool.js';
+
+export { POOL_SCHEMA, PAYOUT_MODES, loadPoolConfig } from './config.js';
+export type { PoolConfig, PayoutMode } from './config.js';
+export { Pool, type PoolOptions } from './pool.js';
+export { Payouts, PPLNS_PAYOUT_KEY, MAX_OUTPUT_BYTES, type PayoutPlan } from './payouts.js';
+export { parseIdentity, parseRewardScript, DEFAULT_WORKER } from './identity.js';
+export { addAccount, listAccounts, poolNetwork } from './accounts.js';
+
+export const POOL_FLAGS: readonly FlagRow[] = [
+  ['listen_address', '--listen <host:port>', 'where miners connect; port 0 = any free port'],
+  ['template_provider.address', '--tp-address <host:port>', 'the template provider'],
+  ['template_provider.public_key', '--tp-public-key <key-or-file>', 'the template provider authority key'],
+  ['template_provider.transport', '--tp-transport <mode>', 'noise|noise-unauthenticated|plain'],
+  ['authority_secret_key', '--authority-secret-key <key-or-file>', 'authority secret key, or a file with it'],
+  ['authority_public_key', '--authority-public-key <key-or-file>', 'authority public key, or a file with it'],
+  ['cert_validity_sec', '--cert-validity <seconds>', 'lifetime of each connection certificate', 'number'],
+  ['network', '--network <name>', 'mainnet|testnet4|testnet3|signet|regtest|devnet'],
+  ['coinbase_reward_script', '--coinbase-reward-script <address>', 'pool payout address or addr(<address>)'],
+  ['pool_signature', '--pool-signature <tag>', 'pool tag in the coinbase scriptSig'],
+  ['server_id', '--server-id <n>', 'first extranonce byte (0..255)', 'number'],
+  ['shares_per_minute', '--shares-per-minute <n>', 'vardiff aim per channel', 'number'],
+  ['share_batch_size', '--share-batch-size <n>', 'accepted shares per SubmitShares.Success', 'number'],
+  ['max_past_jobs', '--max-past-jobs <n>', 'jobs per channel kept for late shares', 'number'],
+  [
+    'vardiff_interval',
+    '--vardiff-interval <seconds>',
+    'seconds between vardiff evaluations; 0 = off',
+    'number',
+  ],
+  ['payout_mode', '--payout-mode <mode>', 'pplns|solo'],
+  ['pool_fee_percent', '--pool-fee-percent <percent>', 'pool fee in percent', 'number'],
+  ['pplns_window_factor', '--pplns-window-factor <n>', 'PPLNS window = n × network difficulty', 'number'],
+  ['max_coinbase_outputs', '--max-coinbase-outputs <n>', 'payout outputs per coinbase', 'number'],
+  ['dust_limit_sats', '--dust-limit <sats>', 'smaller payouts are carried as credit', 'number'],
+  ['auto_create_accounts', '--auto-create-accounts <bool>', 'create unknown accounts on connect', 'boolean'],
+  ['block_confirmations', '--block-confirmations <n>', 'confirmations before a block is confirmed', 'number'],
+  [
+    'block_check_interval',
+    '--block-check-interval <seconds>',
+    'seconds between block status checks',
+    'number',
+  ],
+  ['database.path', '--database <file>', 'SQLite database file'],
+  ['database.synchronous', '--synchronous <mode>', 'NORMAL|FULL'],
+  ['bitcoind.rpc_url', '--rpc-url <url>', 'optional node JSON-RPC URL (direct submitblock, block status)'],
+  ['bitcoind.rpc_user', '--rpc-user <user>', 'RPC user'],
+  ['bitcoind.rpc_password', '--rpc-password <password>', 'RPC password'],
+  ['bitcoind.rpc_cookie_file', '--rpc-cookie <file>', 'the node cookie file'],
+  ['log_level', '--log-level <level>', 'fatal|error|warn|info|debug|trace|silent'],
+];
+
+function configFrom(raw: Record<string, unknown>): PoolConfig {
+  return loadPoolConfig(raw.config as string | undefined, flagOverrides(POOL_FLAGS, raw));
+}
+
+export function registerPool(program: Command): void {
+  const cmd = program
+    .command('pool')
+    .description(
+      'SV2 pool: Mining Protocol over Noise, templates from a template provider, shares and payouts in SQLite',
+    )
+    .option('-c, --config <file>', 'TOML settings file (see config/pool.toml); flags override it');
+  addConfigFlags(cmd, POOL_FLAGS);
+  cmd.action(async (raw: Record<string, unknown>) => {
+    await runPool(configFrom(raw));
+  });
+
+  const account = cmd.command('account').description("manage accounts in the pool's database");
+  account
+    .command('add <name>')
+    .description('create an account miners log in to as <name>.<worker>')
+    .option('--payout-address <address>', 'where PPLNS payouts go (without one they are carried as credit)')
+    .action(function (this: Command, name: string) {
+      const opts = this.optsWithGlobals();
+      const row = addAccount(configFrom(opts), name, opts.payoutAddress as string | undefined);
+      console.log(
+        `account ${row.name} created${row.payout_address ? ` (payout address ${row.payout_address})` : ''}`,
+      );
+    });
+  account
+    .command('list')
+    .description('list the accounts (name, payout address, created)')
+    .option('--json', 'one JSON object per line')
+    .action(function (this: Command) {
+      const opts = this.optsWithGlobals();
+      const rows = listAccounts(configFrom(opts));
+      for (const r of rows) {
+        if (opts.json === true) console.log(JSON.stringify(r));
+        else console.log(`${r.name}\t${r.payout_address ?? '-'}\t${r.created_at}`);
+      }
+    });
+}
+
+function rpcFor(cfg: PoolConfig): BitcoinRpc | null {
+  const b = cfg.bitcoind;
+  if (b.rpc_url === undefined || b.rpc_url === '') return null;
+  let auth: RpcAuth | undefined;
+  if (b.rpc_user !== '' && b.rpc_password !== '') auth = { user: b.rpc_user, password: b.rpc_password };
+  else if (b.rpc_cookie_file !== undefined && new URL(b.rpc_url).username === '')
+    auth = { cookieFile: b.rpc_cookie_file };
+  return new BitcoinRpc({ url: b.rpc_url, auth, retry: { attempts: 2 } });
+}
+
+/** Starts the pool and keeps it until SIGINT/SIGTERM. Throws one clear message on bad settings. */
+export async function runPool(cfg: PoolConfig): Promise<Pool> {
+  const logger = createLogger({ role: 'pool', level: cfg.log_level });
+  const authority = loadServerAuthority(cfg.authority_secret_key, cfg.authority_public_key);
+  const network = poolNetwork(cfg);
+  const poolScript =
+    cfg.coinbase_reward_script.trim() === '' ? null : parseRewardScript(cfg.coinbase_reward_script, network);
+  const tp = cfg.template_provider;
+  const security = upstreamSecurity(tp.transport, tp.public_key);
+  const rpc = rpcFor(cfg);
+  const store = openPoolStore(cfg);
+  let pool: Pool;
+  try {
+    const payouts = new Payouts({
+      mode: cfg.payout_mode,
+      network,
+      poolScript,
+      feePercent: cfg.pool_fee_percent,
+      maxOutputs: cfg.max_coinbase_outputs,
+      dustLimit: BigInt(cfg.dust_limit_sats),
+      store,
+      logger,
+    });
+    pool = new Pool({
+      host: cfg.listen_address.host,
+      port: cfg.listen_address.port,
+      authoritySecretKey: authority.secretKey,
+      certValiditySec: cfg.cert_validity_sec,
+      channels: {
+        server_id: cfg.server_id,
+        extranonce_prefix_size: cfg.extranonce_prefix_size,
+        default_rollable_extranonce_size: cfg.default_rollable_extranonce_size,
+        pool_signature: cfg.pool_signature,
+        shares_per_minute: cfg.shares_per_minute,
+        share_batch_size: cfg.share_batch_size,
+        max_past_jobs: cfg.max_past_jobs,
+      },
+      vardiffIntervalMs: cfg.vardiff_interval * 1000,
+      tdp: { host: tp.address.host, port: tp.address.port, security },
+      store,
+      payouts,
+      mode: cfg.payout_mode,
+      network,
+      autoCreateAccounts: cfg.auto_create_accounts,
+      rpc,
+      blockConfirmations: cfg.block_confirmations,
+      blockCheckIntervalMs: cfg.block_check_interval * 1000,
+      logger,
+    });
+  } catch (err) {
+    store.close();
+    throw err;
+  }
+  const { host, port } = await pool.start();
+  logger.info(
+    {
+      host,
+      port,
+      authority_public_key: authority.publicKeyText,
+      payout_mode: cfg.payout_mode,
+      network: cfg.network,
+      template_provider: `${tp.address.host}:${tp.address.port}`,
+      database: cfg.database.path,
+      rpc_url: rpc?.url ?? null,
+    },
+    'pool ready',
+  );
+  runUntilSignal(() => pool.stop(), { logger });
+  return pool;
+}

@@ -1,0 +1,280 @@
+// The pool: one MiningChain fed by the template provider, one MiningSession
+// per downstream connection, the store behind every accepted share, and the
+// found-block keeper.
+//
+// Templates: a future NewTemplate is held until its SetNewPrevHash (the TP
+// sends the two back to back). On a new tip both go to the chain and every
+// channel gets the future job and SetNewPrevHash. When the TP comes back
+// (reconnect or restart) it opens with a future template for the tip the
+// pool already mines on: that template is applied as a plain template of the
+// current tip instead, so the jobs already out stay valid and the new ones
+// simply join them.
+import { bitsToTarget, decodeBip34Height, equalBytes, toDisplayHex } from '../../bitcoin/index.js';
+import { MiningChain, type ChannelsConfig, type ChannelsOutMessage } from '../../channels/index.js';
+import type { Logger } from '../../log.js';
+import { listenFramed, type FramedServer } from '../../net/server.js';
+import type { Store } from '../../store/index.js';
+import {
+  TdpClient,
+  type NewTemplateMsg,
+  type SetNewPrevHashTdpMsg,
+  type TdpClientOptions,
+} from '../common/tdp-client.js';
+import type { BitcoinRpc } from '../../rpc/index.js';
+import { Blocks } from './blocks.js';
+import { parseIdentity, scriptOfAddress } from './identity.js';
+import type { Payouts } from './payouts.js';
+import { MiningSession, type Authorization, type SessionHost, type Who } from './session.js';
+import type { Network } from '../../bitcoin/index.js';
+import type { PayoutMode } from './config.js';
+
+export interface PoolOptions {
+  host: string;
+  port: number;
+  authoritySecretKey: Uint8Array;
+  certValiditySec: number;
+  channels: Partial<ChannelsConfig>;
+  /** Milliseconds between vardiff evaluations; 0 = vardiff off. */
+  vardiffIntervalMs: number;
+  tdp: Omit<TdpClientOptions, 'constraints' | 'logger'>;
+  store: Store;
+  payouts: Payouts;
+  mode: PayoutMode;
+  network: Network;
+  autoCreateAccounts: boolean;
+  rpc: BitcoinRpc | null;
+  blockConfirmations: number;
+  blockCheckIntervalMs: number;
+  logger: Logger;
+}
+
+/** Confirmed shares not yet batched are acknowledged at least this often. */
+const ACK_FLUSH_MS = 1000;
+/** Future templates held while their SetNewPrevHash is awaited. */
+const MAX_HELD_FUTURE = 8;
+
+export class Pool implements SessionHost {
+  readonly chain: MiningChain;
+  readonly store: Store;
+  readonly tdp: TdpClient;
+  readonly blocks: Blocks;
+  readonly #o: PoolOptions;
+  readonly #log: Logger;
+  readonly #sessions = new Set<MiningSession>();
+  readonly #heldFuture = new Map<bigint, NewTemplateMsg>();
+  readonly #timers: ReturnType<typeof setInterval>[] = [];
+  #server: FramedServer | undefined;
+
+  constructor(opts: PoolOptions) {
+    this.#o = opts;
+    this.#log = opts.logger;
+    this.store = opts.store;
+    this.chain = new MiningChain({ ...opts.channels, vardiff: opts.vardiffIntervalMs > 0 }, (key, template) =>
+      opts.payouts.resolve(key, template),
+    );
+    this.tdp = new TdpClient({
+      ...opts.tdp,
+      constraints: opts.payouts.constraints(),
+      logger: opts.logger,
+    });
+    this.blocks = new Blocks({
+      store: opts.store,
+      tdp: this.tdp,
+      rpc: opts.rpc,
+      confirmations: opts.blockConfirmations,
+      logger: opts.logger,
+    });
+    this.tdp.on('template', (m) => this.#onTemplate(m));
+    this.tdp.on('prevhash', (m) => this.#onPrevHash(m));
+  }
+
+  get sessions(): ReadonlySet<MiningSession> {
+    return this.#sessions;
+  }
+
+  async start(): Promise<{ host: string; port: number }> {
+    this.#server = await listenFramed({
+      host: this.#o.host,
+      port: this.#o.port,
+      security: {
+        kind: 'noise',
+        authoritySecretKey: this.#o.authoritySecretKey,
+        certValiditySec: this.#o.certValiditySec,
+      },
+      logger: this.#log,
+      onConnection: (conn) => this.#sessions.add(new MiningSession(conn, this, this.#log)),
+    });
+    this.tdp.start();
+    this.#every(ACK_FLUSH_MS, () => this.#broadcast((c) => c.flush()));
+    if (this.#o.vardiffIntervalMs > 0) {
+      this.#every(this.#o.vardiffIntervalMs, () => {
+        const now = Date.now();
+        this.#broadcast((c) => c.evaluateVardiff(now));
+      });
+    }
+    this.#every(this.#o.blockCheckIntervalMs, () => void this.blocks.check());
+    return { host: this.#server.host, port: this.#server.port };
+  }
+
+  /** Commits queued shares (acknowledging them), then closes connections, the TP link and the store. */
+  async stop(): Promise<void> {
+    for (const t of this.#timers) clearInterval(t);
+    this.store.flush();
+    this.#broadcast((c) => c.flush());
+    await new Promise((resolve) => setImmediate(resolve));
+    await this.#server?.close();
+    await this.tdp.close();
+    this.store.close();
+  }
+
+  // SessionHost
+
+  authorize(user_identity: string, device: string): Authorization {
+    const { account, worker } = parseIdentity(user_identity);
+    const store = this.store;
+    try {
+      if (this.#o.mode === 'solo') {
+        if (scriptOfAddress(account, this.#o.network) === null) {
+          return {
+            ok: false,
+            error_code: 'invalid-user-identity',
+            reason: `solo mining needs an address of ${this.#o.network.name} as user identity`,
+          };
+        }
+        store.ensureWorker(account, worker, { solo: true, user_agent: device });
+      } else {
+        const known = store.getAccount(account);
+        if (!known && !this.#o.autoCreateAccounts) {
+          return { ok: false, error_code: 'unknown-user', reason: `no account named ${account}` };
+        }
+        const ids = store.ensureWorker(known?.name ?? account, worker, { user_agent: device });
+        return { ok: true, payout_key: this.#o.payouts.keyFor(ids.account), account: ids.account, worker };
+      }
+    } catch (err) {
+      return { ok: false, error_code: 'invalid-user-identity', reason: (err as Error).message };
+    }
+    return { ok: true, payout_key: this.#o.payouts.keyFor(account), account, worker };
+  }
+
+  onBlock(_session: MiningSession, verdict: Parameters<SessionHost['onBlock']>[1], who: Who): void {
+    const { share, block } = verdict;
+    const template = this.chain.template(share.template_id);
+    if (!block) return;
+    if (!template) {
+      // The template left the chain's memory; the TP may still know it.
+      this.tdp.sendSubmitSolution(block.submit_solution).catch(() => {});
+      this.#log.warn(
+        { template_id: String(share.template_id) },
+        'block on a forgotten template submitted to the TP only',
+      );
+      return;
+    }
+    this.blocks.found({
+      candidate: block,
+      share,
+      template,
+      account: who.account,
+      worker: who.worker,
+      plan: this.#o.payouts.planFor(share.payout_key, share.template_id),
+    });
+  }
+
+  onClose(session: MiningSession): void {
+    this.#sessions.delete(session);
+  }
+
+  // Templates
+
+  #onTemplate(m: NewTemplateMsg): void {
+    if (m.future_template) {
+      this.#heldFuture.set(m.template_id, m);
+      while (this.#heldFuture.size > MAX_HELD_FUTURE)
+        this.#heldFuture.delete(this.#heldFuture.keys().next().value!);
+      return;
+    }
+    if (!this.#apply(m)) return;
+    this.#log.info(
+      { template_id: String(m.template_id), value: String(m.coinbase_tx_value_remaining) },
+      'new template on the current tip',
+    );
+  }
+
+  #onPrevHash(p: SetNewPrevHashTdpMsg): void {
+    const future = this.#heldFuture.get(p.template_id);
+    if (!future) {
+      this.#log.warn(
+        { template_id: String(p.template_id) },
+        'SetNewPrevHash for an unknown template ignored',
+      );
+      return;
+    }
+    this.#heldFuture.delete(p.template_id);
+    this.#o.payouts.nbits = p.nBits;
+    const tip = this.chain.tip;
+    if (tip && equalBytes(tip.prev_hash, p.prev_hash)) {
+      this.#apply({ ...future, future_template: false });
+      this.#log.info(
+        { template_id: String(p.template_id) },
+        'template provider resumed on the same tip; jobs stay valid',
+      );
+      return;
+    }
+    if (!this.#apply(future)) return;
+    if (!this.chain.setNewPrevHash(p, Date.now())) return;
+    this.#broadcast((c) => c.onSetNewPrevHash());
+    const hash = toDisplayHex(p.prev_hash);
+    let height = -1;
+    try {
+      height = decodeBip34Height(future.coinbase_prefix).height - 1;
+    } catch {
+      // No BIP34 height: the block keeper cannot place this tip.
+    }
+    this.#heldFuture.clear();
+    this.blocks.onTip(height, hash);
+    this.#log.info(
+      { height, prev_hash: hash, target: bitsToTarget(p.nBits).toString(16), channels: this.#channelCount() },
+      'new tip',
+    );
+  }
+
+  /** Stores a template in the chain and sends its jobs to every channel. */
+  #apply(m: NewTemplateMsg): boolean {
+    let stored: boolean;
+    try {
+      stored = this.chain.newTemplate(m);
+    } catch (err) {
+      this.#log.error(
+        { template_id: String(m.template_id), err: (err as Error).message },
+        'unusable template',
+      );
+      return false;
+    }
+    if (stored) this.#broadcast((c) => c.onNewTemplate(m.template_id));
+    return stored;
+  }
+
+  #broadcast(make: (channels: NonNullable<MiningSession['channels']>) => ChannelsOutMessage[]): void {
+    for (const s of this.#sessions) {
+      const c = s.channels;
+      if (!c) continue;
+      try {
+        s.send(make(c));
+      } catch (err) {
+        this.#log.error({ peer: s.peer, err: (err as Error).message }, 'building messages failed; closing');
+        s.close('internal error');
+      }
+    }
+  }
+
+  #channelCount(): number {
+    let n = 0;
+    for (const s of this.#sessions) n += s.channels?.channelCount ?? 0;
+    return n;
+  }
+
+  #every(ms: number, fn: () => void): void {
+    const t = setInterval(fn, ms);
+    t.unref();
+    this.#timers.push(t);
+  }
+}
