@@ -1,0 +1,118 @@
+// One SV1 miner connection: the socket, its Sv1Session, and the session's
+// view of the upstream (the sv1 `Upstream` interface). The host (the
+// translator) owns the channels; this class asks it for an extranonce, a
+// job, and forwards shares that meet the channel target.
+import type { Socket } from 'node:net';
+import { equalBytes, hashMeetsTarget } from '../../bitcoin/index.js';
+import {
+  ERR_STALE,
+  type AuthorizeAnswer,
+  type MinerExtranonce,
+  type SubmitAnswer,
+  type SubscribeRequest,
+  type Sv1Session,
+  type Upstream,
+  type UpstreamJob,
+  type UpstreamShare,
+} from '../../sv1/index.js';
+import type { UpstreamChannel } from './channel.js';
+import type { TokenBucket } from './guard.js';
+import type { UpstreamConnection } from './upstream.js';
+
+/** What a miner needs from the translator. */
+export interface MinerHost {
+  /** Extranonce (and channel) for a subscribing miner; throws when no work can be had in time. */
+  attach(miner: MinerConnection, resume: MinerExtranonce | undefined): Promise<MinerExtranonce>;
+  /** Waits (bounded) for upstream work; the version mask miners may roll (0 = none). */
+  rollingMask(miner: MinerConnection): Promise<number>;
+  /** The connection that owns live channels, if up. */
+  readonly connection: UpstreamConnection | undefined;
+}
+
+const STALE: SubmitAnswer = { accepted: false, code: ERR_STALE, message: 'Stale' };
+
+export class MinerConnection implements Upstream {
+  session!: Sv1Session;
+  /** The channel whose extranonce the miner holds. */
+  channel: UpstreamChannel | undefined;
+  /** Aggregated mode: the miner's 2-byte index. */
+  slot: number | undefined;
+  /** Non-aggregated mode: the channel is this miner's own. */
+  ownChannel = false;
+  extranonce: MinerExtranonce | undefined;
+  lastSeen: number;
+  /** Consecutive invalid (not stale) shares. */
+  invalidRun = 0;
+  gone = false;
+  readonly remote: string;
+
+  constructor(
+    readonly id: number,
+    readonly socket: Socket,
+    readonly ip: string,
+    readonly connectedAt: number,
+    readonly bucket: TokenBucket,
+    private readonly host: MinerHost,
+  ) {
+    this.lastSeen = connectedAt;
+    this.remote = `${ip}:${socket.remotePort ?? 0}`;
+  }
+
+  get ready(): boolean {
+    return this.session.sessionId !== undefined && this.session.authorizedWorkers.size > 0;
+  }
+
+  // ---- sv1 Upstream ---------------------------------------------------------
+
+  async subscribe(request: SubscribeRequest): Promise<MinerExtranonce> {
+    const en = await this.host.attach(this, request.resume);
+    this.extranonce = en;
+    return en;
+  }
+
+  authorize(user: string): AuthorizeAnswer {
+    // The translator does not keep accounts: the pool credits the channel's user_identity.
+    return user.trim() === '' ? { ok: false, reason: 'Empty user name' } : { ok: true };
+  }
+
+  versionRollingMask(): Promise<number> {
+    return this.host.rollingMask(this);
+  }
+
+  currentJob(): UpstreamJob | undefined {
+    return this.channel?.current;
+  }
+
+  submit(share: UpstreamShare): SubmitAnswer {
+    const channel = this.channel;
+    const conn = this.host.connection;
+    const sv2 = channel?.sv2JobId(share.job_id);
+    // A job of a lost connection or an old prefix: never forwarded anywhere.
+    if (channel === undefined || sv2 === undefined || conn === undefined || conn.isClosed) return STALE;
+    if (!share.block && !hashMeetsTarget(share.hash, channel.target)) return undefined;
+    conn.submit(channel, sv2, share);
+    return undefined;
+  }
+
+  // ---- moves ---------------------------------------------------------------
+
+  /**
+   * Puts the miner on `channel` with extranonce `en`: nothing to tell if it
+   * is the same extranonce, mining.set_extranonce if the miner subscribed to
+   * it, else client.reconnect. False if the miner is being disconnected.
+   */
+  move(channel: UpstreamChannel, en: MinerExtranonce, now: number): boolean {
+    const old = this.extranonce;
+    this.channel = channel;
+    if (old === undefined) return true;
+    if (equalBytes(old.extranonce1, en.extranonce1) && old.extranonce2_size === en.extranonce2_size) {
+      return true;
+    }
+    if (this.session.setExtranonce(en, now)) {
+      this.extranonce = en;
+      return true;
+    }
+    this.session.reconnect(now);
+    return false;
+  }
+}
