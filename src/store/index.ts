@@ -1,6 +1,13 @@
 // SQLite persistence for the pool: accounts, workers, shares, stats, blocks, payouts, PPLNS.
 export * from './types.js';
-export { openDatabase, migrate, schemaVersion, type OpenDatabaseOptions, type SqliteDatabase } from './db.js';
+export {
+  openDatabase,
+  migrate,
+  schemaVersion,
+  type OpenDatabaseOptions,
+  type SqliteDatabase,
+  type Synchronous,
+} from './db.js';
 export { MIGRATIONS, type Migration } from './schema.js';
 export { Store, foldName, type StoreOptions, type PplnsWindowResult } from './store.js';
 export { BatchWriter, type BatchWriterOptions } from './writer.js';

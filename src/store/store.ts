@@ -334,12 +334,25 @@ export class Store {
   }
 
   private fillWindow(): void {
-    // Bounded: each round either reaches the target or the first share.
-    while (this.window.wantsOlder) {
-      const before = this.window.oldestId ?? Number.MAX_SAFE_INTEGER;
-      const rows = this.st.olderShares.all(before, WINDOW_LOAD_CHUNK) as WindowShare[];
-      this.window.prependOlder(rows, rows.length < WINDOW_LOAD_CHUNK);
+    if (!this.window.wantsOlder) return;
+    // Read back older shares in chunks until they cover what is missing (or the
+    // first share is reached), then hand them to the window at once.
+    const missing = this.window.target - this.window.total;
+    let before = this.window.oldestId ?? Number.MAX_SAFE_INTEGER;
+    let loaded: [number, number, number][] = [];
+    let sum = 0;
+    let reachedStart = false;
+    while (sum < missing) {
+      const rows = this.st.olderShares.all(before, WINDOW_LOAD_CHUNK) as [number, number, number][];
+      for (const r of rows) sum += r[2];
+      loaded = loaded.length === 0 ? rows : loaded.concat(rows);
+      if (rows.length < WINDOW_LOAD_CHUNK) {
+        reachedStart = true;
+        break;
+      }
+      before = (rows[rows.length - 1] as [number, number, number])[0];
     }
+    this.window.prependOlder(loaded, reachedStart);
   }
 
   // ---- housekeeping -------------------------------------------------------------
@@ -396,9 +409,9 @@ function prepareStatements(db: SqliteDatabase) {
       `INSERT INTO reject_totals (account_id, reason, count) VALUES (@account_id, @reason, @count)
        ON CONFLICT DO UPDATE SET count = count + excluded.count`,
     ),
-    olderShares: db.prepare(
-      'SELECT id, account_id, difficulty FROM shares WHERE id < ? ORDER BY id DESC LIMIT ?',
-    ),
+    olderShares: db
+      .prepare('SELECT id, account_id, difficulty FROM shares WHERE id < ? ORDER BY id DESC LIMIT ?')
+      .raw(true),
     getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
     setMeta: db.prepare(
       'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT DO UPDATE SET value = excluded.value',

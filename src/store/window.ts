@@ -62,17 +62,23 @@ export class RunningWindow {
     this.trim();
   }
 
-  /** Adds shares older than every share held, given newest first (as a descending query returns them). */
-  prependOlder(olderNewestFirst: readonly WindowShare[], reachedStart: boolean): void {
+  /**
+   * Adds shares older than every share held, given newest first as
+   * [id, account_id, difficulty] rows (what a descending query returns).
+   */
+  prependOlder(
+    olderNewestFirst: readonly (readonly [number, number, number])[],
+    reachedStart: boolean,
+  ): void {
     const ids: number[] = [];
     const accs: number[] = [];
     const diffs: number[] = [];
     for (let i = olderNewestFirst.length - 1; i >= 0; i--) {
-      const s = olderNewestFirst[i] as WindowShare;
-      ids.push(s.id);
-      accs.push(s.account_id);
-      diffs.push(s.difficulty);
-      this.add(s.account_id, s.difficulty);
+      const [id, acc, d] = olderNewestFirst[i] as readonly [number, number, number];
+      ids.push(id);
+      accs.push(acc);
+      diffs.push(d);
+      this.add(acc, d);
     }
     this.ids = ids.concat(this.ids.slice(this.head));
     this.accs = accs.concat(this.accs.slice(this.head));
