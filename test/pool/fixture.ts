@@ -3,7 +3,7 @@
 // client (Noise, extended channel) that mines shares on the CPU from
 // NewExtendedMiningJob: coinbase = prefix ‖ extranonce_prefix ‖ extranonce ‖
 // suffix, merkle fold, header, nonce search.
-import type { TestContext } from 'node:test';
+import { rmSync } from 'node:fs';
 import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -41,6 +41,11 @@ import { makeKeys, startDevnet, startTp, tempDir, type DevnetProcess, type Keys 
 export { tempDir, type DevnetProcess };
 
 type Msg<N extends Message['type']> = MessageByName<N>;
+
+/** Where cleanups go: a test's context (t.after), or a benchmark's own list. */
+export interface Cleanup {
+  after(fn: () => unknown): void;
+}
 
 /** A regtest P2WPKH address of a made-up key hash `n`. */
 export function regtestAddress(n: number): string {
@@ -82,8 +87,9 @@ export interface Stack {
 }
 
 /** devnet + tp processes (stopped when the test ends) and keys for a pool. */
-export async function startStack(t: TestContext): Promise<Stack> {
-  const dir = tempDir(t, 'strata-pool-');
+export async function startStack(t: Cleanup): Promise<Stack> {
+  const dir = tempDir(undefined, 'strata-pool-');
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const devnet = await startDevnet(join(dir, 'devnet'));
   t.after(() => devnet.proc.stop());
   const tpKeys = makeKeys(dir);
@@ -122,7 +128,7 @@ export function poolArgs(s: Stack, extra: string[] = []): string[] {
 }
 
 /** Starts a pool process and waits until it is ready and has its first tip. */
-export async function startPool(t: TestContext, s: Stack, extra: string[] = []): Promise<PoolProcess> {
+export async function startPool(t: Cleanup, s: Stack, extra: string[] = []): Promise<PoolProcess> {
   const proc = spawnNode(poolCommand(poolArgs(s, extra)));
   t.after(() => proc.stop());
   const ready = await proc.waitFor((r) => r.msg === 'pool ready');
@@ -232,7 +238,7 @@ export class MiningClient {
     void this.#pump();
   }
 
-  static async connect(t: TestContext | undefined, port: number, keys: Keys): Promise<MiningClient> {
+  static async connect(t: Cleanup | undefined, port: number, keys: Keys): Promise<MiningClient> {
     const conn = await connectFramed({
       host: '127.0.0.1',
       port,

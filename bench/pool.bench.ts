@@ -1,0 +1,76 @@
+// Pool throughput: acknowledged shares per second, end to end. 100 SV2
+// clients over loopback (Noise, one extended channel each) pipeline shares
+// at an easy target into a `strata pool` process fed by devnet + tp
+// processes; the figure counts the shares the pool acknowledged with
+// SubmitShares.Success (each one validated and committed to SQLite first)
+// during a fixed interval.
+import { setImmediate as yieldNow } from 'node:timers/promises';
+import { emit } from './harness.js';
+import {
+  MiningClient,
+  poolAccountCli,
+  startPool,
+  startStack,
+  targetOf,
+  type Cleanup,
+} from '../test/pool/fixture.js';
+
+const CLIENTS = 100;
+/** Unacknowledged shares each client keeps in flight. */
+const WINDOW = 40;
+const WARMUP_MS = 1000;
+const MEASURE_MS = 5000;
+
+export default async function (): Promise<void> {
+  const cleanups: (() => unknown)[] = [];
+  const scope: Cleanup = { after: (fn) => cleanups.push(fn) };
+  try {
+    const s = await startStack(scope);
+    poolAccountCli(['add', 'bench', '--database', s.db]);
+    const pool = await startPool(scope, s, ['--shares-per-minute', '60', '--vardiff-interval', '0']);
+    const clients: { c: MiningClient; run: () => Promise<void> }[] = [];
+    let stop = false;
+    for (let i = 0; i < CLIENTS; i++) {
+      const c = await MiningClient.connect(scope, pool.port, s.poolKeys);
+      if ((await c.setup()).type !== 'SetupConnectionSuccess') throw new Error('setup refused');
+      const open = await c.openExtended(`bench.w${i}`);
+      if (open.type !== 'OpenExtendedMiningChannelSuccess') throw new Error('open refused');
+      const work = await c.activeWork();
+      const target = targetOf(open.target);
+      let sent = 0;
+      const run = async () => {
+        // Bounded by the stop flag, set after the measured interval.
+        while (!stop && !c.conn.isClosed) {
+          if (sent - c.acknowledged >= WINDOW) {
+            await c.next((m) => m.type === 'SubmitSharesSuccess', 5000).catch(() => undefined);
+            continue;
+          }
+          await c.send(c.mine(open, work, target, 'share'));
+          sent++;
+          if (sent % 8 === 0) await yieldNow();
+        }
+      };
+      clients.push({ c, run });
+    }
+    const acked = () => clients.reduce((n, x) => n + x.c.acknowledged, 0);
+    const running = clients.map((x) => x.run());
+    await new Promise((r) => setTimeout(r, WARMUP_MS));
+    const a0 = acked();
+    const t0 = performance.now();
+    await new Promise((r) => setTimeout(r, MEASURE_MS));
+    const a1 = acked();
+    const elapsed = performance.now() - t0;
+    stop = true;
+    await Promise.all(running);
+    emit({
+      bench: 'pool acknowledged shares',
+      value: Math.round(((a1 - a0) * 1000) / elapsed),
+      unit: 'shares/s',
+      clients: CLIENTS,
+      window: WINDOW,
+      transport: 'noise',
+    });
+  } finally {
+    for (const fn of cleanups.reverse()) await fn();
+  }
+}
