@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { registerDevnet } from './roles/devnet/index.js';
 import { registerKeygen } from './roles/keygen.js';
 import { registerMiner } from './roles/miner/index.js';
+import { registerPool } from './roles/pool/index.js';
 import { registerTp } from './roles/tp/index.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -19,6 +20,7 @@ const ROLES: RoleRegistration[] = [
   registerKeygen,
   registerDevnet,
   registerTp,
+  registerPool,
   (program) => registerMiner(program),
 ];
 
