@@ -35,7 +35,8 @@ Options:
   --with-jd          job declaration roles (not part of this build yet)
   -h, --help         this help
 
-Environment: STRATA_SKIP_INSTALL=1 skips `npm ci` when node_modules exists.
+Environment: STRATA_SKIP_INSTALL=1 skips `npm ci` when node_modules exists;
+STRATA_SKIP_BUILD=1 skips the build when dist/ exists.
 EOF
 }
 
@@ -90,6 +91,7 @@ ensure_deps() {
 
 ensure_build() {
   local stamp=dist/src/cli.js
+  if [[ -f "$stamp" && "${STRATA_SKIP_BUILD:-}" == 1 ]]; then return; fi
   if [[ -f "$stamp" && -z "$(find src package.json tsconfig.json -newer "$stamp" -print -quit)" ]]; then
     return
   fi
@@ -289,9 +291,10 @@ cmd_start() {
     port="$(get PORT "$role")"
     [[ -n "$port" ]] && specs+=("$role=$(get LISTEN "$role"):$port")
   done
-  [[ -n "$WEB_PORT" ]] && specs+=("pool web page=$BIND_ADDRESS:$WEB_PORT")
-  if ! node scripts/stack.mjs ports-free "${specs[@]}"; then
-    die "a port the stack needs is taken (above); stop what uses it or change the port in $STACK_FILE"
+  [[ -n "$WEB_PORT" ]] && specs+=("pool web page=$WEB_LISTEN:$WEB_PORT")
+  local taken
+  if ! taken="$(node scripts/stack.mjs ports-free "${specs[@]}" 2>&1)"; then
+    die "${taken//$'\n'/; }; stop what uses it or change the port in $STACK_FILE"
   fi
 
   mkdir -p "$LOGS_DIR" "$RUN_DIR" "$KEYS_DIR"

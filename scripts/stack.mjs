@@ -93,6 +93,7 @@ async function stackSchema() {
           /^[A-Za-z0-9_-]{1,64}$/.test(v) ? undefined : 'an account name (letters, digits, _ -)',
       }),
       threads: c.integer({ default: 1, min: 1, max: 256, doc: 'threads per demo miner' }),
+      report_interval_secs: c.integer({ default: 10, min: 1, doc: 'seconds between report lines' }),
     }),
   };
 }
@@ -172,7 +173,16 @@ async function plan(stackFile, withMiner) {
   // The node: the embedded devnet, or a Bitcoin Core from [bitcoind].
   const devnet = s.network === 'devnet';
   const rpc = {};
-  const plan = { order: [], port: {}, host: {}, listen: {}, cmd: {}, accounts: [], webPort: '' };
+  const plan = {
+    order: [],
+    port: {},
+    host: {},
+    listen: {},
+    cmd: {},
+    accounts: [],
+    webPort: '',
+    webHost: local,
+  };
   if (devnet) {
     if (s.bitcoind.rpc_url !== '') {
       fail(
@@ -277,16 +287,11 @@ async function plan(stackFile, withMiner) {
       'database.path': join(s.data_dir, 'pool.db'),
       ...rpc,
     };
-    // The web page's port, through whichever key this build's pool has for it.
-    if (s.pool.web_port !== 0) {
-      if (POOL_FLAGS.some((r) => r[0] === 'web.listen_address')) {
-        overrides['web.listen_address'] = hostPort(bind, s.pool.web_port);
-        plan.webPort = s.pool.web_port;
-      } else if (POOL_FLAGS.some((r) => r[0] === 'web.port')) {
-        overrides['web.port'] = s.pool.web_port;
-        plan.webPort = s.pool.web_port;
-      }
-    }
+    // Web page settings, for a pool build that has flags for them.
+    const web = { 'web.session_secret_file': join(s.data_dir, 'web-session.key') };
+    if (s.pool.web_port !== 0) web['web.listen_address'] = hostPort(bind, s.pool.web_port);
+    if (roles.includes('translator')) web['web.translator_port'] = s.translator.port;
+    for (const [k, v] of Object.entries(web)) if (POOL_FLAGS.some((r) => r[0] === k)) overrides[k] = v;
     const fileCfg = checkRole('pool', loadPoolConfig, s.pool.config, overrides);
     if (s.pool.coinbase_reward_script !== '') {
       overrides.coinbase_reward_script = s.pool.coinbase_reward_script;
@@ -294,6 +299,11 @@ async function plan(stackFile, withMiner) {
       overrides.coinbase_reward_script = DEVNET_PAYOUT;
     }
     const cfg = checkRole('pool', loadPoolConfig, s.pool.config, overrides);
+    if (cfg.web !== undefined && cfg.web.enabled !== false) {
+      plan.webPort = cfg.web.listen_address.port;
+      plan.webHost = probeHost(cfg.web.listen_address.host);
+      plan.webListen = cfg.web.listen_address.host;
+    }
     plan.order.push('pool');
     plan.port.pool = s.pool.port;
     plan.host.pool = local;
@@ -312,7 +322,12 @@ async function plan(stackFile, withMiner) {
 
   if (withMiner && roles.includes('pool')) {
     const miner = await entryFor('miner', commands);
-    const threads = ['--threads', String(s.miner.threads)];
+    const threads = [
+      '--threads',
+      String(s.miner.threads),
+      '--report-interval',
+      String(s.miner.report_interval_secs),
+    ];
     if (roles.includes('translator')) {
       plan.order.push('miner-sv1');
       plan.cmd['miner-sv1'] = [
@@ -349,7 +364,8 @@ async function plan(stackFile, withMiner) {
     `BIND_ADDRESS=${q(bind)}`,
     `RPC_URL=${q(rpc['bitcoind.rpc_url'])}`,
     `WEB_PORT=${q(plan.webPort)}`,
-    `WEB_HOST=${q(local)}`,
+    `WEB_HOST=${q(plan.webHost)}`,
+    `WEB_LISTEN=${q(plan.webListen ?? bind)}`,
     `ROLES=(${plan.order.map(q).join(' ')})`,
     `ACCOUNTS=(${plan.accounts.map(q).join(' ')})`,
     `ACCOUNT_CMD=(${(plan.accountCmd ?? []).map(q).join(' ')})`,
@@ -382,7 +398,7 @@ async function portsFree(specs) {
       taken++;
       const why =
         err.code === 'EADDRINUSE' ? 'is already in use' : `cannot be opened (${err.code ?? err.message})`;
-      process.stderr.write(`port ${port} (${role}) on ${host} ${why}\n`);
+      process.stdout.write(`port ${port} (${role}) on ${host} ${why}\n`);
     }
   }
   process.exit(taken === 0 ? 0 : 1);
