@@ -9,81 +9,93 @@ import { V1Client } from './v1-client.js';
 
 const EASY = 'x,d=1e-8';
 
-test('aggregated: one channel, extranonce1 = prefix ‖ index, rolled shares accepted by the pool', async (t) => {
-  const pool = await ScriptedPool.start();
-  t.after(() => pool.close());
-  const tr = await startTranslator([pool]);
-  t.after(() => tr.stop());
-  await pool.until(() => pool.channels.length === 1);
-  assert.equal(pool.opens[0]!.min_extranonce_size, 2 + 8, 'asks for index bytes + extranonce2_size');
-  const ch = pool.channels[0]!;
+test(
+  'aggregated: one channel, extranonce1 = prefix ‖ index, rolled shares accepted by the pool',
+  { timeout: 60_000 },
+  async (t) => {
+    const pool = await ScriptedPool.start();
+    t.after(() => pool.close());
+    const tr = await startTranslator([pool]);
+    t.after(() => tr.stop());
+    await pool.until(() => pool.channels.length === 1);
+    assert.equal(pool.opens[0]!.min_extranonce_size, 2 + 8, 'asks for index bytes + extranonce2_size');
+    const ch = pool.channels[0]!;
 
-  const a = await V1Client.connect(tr.port);
-  const b = await V1Client.connect(tr.port);
-  t.after(() => (a.close(), b.close()));
-  await a.handshake('acct.a', { password: EASY, rolling: true });
-  await b.handshake('acct.b', { password: EASY });
-  assert.equal(a.mask, 0x1fffe000, 'granted the BIP320 mask ∩ the SV2 job mask');
-  for (const c of [a, b]) {
-    assert.equal(c.extranonce1.length, 12, '6-byte extranonce1');
-    assert.ok(c.extranonce1.startsWith(Buffer.from(ch.prefix).toString('hex')));
-    assert.equal(c.extranonce2Size, 8);
-    assert.equal(c.difficulty, 1e-8);
-  }
-  assert.notEqual(a.extranonce1, b.extranonce1);
-  assert.equal(pool.channels.length, 1, 'still one upstream channel');
+    const a = await V1Client.connect(tr.port);
+    const b = await V1Client.connect(tr.port);
+    t.after(() => (a.close(), b.close()));
+    await a.handshake('acct.a', { password: EASY, rolling: true });
+    await b.handshake('acct.b', { password: EASY });
+    assert.equal(a.mask, 0x1fffe000, 'granted the BIP320 mask ∩ the SV2 job mask');
+    for (const c of [a, b]) {
+      assert.equal(c.extranonce1.length, 12, '6-byte extranonce1');
+      assert.ok(c.extranonce1.startsWith(Buffer.from(ch.prefix).toString('hex')));
+      assert.equal(c.extranonce2Size, 8);
+      assert.equal(c.difficulty, 1e-8);
+    }
+    assert.notEqual(a.extranonce1, b.extranonce1);
+    assert.equal(pool.channels.length, 1, 'still one upstream channel');
 
-  for (let i = 0; i < 3; i++) {
-    assert.equal((await a.mineAndSubmit('acct.a')).result, true);
-    assert.equal((await b.mineAndSubmit('acct.b')).result, true);
-  }
-  await pool.until(() => pool.shares.length >= 6);
-  assert.equal(
-    pool.acceptedShares.length,
-    pool.shares.length,
-    JSON.stringify(pool.shares.map((s) => s.error)),
-  );
-  assert.ok(
-    pool.shares.some((s) => s.msg.version !== JOB_VERSION),
-    'rolled version bits reach the pool',
-  );
-  assert.ok(pool.shares.every((s) => s.msg.extranonce.length === ch.extranonce_size));
-  assert.equal(tr.translator.metrics.sharesAccepted, 6);
-});
+    for (let i = 0; i < 3; i++) {
+      assert.equal((await a.mineAndSubmit('acct.a')).result, true);
+      assert.equal((await b.mineAndSubmit('acct.b')).result, true);
+    }
+    await pool.until(() => pool.shares.length >= 6);
+    assert.equal(
+      pool.acceptedShares.length,
+      pool.shares.length,
+      JSON.stringify(pool.shares.map((s) => s.error)),
+    );
+    assert.ok(
+      pool.shares.some((s) => s.msg.version !== JOB_VERSION),
+      'rolled version bits reach the pool',
+    );
+    assert.ok(pool.shares.every((s) => s.msg.extranonce.length === ch.extranonce_size));
+    assert.equal(tr.translator.metrics.sharesAccepted, 6);
+  },
+);
 
-test('version rolling is refused when the pool forbids it; shares keep the job version', async (t) => {
-  const pool = await ScriptedPool.start({ versionRollingAllowed: false });
-  t.after(() => pool.close());
-  const tr = await startTranslator([pool]);
-  t.after(() => tr.stop());
-  const c = await V1Client.connect(tr.port);
-  t.after(() => c.close());
-  await c.handshake('acct.w', { password: EASY, rolling: true });
-  const configure = c.lines.find((l) => l.id === 101)!;
-  assert.deepEqual(configure.result, { 'version-rolling': false });
-  assert.equal(c.mask, 0);
-  assert.equal((await c.mineAndSubmit('acct.w')).result, true);
-  await pool.until(() => pool.shares.length >= 1);
-  assert.equal(pool.shares[0]!.ok, true, pool.shares[0]!.error);
-  assert.equal(pool.shares[0]!.msg.version, JOB_VERSION);
-});
+test(
+  'version rolling is refused when the pool forbids it; shares keep the job version',
+  { timeout: 60_000 },
+  async (t) => {
+    const pool = await ScriptedPool.start({ versionRollingAllowed: false });
+    t.after(() => pool.close());
+    const tr = await startTranslator([pool]);
+    t.after(() => tr.stop());
+    const c = await V1Client.connect(tr.port);
+    t.after(() => c.close());
+    await c.handshake('acct.w', { password: EASY, rolling: true });
+    const configure = c.lines.find((l) => l.id === 101)!;
+    assert.deepEqual(configure.result, { 'version-rolling': false });
+    assert.equal(c.mask, 0);
+    assert.equal((await c.mineAndSubmit('acct.w')).result, true);
+    await pool.until(() => pool.shares.length >= 1);
+    assert.equal(pool.shares[0]!.ok, true, pool.shares[0]!.error);
+    assert.equal(pool.shares[0]!.msg.version, JOB_VERSION);
+  },
+);
 
-test('shares below the pool target are answered locally and not forwarded', async (t) => {
-  // Pool target far harder than the miners' difficulty, mainnet-like nBits: nothing meets either.
-  const pool = await ScriptedPool.start({ target: 1n << 200n, nbits: 0x1d00ffff });
-  t.after(() => pool.close());
-  const tr = await startTranslator([pool]);
-  t.after(() => tr.stop());
-  const c = await V1Client.connect(tr.port);
-  t.after(() => c.close());
-  await c.handshake('acct.w', { password: EASY });
-  for (let i = 0; i < 5; i++) assert.equal((await c.mineAndSubmit('acct.w')).result, true);
-  assert.equal(tr.translator.metrics.sharesAccepted, 5);
-  assert.equal(tr.translator.metrics.sharesForwarded, 0);
-  assert.equal(pool.shares.length, 0);
-});
+test(
+  'shares below the pool target are answered locally and not forwarded',
+  { timeout: 60_000 },
+  async (t) => {
+    // Pool target far harder than the miners' difficulty, mainnet-like nBits: nothing meets either.
+    const pool = await ScriptedPool.start({ target: 1n << 200n, nbits: 0x1d00ffff });
+    t.after(() => pool.close());
+    const tr = await startTranslator([pool]);
+    t.after(() => tr.stop());
+    const c = await V1Client.connect(tr.port);
+    t.after(() => c.close());
+    await c.handshake('acct.w', { password: EASY });
+    for (let i = 0; i < 5; i++) assert.equal((await c.mineAndSubmit('acct.w')).result, true);
+    assert.equal(tr.translator.metrics.sharesAccepted, 5);
+    assert.equal(tr.translator.metrics.sharesForwarded, 0);
+    assert.equal(pool.shares.length, 0);
+  },
+);
 
-test('non-aggregated: one channel per miner, CloseChannel when it leaves', async (t) => {
+test('non-aggregated: one channel per miner, CloseChannel when it leaves', { timeout: 60_000 }, async (t) => {
   const pool = await ScriptedPool.start();
   t.after(() => pool.close());
   const tr = await startTranslator([pool], { aggregate: false });
@@ -109,49 +121,57 @@ test('non-aggregated: one channel per miner, CloseChannel when it leaves', async
   await pool.until(() => pool.closes.length === 1);
 });
 
-test('keepalive notify: same job, ntime moved on, not clean; its shares are accepted', async (t) => {
-  const pool = await ScriptedPool.start();
-  t.after(() => pool.close());
-  const tr = await startTranslator([pool], { keepaliveMs: 1000 });
-  t.after(() => tr.stop());
-  const c = await V1Client.connect(tr.port);
-  t.after(() => c.close());
-  await c.handshake('acct.k', { password: EASY });
-  const first = c.notify!;
-  await c.until(() => c.notifies.length >= 2);
-  const again = c.notifies[1]!;
-  assert.equal(again.clean, false);
-  assert.equal(again.coinb1, first.coinb1);
-  assert.equal(again.prevhash, first.prevhash);
-  assert.ok(parseInt(again.ntime, 16) > parseInt(first.ntime, 16));
-  assert.equal((await c.mineAndSubmit('acct.k')).result, true);
-  await pool.until(() => pool.shares.length >= 1);
-  assert.equal(pool.shares[0]!.ok, true, pool.shares[0]!.error);
-  assert.equal(pool.shares[0]!.msg.ntime, parseInt(c.notify!.ntime, 16));
-});
+test(
+  'keepalive notify: same job, ntime moved on, not clean; its shares are accepted',
+  { timeout: 60_000 },
+  async (t) => {
+    const pool = await ScriptedPool.start();
+    t.after(() => pool.close());
+    const tr = await startTranslator([pool], { keepaliveMs: 1000 });
+    t.after(() => tr.stop());
+    const c = await V1Client.connect(tr.port);
+    t.after(() => c.close());
+    await c.handshake('acct.k', { password: EASY });
+    const first = c.notify!;
+    await c.until(() => c.notifies.length >= 2);
+    const again = c.notifies[1]!;
+    assert.equal(again.clean, false);
+    assert.equal(again.coinb1, first.coinb1);
+    assert.equal(again.prevhash, first.prevhash);
+    assert.ok(parseInt(again.ntime, 16) > parseInt(first.ntime, 16));
+    assert.equal((await c.mineAndSubmit('acct.k')).result, true);
+    await pool.until(() => pool.shares.length >= 1);
+    assert.equal(pool.shares[0]!.ok, true, pool.shares[0]!.error);
+    assert.equal(pool.shares[0]!.msg.ntime, parseInt(c.notify!.ntime, 16));
+  },
+);
 
-test('new block: clean notify to every miner; shares on the old job are stale and not forwarded', async (t) => {
-  const pool = await ScriptedPool.start();
-  t.after(() => pool.close());
-  const tr = await startTranslator([pool]);
-  t.after(() => tr.stop());
-  const c = await V1Client.connect(tr.port);
-  t.after(() => c.close());
-  await c.handshake('acct.s', { password: EASY });
-  const old = c.findShare('acct.s')!;
-  pool.newBlock();
-  await c.until(() => c.notifies.length >= 2);
-  assert.equal(c.notify!.clean, true);
-  const stale = await c.request('mining.submit', old);
-  assert.equal(stale.result, false);
-  assert.equal((stale.error as unknown[])[0], 21);
-  assert.equal((await c.mineAndSubmit('acct.s')).result, true);
-  await pool.until(() => pool.shares.length >= 1);
-  assert.equal(pool.shares.length, 1);
-  assert.equal(pool.shares[0]!.ok, true);
-});
+test(
+  'new block: clean notify to every miner; shares on the old job are stale and not forwarded',
+  { timeout: 60_000 },
+  async (t) => {
+    const pool = await ScriptedPool.start();
+    t.after(() => pool.close());
+    const tr = await startTranslator([pool]);
+    t.after(() => tr.stop());
+    const c = await V1Client.connect(tr.port);
+    t.after(() => c.close());
+    await c.handshake('acct.s', { password: EASY });
+    const old = c.findShare('acct.s')!;
+    pool.newBlock();
+    await c.until(() => c.notifies.length >= 2);
+    assert.equal(c.notify!.clean, true);
+    const stale = await c.request('mining.submit', old);
+    assert.equal(stale.result, false);
+    assert.equal((stale.error as unknown[])[0], 21);
+    assert.equal((await c.mineAndSubmit('acct.s')).result, true);
+    await pool.until(() => pool.shares.length >= 1);
+    assert.equal(pool.shares.length, 1);
+    assert.equal(pool.shares[0]!.ok, true);
+  },
+);
 
-test('UpdateChannel carries the sum of the miners’ hashrates', async (t) => {
+test('UpdateChannel carries the sum of the miners’ hashrates', { timeout: 60_000 }, async (t) => {
   const pool = await ScriptedPool.start();
   t.after(() => pool.close());
   const tr = await startTranslator([pool], { listen: [{ address: '127.0.0.1', port: 0, kind: 'asic' }] });
