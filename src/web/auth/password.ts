@@ -21,7 +21,11 @@ const MAX_R = 32;
 const MAX_P = 16;
 export const MAX_PASSWORD_LENGTH = 1024;
 
+/** scrypt runs so far (tests check that unknown accounts cost one too). */
+export const passwordWork = { derivations: 0 };
+
 function derive(password: string, salt: Buffer, params: ScryptParams): Promise<Buffer> {
+  passwordWork.derivations++;
   const N = 2 ** params.log2n;
   const opts: ScryptOptions = { N, r: params.r, p: params.p, maxmem: 256 * N * params.r + 1024 * 1024 };
   return new Promise((resolve, reject) =>
