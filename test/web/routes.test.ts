@@ -2,6 +2,7 @@
 // the store's API.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { minerJson, statsJson } from '../../src/web/api.js';
 import { Client, regtestAddress, seed, share, startWeb } from './fixture.js';
 
 test('home page shows pool figures, connection URLs with the authority key, devices and blocks', async (t) => {
@@ -104,21 +105,23 @@ test('GET /api/stats reports the pool from the store and live', async (t) => {
   const c = new Client(f.web);
   const r = await c.get('/api/stats');
   assert.equal(r.status, 200);
-  const s = r.json<Record<string, any>>();
+  const s = r.json<ReturnType<typeof statsJson>>();
   assert.equal(s.workers, 1);
   assert.equal(s.workers_online, 1);
   assert.equal(s.connections, 1);
   assert.equal(s.channels, 1);
   assert.deepEqual(s.shares, { accepted: 2, rejected: 0, stale: 0, rejected_by_reason: {} });
-  assert.equal(s.best_share.difficulty, 9000);
-  assert.equal(s.best_share.worker, 'rig1');
+  assert.equal(s.best_share!.difficulty, 9000);
+  assert.equal(s.best_share!.worker, 'rig1');
   assert.ok(s.hashrate['10m'] > 0 && s.hashrate['1h'] > 0 && s.hashrate['24h'] > 0);
   assert.equal(s.network.height, 101);
   assert.equal(s.network.nbits, '207fffff');
   assert.equal(s.payout_mode, 'pplns');
   assert.equal(s.chart.length, 144);
   // Expected time to a block = network difficulty × 2^32 / hashrate (1 h window).
-  assert.ok(Math.abs(s.expected_block_seconds - (s.network.difficulty * 2 ** 32) / s.hashrate['1h']) < 1e-9);
+  assert.ok(
+    Math.abs(s.expected_block_seconds! - (s.network.difficulty! * 2 ** 32) / s.hashrate['1h']) < 1e-9,
+  );
   assert.equal(s.connect.authority_public_key, f.live.authority_public_key);
 });
 
@@ -167,10 +170,10 @@ test('GET /api/miners ranks accounts by 24 h hashrate; /api/miner/:account is pu
   );
   const alice = await c.get('/api/miner/alice');
   assert.equal(alice.status, 200);
-  const a = alice.json<Record<string, any>>();
+  const a = alice.json<ReturnType<typeof minerJson> & { payout_address?: string }>();
   assert.equal(a.account, 'alice');
   assert.equal(a.workers.length, 1);
-  assert.equal(a.workers[0].name, 'a');
+  assert.equal(a.workers[0]!.name, 'a');
   assert.equal(a.payout_address, undefined);
   assert.ok(!alice.body.includes(regtestAddress(1)));
   const none = await c.get('/api/miner/nobody');
@@ -191,7 +194,7 @@ test('GET /healthz answers with the database and template state', async (t) => {
   const c = new Client(f.web);
   const r = await c.get('/healthz');
   assert.equal(r.status, 200);
-  const h = r.json<Record<string, any>>();
+  const h = r.json<{ ok: boolean; database: boolean; template_age_seconds: number }>();
   assert.equal(h.ok, true);
   assert.equal(h.database, true);
   assert.ok(h.template_age_seconds >= 0);
