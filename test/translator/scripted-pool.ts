@@ -77,7 +77,7 @@ export class ScriptedPool {
   private waiters: { pred: () => boolean; resolve: () => void }[] = [];
   private nextChannel = 1;
   private nextJob = 1;
-  prevHash = new Uint8Array(randomBytes(32));
+  prevHash: Uint8Array = new Uint8Array(randomBytes(32));
   readonly target: bigint;
 
   private constructor(
@@ -116,9 +116,18 @@ export class ScriptedPool {
     return this.server.close();
   }
 
+  private upcoming: Uint8Array | undefined;
+
+  /** The prev hash the next newBlock() will announce (to watch for it before it is sent). */
+  peekNextPrevHash(): Uint8Array {
+    this.upcoming ??= new Uint8Array(randomBytes(32));
+    return this.upcoming;
+  }
+
   /** A new prev hash and a fresh job on every open channel. */
-  newBlock(): void {
-    this.prevHash = new Uint8Array(randomBytes(32));
+  newBlock(prevHash?: Uint8Array): void {
+    this.prevHash = prevHash ?? this.upcoming ?? new Uint8Array(randomBytes(32));
+    this.upcoming = undefined;
     for (const [channel_id, send] of this.sends) this.sendWork(channel_id, send);
   }
 

@@ -60,13 +60,29 @@ export const TRANSLATOR_FLAGS: readonly FlagRow[] = [
   ['log_level', '--log-level <level>', 'fatal|error|warn|info|debug|trace|silent'],
 ];
 
-/** `--upstream host:port` becomes the first [[upstreams]] entry's address and port. */
-function upstreamFlag(raw: Record<string, unknown>): Record<string, unknown> {
+/**
+ * `--upstream host:port` replaces the file's [[upstreams]] with that one pool
+ * (its key and identity from the two flags that follow); without it those
+ * two flags change the file's first entry.
+ */
+function upstreamOverrides(
+  raw: Record<string, unknown>,
+  flags: Record<string, unknown>,
+): Record<string, unknown> {
   const v = raw.upstream;
-  if (typeof v !== 'string') return {};
+  if (typeof v !== 'string') return flags;
+  const out = { ...flags };
+  const entry: Record<string, unknown> = {};
   const m = /^(.*):(\d{1,5})$/.exec(v.trim());
-  if (m === null) return { 'upstreams[0].address': v };
-  return { 'upstreams[0].address': m[1]!.replace(/^\[(.*)\]$/, '$1'), 'upstreams[0].port': Number(m[2]) };
+  entry.address = m === null ? v : m[1]!.replace(/^\[(.*)\]$/, '$1');
+  if (m !== null) entry.port = Number(m[2]);
+  for (const key of ['authority_pubkey', 'user_identity']) {
+    const dotted = `upstreams[0].${key}`;
+    if (out[dotted] !== undefined) entry[key] = out[dotted];
+    delete out[dotted];
+  }
+  out.upstreams = [entry];
+  return out;
 }
 
 export function registerTranslator(program: Command): void {
@@ -74,10 +90,10 @@ export function registerTranslator(program: Command): void {
     .command('translator')
     .description('SV1 to SV2 translator: Stratum V1 miners (ASIC firmware, CPU miners) mining on SV2 pools')
     .option('-c, --config <file>', 'TOML settings file (see config/translator.toml); flags override it')
-    .option('--upstream <host:port>', 'first SV2 pool (upstreams[0].address and port)');
+    .option('--upstream <host:port>', 'the SV2 pool to use instead of the [[upstreams]] list of the file');
   addConfigFlags(cmd, TRANSLATOR_FLAGS);
   cmd.action(async (raw: Record<string, unknown>) => {
-    const overrides = { ...flagOverrides(TRANSLATOR_FLAGS, raw), ...upstreamFlag(raw) };
+    const overrides = upstreamOverrides(raw, flagOverrides(TRANSLATOR_FLAGS, raw));
     await runTranslator(loadTranslatorConfig(raw.config as string | undefined, overrides));
   });
 }
