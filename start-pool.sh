@@ -314,7 +314,9 @@ cmd_start() {
   done
   trap - INT TERM
   [[ -n "$WEB_PORT" ]] && say "pool web page: http://$WEB_HOST:$WEB_PORT/"
-  say "network $STACK_NETWORK, node $RPC_URL; stop with ./start-pool.sh stop"
+  local again=""
+  [[ "$STACK_FILE" != "$ROOT/config/stack.toml" ]] && again=" -c $STACK_FILE"
+  say "network $STACK_NETWORK, node $RPC_URL; stop with ./start-pool.sh stop$again"
   ((USE_TMUX)) && say "tmux attach -t $TMUX_SESSION"
   return 0
 }

@@ -224,6 +224,13 @@ async function plan(stackFile, withMiner) {
         b.rpc_cookie_file !== ''
           ? resolve(dirname(resolve(stackFile)), b.rpc_cookie_file)
           : join(homedir(), '.bitcoin', d.dir, '.cookie');
+      const cookie = rpc['bitcoind.rpc_cookie_file'];
+      if (!existsSync(cookie)) {
+        fail(
+          `${stackFile}: key \`bitcoind.rpc_cookie_file\`: ${cookie} does not exist; is Bitcoin Core running ` +
+            `on ${s.network} (it writes the cookie at start), or set rpc_user and rpc_password`,
+        );
+      }
     }
   }
 
