@@ -41,8 +41,7 @@ export const WEB_FIELDS = {
     doc: 'key that signs session cookies; empty = generated once and kept in session_secret_file',
   }),
   session_secret_file: path({
-    default: 'data/web-session.key',
-    doc: 'where a generated session key is kept (so sessions survive a restart)',
+    doc: 'where a generated session key is kept (so logins survive a restart); unset = web-session.key next to the database',
   }),
   session_ttl: seconds({ default: 86400, min: 60, doc: 'how long a login lasts' }),
   login_max_failures: integer({
@@ -73,7 +72,7 @@ export function defaultWebConfig(overrides: Partial<WebConfig> = {}): WebConfig 
     translator_port: 34255,
     sv2_port: 0,
     session_secret: '',
-    session_secret_file: 'data/web-session.key',
+    session_secret_file: undefined,
     session_ttl: 86400,
     login_max_failures: 5,
     login_lockout: 900,
@@ -89,6 +88,9 @@ export function defaultWebConfig(overrides: Partial<WebConfig> = {}): WebConfig 
  */
 export function resolveSessionSecret(cfg: Pick<WebConfig, 'session_secret' | 'session_secret_file'>): Buffer {
   if (cfg.session_secret !== '') return Buffer.from(cfg.session_secret, 'utf8');
+  if (cfg.session_secret_file === undefined) {
+    throw new Error('[web] needs session_secret or session_secret_file to sign logins');
+  }
   const file = cfg.session_secret_file;
   try {
     const text = readFileSync(file, 'utf8').trim();

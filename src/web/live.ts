@@ -14,8 +14,6 @@ export interface LiveChannel {
   difficulty: number;
   /** Best share difficulty since the channel opened (0 if none). */
   best_share_difficulty: number;
-  /** When the channel opened (ms). */
-  opened_at: number;
 }
 
 /** The chain as the current template sees it. */
