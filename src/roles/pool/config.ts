@@ -18,6 +18,7 @@ import {
 import { LOG_LEVELS } from '../../log.js';
 import { DEFAULT_DUST_LIMIT_SATS, DEFAULT_MAX_OUTPUTS } from '../../store/pplns.js';
 import { keyOrPath } from '../common/authority.js';
+import { WEB_SCHEMA } from '../../web/config.js';
 
 export const PAYOUT_MODES = ['pplns', 'solo'] as const;
 export type PayoutMode = (typeof PAYOUT_MODES)[number];
@@ -98,6 +99,7 @@ export const POOL_SCHEMA = {
       doc: 'NORMAL survives crashes; FULL also power loss',
     }),
   }),
+  web: WEB_SCHEMA,
   bitcoind: table({
     rpc_url: url({ doc: 'optional node JSON-RPC URL: direct submitblock and block status checks' }),
     rpc_user: string({ default: '', doc: 'RPC user; with rpc_password replaces the cookie file' }),

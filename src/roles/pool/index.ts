@@ -12,6 +12,7 @@ import { loadPoolConfig, type PoolConfig } from './config.js';
 import { parseRewardScript } from './identity.js';
 import { Payouts } from './payouts.js';
 import { Pool } from './pool.js';
+import { PoolLiveView, startPoolWeb } from './web.js';
 
 export { POOL_SCHEMA, PAYOUT_MODES, loadPoolConfig } from './config.js';
 export type { PoolConfig, PayoutMode } from './config.js';
@@ -60,6 +61,9 @@ export const POOL_FLAGS: readonly FlagRow[] = [
   ['bitcoind.rpc_user', '--rpc-user <user>', 'RPC user'],
   ['bitcoind.rpc_password', '--rpc-password <password>', 'RPC password'],
   ['bitcoind.rpc_cookie_file', '--rpc-cookie <file>', 'the node cookie file'],
+  ['web.enabled', '--web <bool>', 'serve the web page, JSON API and /metrics', 'boolean'],
+  ['web.listen_address', '--web-listen <host:port>', 'where the web page listens; port 0 = any free port'],
+  ['web.public_host', '--web-public-host <host>', 'host name shown in the connection URLs'],
   ['log_level', '--log-level <level>', 'fatal|error|warn|info|debug|trace|silent'],
 ];
 
@@ -169,6 +173,16 @@ export async function runPool(cfg: PoolConfig): Promise<Pool> {
     throw err;
   }
   const { host, port } = await pool.start();
+  const live = new PoolLiveView(
+    pool,
+    authority.publicKeyText,
+    port,
+    cfg.payout_mode,
+    cfg.pool_fee_percent,
+    cfg.network,
+    network,
+  );
+  const web = await startPoolWeb(cfg, pool, live, logger);
   logger.info(
     {
       host,
@@ -182,6 +196,12 @@ export async function runPool(cfg: PoolConfig): Promise<Pool> {
     },
     'pool ready',
   );
-  runUntilSignal(() => pool.stop(), { logger });
+  runUntilSignal(
+    async () => {
+      await web?.close();
+      await pool.stop();
+    },
+    { logger },
+  );
   return pool;
 }

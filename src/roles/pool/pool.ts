@@ -27,6 +27,7 @@ import type { Payouts } from './payouts.js';
 import { MiningSession, type Authorization, type SessionHost, type Who } from './session.js';
 import type { Network } from '../../bitcoin/index.js';
 import type { PayoutMode } from './config.js';
+import { LiveCounters } from '../../web/live.js';
 
 export interface PoolOptions {
   host: string;
@@ -58,6 +59,7 @@ export class Pool implements SessionHost {
   readonly store: Store;
   readonly tdp: TdpClient;
   readonly blocks: Blocks;
+  readonly counters = new LiveCounters();
   readonly #o: PoolOptions;
   readonly #log: Logger;
   readonly #sessions = new Set<MiningSession>();
@@ -102,14 +104,21 @@ export class Pool implements SessionHost {
         certValiditySec: this.#o.certValiditySec,
       },
       logger: this.#log,
-      onConnection: (conn) => this.#sessions.add(new MiningSession(conn, this, this.#log)),
+      onConnection: (conn) => {
+        this.counters.connections_total++;
+        this.#sessions.add(new MiningSession(conn, this, this.#log));
+      },
     });
     this.tdp.start();
     this.#every(ACK_FLUSH_MS, () => this.#broadcast((c) => c.flush()));
     if (this.#o.vardiffIntervalMs > 0) {
       this.#every(this.#o.vardiffIntervalMs, () => {
         const now = Date.now();
-        this.#broadcast((c) => c.evaluateVardiff(now));
+        this.#broadcast((c) => {
+          const out = c.evaluateVardiff(now);
+          this.counters.vardiff_adjustments += out.length;
+          return out;
+        });
       });
     }
     this.#every(this.#o.blockCheckIntervalMs, () => void this.blocks.check());
@@ -160,6 +169,7 @@ export class Pool implements SessionHost {
     const { share, block } = verdict;
     const template = this.chain.template(share.template_id);
     if (!block) return;
+    this.counters.blocks_submitted++;
     if (!template) {
       // The template left the chain's memory; the TP may still know it.
       this.tdp.sendSubmitSolution(block.submit_solution).catch(() => {});

@@ -24,6 +24,7 @@ import {
 import type { Logger } from '../../log.js';
 import type { FramedConnection } from '../../net/connection.js';
 import type { Store } from '../../store/index.js';
+import type { LiveCounters } from '../../web/live.js';
 
 type Msg<N extends Message['type']> = MessageByName<N>;
 
@@ -36,6 +37,8 @@ export type Authorization =
 export interface SessionHost {
   readonly chain: MiningChain;
   readonly store: Store;
+  /** Share results and other events counted for /metrics. */
+  readonly counters?: LiveCounters;
   authorize(user_identity: string, device: string): Authorization;
   /** A share met the network target (called before the share is stored). */
   onBlock(session: MiningSession, verdict: Extract<ShareVerdict, { accepted: true }>, who: Who): void;
@@ -60,6 +63,8 @@ export class MiningSession {
   #device = '';
   #extensions: number[] = [];
   readonly #who = new Map<number, Who>();
+  /** Best share difficulty per channel since it opened (for the web page). */
+  readonly #best = new Map<number, number>();
   readonly #conn: FramedConnection;
   readonly #host: SessionHost;
   readonly #log: Logger;
@@ -71,6 +76,21 @@ export class MiningSession {
     this.peer = `${conn.remoteAddress}:${conn.remotePort}`;
     this.#log = logger.child({ peer: this.peer });
     void this.#run();
+  }
+
+  /** vendor/hardware_version/firmware from SetupConnection. */
+  get device(): string {
+    return this.#device;
+  }
+
+  /** Who a channel mines for, once it opened. */
+  who(channel_id: number): Who | undefined {
+    return this.#who.get(channel_id);
+  }
+
+  /** Best share difficulty on a channel since it opened (0 before its first share). */
+  bestShare(channel_id: number): number {
+    return this.#best.get(channel_id) ?? 0;
   }
 
   /** The connection's channels once SetupConnection succeeded. */
@@ -147,6 +167,7 @@ export class MiningSession {
       case 'CloseChannel':
         channels.closeChannel(m.channel_id);
         this.#who.delete(m.channel_id);
+        this.#best.delete(m.channel_id);
         this.#log.info({ channel_id: m.channel_id, reason: m.reason_code }, 'channel closed by the client');
         return;
       case 'SubmitSharesStandard':
@@ -254,6 +275,7 @@ export class MiningSession {
 
   #share(v: ShareVerdict, channel_id: number): void {
     const who = this.#who.get(channel_id);
+    this.#host.counters?.share(v.accepted ? 'accepted' : v.error_code);
     if (!v.accepted) {
       this.send([v.error]);
       if (who) {
@@ -266,6 +288,8 @@ export class MiningSession {
       return;
     }
     const share = v.share;
+    if (share.share_difficulty > (this.#best.get(channel_id) ?? 0))
+      this.#best.set(channel_id, share.share_difficulty);
     // The 0x0002 TLV names the worker behind a proxy's extended channel.
     const worker = share.worker !== null && share.worker !== '' ? share.worker : (who?.worker ?? 'default');
     const account = who?.account ?? share.user_identity;
