@@ -78,7 +78,7 @@ export class ScriptedPool {
   private nextChannel = 1;
   private nextJob = 1;
   prevHash: Uint8Array = new Uint8Array(randomBytes(32));
-  readonly target: bigint;
+  target: bigint;
 
   private constructor(
     readonly opts: ScriptedPoolOptions,
@@ -117,6 +117,26 @@ export class ScriptedPool {
   }
 
   private upcoming: Uint8Array | undefined;
+
+  /** SetExtranoncePrefix with a fresh 4-byte prefix on every open channel; returns the new prefixes. */
+  rotatePrefixes(): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    for (const [channel_id, send] of this.sends) {
+      const ch = this.channels.find((c) => c.channel_id === channel_id)!;
+      ch.prefix = new Uint8Array(randomBytes(4));
+      out.push(ch.prefix);
+      send({ type: 'SetExtranoncePrefix', channel_id, extranonce_prefix: ch.prefix });
+    }
+    return out;
+  }
+
+  /** SetTarget on every open channel (shares are then checked against it). */
+  setTarget(target: bigint): void {
+    this.target = target;
+    for (const [channel_id, send] of this.sends) {
+      send({ type: 'SetTarget', channel_id, maximum_target: bigToLe(target) });
+    }
+  }
 
   /** The prev hash the next newBlock() will announce (to watch for it before it is sent). */
   peekNextPrevHash(): Uint8Array {
