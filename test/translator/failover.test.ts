@@ -91,3 +91,29 @@ test(
     await eventually(() => tr.translator.metrics.refused.get('no upstream work') === 1, 'refusal counted');
   },
 );
+
+test(
+  'failover with per-miner channels: each miner gets a new channel on the second pool',
+  { timeout: 60_000 },
+  async (t) => {
+    const first = await ScriptedPool.start();
+    const second = await ScriptedPool.start();
+    t.after(() => Promise.all([first.close(), second.close()]));
+    const tr = await startTranslator([first, second], { aggregate: false });
+    t.after(() => tr.stop());
+    const c = await V1Client.connect(tr.port);
+    t.after(() => c.close());
+    await c.handshake('acct.n', { password: EASY, xnsub: true });
+    assert.equal((await c.mineAndSubmit('acct.n')).result, true);
+    await first.close();
+    await second.until(() => second.channels.length === 1);
+    assert.match(second.opens[0]!.user_identity, /^test-user\.miner\d+$/);
+    const prefix = Buffer.from(second.channels[0]!.prefix).toString('hex');
+    const want = Buffer.from(second.prevHash).swap32().toString('hex');
+    await c.until(() => c.extranonce1.startsWith(prefix) && c.notify!.prevhash === want);
+    assert.equal(c.closed, false);
+    assert.equal((await c.mineAndSubmit('acct.n')).result, true);
+    await second.until(() => second.shares.length >= 1);
+    assert.equal(second.shares[0]!.ok, true, second.shares[0]!.error);
+  },
+);
