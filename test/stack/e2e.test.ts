@@ -128,10 +128,16 @@ test('start-pool.sh --with-miner from a fresh clone: shares, blocks, status, cle
     const stats = await poll(async () => {
       const res = await fetch(new URL('/api/stats', webLine[1]));
       if (!res.ok) return undefined;
-      const s = (await res.json()) as { blocks_found?: number; workers_online?: number };
-      return (s.blocks_found ?? 0) > 0 && (s.workers_online ?? 0) >= 2 ? s : undefined;
+      const s = (await res.json()) as {
+        blocks_found?: number;
+        workers?: number;
+        shares?: { accepted?: number };
+      };
+      return (s.blocks_found ?? 0) > 0 && (s.workers ?? 0) >= 2 && (s.shares?.accepted ?? 0) > 0
+        ? s
+        : undefined;
     }, 120);
-    assert.ok(stats, '/api/stats never showed the blocks and both workers');
+    assert.ok(stats, '/api/stats never showed blocks, accepted shares and both workers');
   }
 
   const status = await runStartPool(clone, ['status'], quickEnv(true), 60_000);
