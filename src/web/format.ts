@@ -12,7 +12,14 @@ export function si(value: number, unit = '', digits = 3): string {
     i++;
   }
   const sign = value < 0 ? '-' : '';
-  const shown = v === 0 ? '0' : v.toPrecision(digits).replace(/\.?0+$/, '');
+  let shown: string;
+  if (v === 0) shown = '0';
+  else if (v < 0.001) shown = v.toExponential(digits - 1).replace(/\.?0+e/, 'e');
+  else
+    shown = v
+      .toPrecision(digits)
+      .replace(/(\.\d*?)0+$/, '$1')
+      .replace(/\.$/, '');
   const suffix = `${PREFIXES[i]}${unit}`;
   return `${sign}${shown}${suffix === '' ? '' : ' ' + suffix}`;
 }
@@ -47,6 +54,14 @@ export function btc(sats: bigint | number): string {
 export function percent(fraction: number, digits = 2): string {
   if (!Number.isFinite(fraction)) return '—';
   return `${(fraction * 100).toFixed(digits)} %`;
+}
+
+/** A share difficulty against the network's: a percentage below 1, a multiple from 1 up. */
+export function ofNetwork(fraction: number): string {
+  if (!Number.isFinite(fraction)) return '—';
+  return fraction >= 1
+    ? `${si(fraction)}× network difficulty`
+    : `${percent(fraction, 4)} of network difficulty`;
 }
 
 /** "3 min ago" relative to `now`; "never" for null. */

@@ -92,7 +92,7 @@ test('GET /api/stats reports the pool from the store and live', async (t) => {
       channel_id: 1,
       user_agent: 'x',
       difficulty: 512,
-      best_share_difficulty: 0
+      best_share_difficulty: 0,
     },
   ];
   f.live.connectionCount = 1;
@@ -229,7 +229,7 @@ test('GET /metrics exports shares, blocks, channels, connections, hashrate, temp
       channel_id: 1,
       user_agent: '',
       difficulty: 1,
-      best_share_difficulty: 0
+      best_share_difficulty: 0,
     },
   ];
   const c = new Client(f.web);

@@ -2,7 +2,7 @@
 // position or solo blocks, and one row per worker (account, worker name).
 import { hashrateChart } from '../chart.js';
 import { clip, html, type Html } from '../escape.js';
-import { ago, btc, difficulty, hashrate, isoTime, percent } from '../format.js';
+import { ago, btc, difficulty, hashrate, isoTime, ofNetwork, percent } from '../format.js';
 import type { AccountView, WorkerView } from '../view.js';
 import { csrfField, layout, stat } from './layout.js';
 
@@ -192,7 +192,7 @@ export function accountPage(
         ${stat('Stale shares', v.totals.stale)}
         ${stat(
           'Best share ever',
-          `${difficulty(v.best_share_difficulty)}${v.best_share_of_network === null ? '' : ` (${percent(v.best_share_of_network, 4)} of network)`}`,
+          `${difficulty(v.best_share_difficulty)}${v.best_share_of_network === null ? '' : ` (${ofNetwork(v.best_share_of_network)})`}`,
         )}
       </div>
       ${
@@ -209,7 +209,7 @@ export function accountPage(
       ${hashrateChart(v.chart, `Hashrate of ${v.account} over the last 24 hours`)}
       <p class="muted" id="chart-sample">
         Based on ${v.chart_shares_24h} accepted shares in the last 24
-        hours${v.chart_shares_24h > 0 ? ` (a 24 h average from n shares is within about ±${percent(1 / Math.sqrt(v.chart_shares_24h), 0)})` : ''};
+        hours${v.chart_shares_24h > 0 ? ` (statistical error of the 24 h average about ±${percent(1 / Math.sqrt(v.chart_shares_24h), 0)})` : ''};
         each point is 10 minutes.
       </p>
     </section>

@@ -2,7 +2,7 @@
 // families and blocks found.
 import { hashrateChart } from '../chart.js';
 import { clip, html, type Html } from '../escape.js';
-import { ago, btc, difficulty, duration, hashrate, isoTime, percent } from '../format.js';
+import { ago, btc, difficulty, duration, hashrate, isoTime, ofNetwork } from '../format.js';
 import type { PoolView } from '../view.js';
 import { layout, stat, type PageUser } from './layout.js';
 
@@ -118,7 +118,7 @@ export function homePage(v: PoolView, user: PageUser | null, csrf: string, refre
         ${stat(
           'Best share ever',
           best
-            ? `${difficulty(best.difficulty)}${best.of_network === null ? '' : ` (${percent(best.of_network, 4)} of network)`}`
+            ? `${difficulty(best.difficulty)}${best.of_network === null ? '' : ` (${ofNetwork(best.of_network)})`}`
             : '—',
           'best-share',
         )}
