@@ -129,7 +129,7 @@ function flagsFor(role, rows, overrides) {
 }
 
 /** Runs the role's own config check (file + overrides); exits with its messages on failure. */
-function checkRole(role, loader, file, overrides) {
+function checkRole(loader, file, overrides) {
   try {
     return loader(file, overrides);
   } catch (err) {
@@ -193,7 +193,7 @@ async function plan(stackFile, withMiner) {
     const { loadDevnetConfig } = await load('roles/devnet/index.js');
     const dir = join(s.data_dir, 'devnet');
     const overrides = { rpc_port: s.devnet.rpc_port, data_dir: dir };
-    const cfg = checkRole('devnet', loadDevnetConfig, s.devnet.config, overrides);
+    const cfg = checkRole(loadDevnetConfig, s.devnet.config, overrides);
     const host = probeHost(cfg.rpc_bind);
     rpc['bitcoind.rpc_url'] = `http://${hostPort(host, s.devnet.rpc_port)}`;
     if (cfg.rpc_user !== '' && cfg.rpc_password !== '') {
@@ -243,7 +243,7 @@ async function plan(stackFile, withMiner) {
       authority_public_key: key('tp-authority', 'pub'),
       ...rpc,
     };
-    checkRole('tp', loadTpConfig, s.tp.config, overrides);
+    checkRole(loadTpConfig, s.tp.config, overrides);
     plan.order.push('tp');
     plan.port.tp = s.tp.port;
     plan.host.tp = local;
@@ -269,7 +269,7 @@ async function plan(stackFile, withMiner) {
     const file = s.translator.config;
     const upstreamKeys =
       upstream === undefined ? {} : { 'upstreams[0].address': local, 'upstreams[0].port': s.pool.port };
-    const cfg = checkRole('translator', loadTranslatorConfig, file, { ...overrides, ...upstreamKeys });
+    const cfg = checkRole(loadTranslatorConfig, file, { ...overrides, ...upstreamKeys });
     translatorIdentity = cfg.upstreams[0]?.user_identity;
     plan.cmd.translator = [
       ...(await entryFor('translator', commands)),
@@ -299,13 +299,13 @@ async function plan(stackFile, withMiner) {
     if (s.pool.web_port !== 0) web['web.listen_address'] = hostPort(bind, s.pool.web_port);
     if (roles.includes('translator')) web['web.translator_port'] = s.translator.port;
     for (const [k, v] of Object.entries(web)) if (POOL_FLAGS.some((r) => r[0] === k)) overrides[k] = v;
-    const fileCfg = checkRole('pool', loadPoolConfig, s.pool.config, overrides);
+    const fileCfg = checkRole(loadPoolConfig, s.pool.config, overrides);
     if (s.pool.coinbase_reward_script !== '') {
       overrides.coinbase_reward_script = s.pool.coinbase_reward_script;
     } else if (devnet && fileCfg.coinbase_reward_script.trim() === '') {
       overrides.coinbase_reward_script = DEVNET_PAYOUT;
     }
-    const cfg = checkRole('pool', loadPoolConfig, s.pool.config, overrides);
+    const cfg = checkRole(loadPoolConfig, s.pool.config, overrides);
     if (cfg.web !== undefined && cfg.web.enabled !== false) {
       plan.webPort = cfg.web.listen_address.port;
       plan.webHost = probeHost(cfg.web.listen_address.host);
