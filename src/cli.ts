@@ -8,6 +8,7 @@ import { registerKeygen } from './roles/keygen.js';
 import { registerMiner } from './roles/miner/index.js';
 import { registerPool } from './roles/pool/index.js';
 import { registerTp } from './roles/tp/index.js';
+import { registerTranslator } from './roles/translator/index.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -21,6 +22,7 @@ const ROLES: RoleRegistration[] = [
   registerDevnet,
   registerTp,
   registerPool,
+  registerTranslator,
   (program) => registerMiner(program),
 ];
 
