@@ -52,6 +52,9 @@ export function html(strings: TemplateStringsArray, ...values: unknown[]): Html 
   return new Html(out);
 }
 
+/** Longest text put in a title attribute. */
+export const TITLE_MAX = 256;
+
 /** Shortens hostile long strings for display (the full value stays in the title attribute). */
 export function clip(s: string, max = 64): string {
   const chars = [...s];

@@ -1,7 +1,7 @@
 // The signed-in account's page: payout address, figures, chart, PPLNS
 // position or solo blocks, and one row per worker (account, worker name).
 import { hashrateChart } from '../chart.js';
-import { clip, html, type Html } from '../escape.js';
+import { clip, html, TITLE_MAX, type Html } from '../escape.js';
 import { ago, btc, difficulty, hashrate, isoTime, ofNetwork, percent } from '../format.js';
 import type { AccountView, WorkerView } from '../view.js';
 import { csrfField, layout, stat } from './layout.js';
@@ -22,8 +22,8 @@ function rejectSplit(w: WorkerView): Html {
 }
 
 function workerRow(w: WorkerView, now: number): Html {
-  return html`<tr class="worker" data-worker="${w.name}">
-    <td class="name" title="${w.name}">${clip(w.name, 48)}</td>
+  return html`<tr class="worker" data-worker="${clip(w.name, TITLE_MAX)}">
+    <td class="name" title="${clip(w.name, TITLE_MAX)}">${clip(w.name, 48)}</td>
     <td>
       ${w.online ? html`<span class="online">online</span>` : html`<span class="offline">offline</span>`}
     </td>
@@ -35,7 +35,7 @@ function workerRow(w: WorkerView, now: number): Html {
     <td class="num">${w.rejected} (${percent(w.reject_rate, 1)})${rejectSplit(w)}</td>
     <td class="num">${w.best_share_session === null ? '—' : difficulty(w.best_share_session)}</td>
     <td class="num">${difficulty(w.best_share_difficulty)}</td>
-    <td class="ua" title="${w.user_agent ?? ''}">${clip(w.user_agent ?? '—', 40)}</td>
+    <td class="ua" title="${clip(w.user_agent ?? '', TITLE_MAX)}">${clip(w.user_agent ?? '—', 40)}</td>
     <td title="${w.last_share_at === null ? '' : isoTime(w.last_share_at)}">${ago(w.last_share_at, now)}</td>
   </tr>`;
 }

@@ -1,7 +1,7 @@
 // The public page: pool figures, the 24-hour chart, how to connect, device
 // families and blocks found.
 import { hashrateChart } from '../chart.js';
-import { clip, html, type Html } from '../escape.js';
+import { clip, html, TITLE_MAX, type Html } from '../escape.js';
 import { ago, btc, difficulty, duration, hashrate, isoTime, ofNetwork } from '../format.js';
 import type { PoolView } from '../view.js';
 import { layout, stat, type PageUser } from './layout.js';
@@ -60,7 +60,7 @@ function blocksTable(v: PoolView, now: number): Html {
           html`<tr>
             <td class="num">${b.height}</td>
             <td class="mono" title="${b.hash}">${b.hash.slice(0, 16)}…</td>
-            <td class="name" title="${b.account ?? ''}.${b.worker ?? ''}">
+            <td class="name" title="${clip(`${b.account ?? ''}.${b.worker ?? ''}`, TITLE_MAX)}">
               ${b.account === null ? '—' : clip(`${b.account}.${b.worker ?? ''}`, 40)}
             </td>
             <td class="num">${btc(b.reward_sats)}</td>
