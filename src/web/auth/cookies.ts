@@ -20,7 +20,8 @@ export interface Session {
 export function parseCookies(header: string | undefined): Map<string, string> {
   const out = new Map<string, string>();
   if (!header) return out;
-  for (const pair of header.split(';')) {
+  for (const raw of header.split(';')) {
+    const pair = raw.trim();
     const eq = pair.indexOf('=');
     if (eq <= 0) continue;
     const name = pair.slice(0, eq).trim();
