@@ -65,6 +65,8 @@ export class Pool implements SessionHost {
   readonly #sessions = new Set<MiningSession>();
   readonly #heldFuture = new Map<bigint, NewTemplateMsg>();
   readonly #timers: ReturnType<typeof setInterval>[] = [];
+  /** Proxied identities already resolved to a known account (see resolveProxied). */
+  readonly #proxied = new Map<string, { channel: string; who: Who }>();
   #server: FramedServer | undefined;
 
   constructor(opts: PoolOptions) {
@@ -163,6 +165,28 @@ export class Pool implements SessionHost {
       return { ok: false, error_code: 'invalid-user-identity', reason: (err as Error).message };
     }
     return { ok: true, payout_key: this.#o.payouts.keyFor(account), account, worker };
+  }
+
+  resolveProxied(tlv_identity: string, channel: Who): Who {
+    const cached = this.#proxied.get(tlv_identity);
+    if (cached && cached.channel === channel.account) return cached.who;
+    // In PPLNS mode every channel shares one coinbase, so work a proxy relays
+    // for a known account is credited to that account: attributing work to
+    // someone else only gives it away. Solo coinbases pay the channel's own
+    // address, so there the TLV only names the worker. Unknown accounts are
+    // looked up again on every share, so a sign-up takes effect at once.
+    if (this.#o.mode === 'pplns') {
+      const { account, worker } = parseIdentity(tlv_identity);
+      const known = this.store.getAccount(account);
+      if (known) {
+        this.store.ensureWorker(known.name, worker, { user_agent: `via ${channel.account}` });
+        const who = { account: known.name, worker };
+        if (this.#proxied.size >= 10_000) this.#proxied.clear();
+        this.#proxied.set(tlv_identity, { channel: channel.account, who });
+        return who;
+      }
+    }
+    return { account: channel.account, worker: tlv_identity };
   }
 
   onBlock(_session: MiningSession, verdict: Parameters<SessionHost['onBlock']>[1], who: Who): void {

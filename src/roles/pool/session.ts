@@ -40,6 +40,12 @@ export interface SessionHost {
   /** Share results and other events counted for /metrics. */
   readonly counters?: LiveCounters;
   authorize(user_identity: string, device: string): Authorization;
+  /**
+   * Who a share names through the 0x0002 user_identity TLV of a proxy's
+   * channel (`account.worker` of the miner behind the proxy), given who the
+   * channel itself mines for.
+   */
+  resolveProxied(tlv_identity: string, channel: Who): Who;
   /** A share met the network target (called before the share is stored). */
   onBlock(session: MiningSession, verdict: Extract<ShareVerdict, { accepted: true }>, who: Who): void;
   onClose(session: MiningSession): void;
@@ -290,9 +296,12 @@ export class MiningSession {
     const share = v.share;
     if (share.share_difficulty > (this.#best.get(channel_id) ?? 0))
       this.#best.set(channel_id, share.share_difficulty);
-    // The 0x0002 TLV names the worker behind a proxy's extended channel.
-    const worker = share.worker !== null && share.worker !== '' ? share.worker : (who?.worker ?? 'default');
-    const account = who?.account ?? share.user_identity;
+    // The 0x0002 TLV names the miner behind a proxy's extended channel.
+    const channelWho: Who = who ?? { account: share.user_identity, worker: 'default' };
+    const { account, worker } =
+      share.worker !== null && share.worker !== ''
+        ? this.#host.resolveProxied(share.worker, channelWho)
+        : channelWho;
     if (v.block) this.#host.onBlock(this, v, { account, worker });
     this.#host.store
       .enqueue({
