@@ -3,9 +3,9 @@
 // was sent — so a vardiff step or a new extranonce never turns in-flight
 // shares into rejects. Job ids are lowercase hex: a connection epoch and a
 // counter that only grows, so an id is never reused on a connection.
-import { stripBip141, difficultyToTarget, bitsToTarget } from '../bitcoin/index.js';
+import { difficultyToTarget } from '../bitcoin/index.js';
 import type { MinerExtranonce, UpstreamJob } from './upstream.js';
-import { notifyParams, type NotifyFields } from './notify.js';
+import { notifyLine, notifyTemplate } from './notify.js';
 
 /** Jobs older than this many sends are forgotten ("job not found"). */
 export const DEFAULT_MAX_JOBS = 32;
@@ -45,6 +45,8 @@ export class JobBook {
   private readonly jobs = new Map<string, SentJob>();
   private counter = 0;
   private readonly prefix: string;
+  private lastDifficulty = NaN;
+  private lastTarget = 0n;
 
   constructor(
     epoch: number,
@@ -54,12 +56,16 @@ export class JobBook {
     this.prefix = (epoch & 0xffff).toString(16).padStart(4, '0');
   }
 
-  /** Records a job about to be sent and returns it with its notify params. */
-  add(upstream: UpstreamJob, s: JobSettings): { job: SentJob; params: ReturnType<typeof notifyParams> } {
+  /** Records a job about to be sent and returns it with its mining.notify line. */
+  add(upstream: UpstreamJob, s: JobSettings): { job: SentJob; line: string } {
     if (s.retire) for (const j of this.jobs.values()) this.retire(j);
-    // Defensive: an already stripped pair comes back unchanged.
-    const { prefix, suffix } = stripBip141(upstream.coinbase_tx_prefix, upstream.coinbase_tx_suffix);
+    const t = notifyTemplate(upstream);
     const mask = upstream.version_rolling_allowed ? s.versionMask >>> 0 : 0;
+    // The difficulty rarely changes between jobs: keep its target.
+    if (s.difficulty !== this.lastDifficulty) {
+      this.lastTarget = difficultyToTarget(s.difficulty);
+      this.lastDifficulty = s.difficulty;
+    }
     this.counter++;
     const job: SentJob = {
       id: this.prefix + this.counter.toString(16),
@@ -67,10 +73,10 @@ export class JobBook {
       version: (upstream.version & ~mask) >>> 0,
       versionMask: mask,
       difficulty: s.difficulty,
-      target: difficultyToTarget(s.difficulty),
-      networkTarget: bitsToTarget(upstream.nbits),
-      coinb1: prefix,
-      coinb2: suffix,
+      target: this.lastTarget,
+      networkTarget: t.networkTarget,
+      coinb1: t.coinb1,
+      coinb2: t.coinb2,
       extranonce: s.extranonce,
       stale: false,
       seen: new Set(),
@@ -80,18 +86,7 @@ export class JobBook {
       const oldest = this.jobs.keys().next().value as string;
       this.jobs.delete(oldest);
     }
-    const fields: NotifyFields = {
-      job_id: job.id,
-      prev_hash: upstream.prev_hash,
-      coinb1: job.coinb1,
-      coinb2: job.coinb2,
-      merkle_path: upstream.merkle_path,
-      version: job.version,
-      nbits: upstream.nbits,
-      ntime: upstream.ntime,
-      clean_jobs: s.clean_jobs,
-    };
-    return { job, params: notifyParams(fields) };
+    return { job, line: notifyLine(t, job.id, job.version, s.clean_jobs) };
   }
 
   /** Forgets a job that was built but could not be sent. */

@@ -577,7 +577,7 @@ export class Sv1Session {
         `job ${upstream.job_id} has ${upstream.merkle_path.length} merkle branches; some firmware rejects it`,
       );
     }
-    let built: { job: SentJob; params: unknown[] };
+    let built: { job: SentJob; line: string };
     try {
       built = this.book.add(upstream, {
         difficulty: this.current,
@@ -590,7 +590,7 @@ export class Sv1Session {
       this.warn(`unusable upstream job ${upstream.job_id}: ${errorText(e)}`);
       return;
     }
-    const notify = notificationLine('mining.notify', built.params);
+    const notify = built.line;
     if (notify.length > this.o.maxNotifyBytes) {
       this.book.drop(built.job.id);
       this.warn(
