@@ -10,6 +10,8 @@ import { deviceFamily } from './devices.js';
 const HASHES_PER_DIFFICULTY = 2 ** 32;
 /** Families shown before the rest are folded into "other". */
 const MAX_FAMILIES = 12;
+/** Device families read every worker's recent buckets: reuse the answer this long. */
+const FAMILIES_TTL_MS = 10_000;
 
 export interface MinerSummary {
   account: string;
@@ -63,6 +65,7 @@ const WINDOWS = {
 
 export class WebQueries {
   readonly #cache = new Map<string, Statement>();
+  #families: { at: number; value: DeviceFamily[] } | null = null;
 
   constructor(private readonly db: SqliteDatabase) {}
 
@@ -130,8 +133,16 @@ export class WebQueries {
       .slice(0, limit);
   }
 
-  /** Online workers grouped by the device family of their user agent, with 10-minute hashrate. */
+  /** Online workers grouped by the device family of their user agent, with 10-minute hashrate (cached briefly). */
   deviceFamilies(now = Date.now()): DeviceFamily[] {
+    const cached = this.#families;
+    if (cached && now >= cached.at && now - cached.at < FAMILIES_TTL_MS) return cached.value;
+    const value = this.#deviceFamilies(now);
+    this.#families = { at: now, value };
+    return value;
+  }
+
+  #deviceFamilies(now: number): DeviceFamily[] {
     const s = span(MINUTE_MS, 10, now);
     const rows = this.#q(
       `SELECT w.user_agent AS ua, COALESCE(SUM(s.accepted_difficulty), 0) AS d FROM workers w
