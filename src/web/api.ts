@@ -1,6 +1,7 @@
 // JSON shapes of the API (documented in API.md). Amounts are integer sats as
 // JSON numbers (every bitcoin amount fits in 2^53); times are Unix ms.
 import type { Block } from '../store/index.js';
+import type { MinerSummary } from './queries.js';
 import type { AccountView, PoolView, WorkerView } from './view.js';
 
 function block(b: Block) {
@@ -42,6 +43,16 @@ export function statsJson(v: PoolView) {
     connect: v.connect,
     devices: v.devices,
     chart: v.chart,
+  };
+}
+
+export function minersJson(miners: MinerSummary[]) {
+  return {
+    miners: miners.map((m) => ({
+      account: m.account,
+      workers_online: m.workers_online,
+      hashrate: { '10m': m.hashrate_10m, '1h': m.hashrate_1h, '24h': m.hashrate_24h },
+    })),
   };
 }
 

@@ -12,7 +12,7 @@ import formbody from '@fastify/formbody';
 import type { Logger } from '../log.js';
 import { foldName, type Store } from '../store/index.js';
 import { accountNameProblem, isPayoutAddress, MIN_PASSWORD_LENGTH } from './accounts.js';
-import { accountJson, blocksJson, minerJson, statsJson } from './api.js';
+import { accountJson, blocksJson, minerJson, minersJson, statsJson } from './api.js';
 import { APP_JS, STYLE_CSS } from './assets.js';
 import {
   CookieSigner,
@@ -329,7 +329,7 @@ export function createWebServer(opts: WebServerOptions): WebServer {
     return blocksJson(store.ledger.blocks(limit, offset));
   });
 
-  app.get('/api/miners', () => ({ miners: queries.miners() }));
+  app.get('/api/miners', () => minersJson(queries.miners()));
 
   app.get('/api/miner/:account', (request, reply) => {
     const name = String((request.params as Record<string, unknown>).account ?? '');

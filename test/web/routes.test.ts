@@ -159,7 +159,10 @@ test('GET /api/miners ranks accounts by 24 h hashrate; /api/miner/:account is pu
   f.store.ensureAccount('alice', { payout_address: regtestAddress(1) });
   await seed(f.store, [share('alice', 'a', 100), share('bob', 'b1', 1000), share('bob', 'b2', 1000)]);
   const c = new Client(f.web);
-  const m = (await c.get('/api/miners')).json<{ miners: { account: string; workers_online: number }[] }>();
+  const m = (await c.get('/api/miners')).json<{
+    miners: { account: string; workers_online: number; hashrate: Record<string, number> }[];
+  }>();
+  assert.ok(m.miners.every((x) => x.hashrate['10m']! > 0 && x.hashrate['24h']! > 0));
   assert.deepEqual(
     m.miners.map((x) => [x.account, x.workers_online]),
     [
