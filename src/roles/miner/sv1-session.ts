@@ -8,8 +8,6 @@ import {
   concatBytes,
   difficultyToTarget,
   foldMerklePath,
-  headerHash,
-  hashMeetsTarget,
   hexToBytes,
   serializeHeader,
   sha256d,
@@ -19,6 +17,7 @@ import {
 } from '../../bitcoin/index.js';
 import type { MinerContext, MinerSession } from './context.js';
 import type { FoundShare } from './search.js';
+import { checkShare } from './share-check.js';
 import type { Endpoint, SessionEnd } from './supervisor.js';
 import { BIP310_COMMON_MASK } from './version-roll.js';
 
@@ -419,19 +418,10 @@ export class Sv1Session implements MinerSession {
   onShare(share: FoundShare): void {
     const w = this.#works.get(share.workId);
     if (w === undefined || w.epoch !== this.#epoch) return;
-    const header = w.header.slice();
-    const view = new DataView(header.buffer);
-    view.setUint32(0, share.version, true);
-    view.setUint32(68, share.ntime, true);
-    view.setUint32(76, share.nonce, true);
-    const hash = headerHash(header);
-    if (!hashMeetsTarget(hash, w.target)) return;
+    const hash = checkShare(this.#ctx, w, share, w.job.job_id);
+    if (hash === undefined) return;
     const stats = this.#ctx.stats;
     const log = this.#ctx.log;
-    if (w.networkTarget > 0n && hashMeetsTarget(hash, w.networkTarget)) {
-      stats.blocks++;
-      log.info({ job_id: w.job.job_id, hash: toDisplayHex(hash) }, 'block found');
-    }
     const params: Json[] = [
       this.#o.user,
       w.job.job_id,

@@ -5,8 +5,6 @@ import {
   bitsToTarget,
   concatBytes,
   foldMerklePath,
-  headerHash,
-  hashMeetsTarget,
   serializeHeader,
   sha256d,
   targetToDifficulty,
@@ -27,6 +25,7 @@ import {
 import { connectFramed, type FramedConnection } from '../../net/index.js';
 import type { MinerContext, MinerSession } from './context.js';
 import type { FoundShare } from './search.js';
+import { checkShare } from './share-check.js';
 import type { Endpoint, SessionEnd } from './supervisor.js';
 import { BIP323_MASK } from './version-roll.js';
 
@@ -410,20 +409,10 @@ export class Sv2Session implements MinerSession {
     const w = this.#works.get(share.workId);
     // Work from before the latest SetNewPrevHash is stale: not worth the pool's time.
     if (w === undefined || w.epoch !== this.#epoch) return;
-    const header = w.header.slice();
-    const view = new DataView(header.buffer);
-    view.setUint32(0, share.version, true);
-    view.setUint32(68, share.ntime, true);
-    view.setUint32(76, share.nonce, true);
-    const hash = headerHash(header);
-    // Checked again here: the target may have become harder since the thread found it.
-    if (!hashMeetsTarget(hash, w.target)) return;
+    const hash = checkShare(this.#ctx, w, share, w.job_id);
+    if (hash === undefined) return;
     const stats = this.#ctx.stats;
     const log = this.#ctx.log;
-    if (w.networkTarget > 0n && hashMeetsTarget(hash, w.networkTarget)) {
-      stats.blocks++;
-      log.info({ job_id: w.job_id, hash: toDisplayHex(hash) }, 'block found');
-    }
     const sequence_number = this.#sequence;
     this.#sequence = (this.#sequence + 1) >>> 0;
     stats.submitted++;
