@@ -1,11 +1,9 @@
 // Runs `strata miner` for the tests: as a real process through the CLI once
 // the command is registered there, otherwise in this process through the same
 // flag parsing (registerMiner), with its log records captured either way.
-import { execFileSync } from 'node:child_process';
 import { Command } from 'commander';
 import { registerMiner, type RunningMiner } from '../../src/roles/miner/index.js';
-import { CLI } from '../helpers/paths.js';
-import { startRole } from '../helpers/process.js';
+import { cliHas, startRole } from '../helpers/process.js';
 
 export type LogRecord = Record<string, unknown>;
 
@@ -17,23 +15,8 @@ export interface MinerRun {
   stop(): Promise<void>;
 }
 
-let wired: boolean | undefined;
-
-/** Whether `strata --help` lists the miner command (asked once, in a child process). */
-function cliHasMiner(): boolean {
-  if (wired === undefined) {
-    try {
-      const help = execFileSync(process.execPath, [CLI, '--help'], { encoding: 'utf8', stdio: 'pipe' });
-      wired = /^\s+miner\b/m.test(help);
-    } catch {
-      wired = false;
-    }
-  }
-  return wired;
-}
-
 export async function launchMiner(args: string[]): Promise<MinerRun> {
-  if (cliHasMiner()) {
+  if (cliHas('miner')) {
     const p = startRole(['miner', ...args]);
     return {
       kind: 'process',

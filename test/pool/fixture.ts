@@ -3,10 +3,8 @@
 // client (Noise, extended channel) that mines shares on the CPU from
 // NewExtendedMiningJob: coinbase = prefix ‖ extranonce_prefix ‖ extranonce ‖
 // suffix, merkle fold, header, nonce search.
-import { rmSync } from 'node:fs';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
 import {
   NETWORKS,
@@ -34,18 +32,14 @@ import {
   type MessageByName,
 } from '../../src/messages/index.js';
 import { loadAuthorityPublicKey, writeAuthorityKeyPair } from '../../src/roles/keygen.js';
-import { CLI, ROOT } from '../helpers/paths.js';
-import { startRole, type RoleProcess } from '../helpers/process.js';
-import { makeKeys, startDevnet, startTp, tempDir, type DevnetProcess, type Keys } from '../tp/fixture.js';
+import { roleArgv, startNode, type RoleProcess } from '../helpers/process.js';
+import { Inbox } from '../helpers/inbox.js';
+import { tempDir, type Cleanup } from '../helpers/resources.js';
+import { makeKeys, startDevnet, startTp, type DevnetProcess, type Keys } from '../tp/fixture.js';
 
-export { tempDir, type DevnetProcess };
+export { tempDir, type Cleanup, type DevnetProcess };
 
 type Msg<N extends Message['type']> = MessageByName<N>;
-
-/** Where cleanups go: a test's context (t.after), or a benchmark's own list. */
-export interface Cleanup {
-  after(fn: () => unknown): void;
-}
 
 /** A regtest P2WPKH address of a made-up key hash `n`. */
 export function regtestAddress(n: number): string {
@@ -58,18 +52,9 @@ export function regtestAddress(n: number): string {
 /** The pool's own payout address in the tests. */
 export const POOL_ADDRESS = regtestAddress(0xee);
 
-let poolInCli: boolean | undefined;
-
-function cliHasPool(): boolean {
-  poolInCli ??= /^\s+pool\b/m.test(execFileSync(process.execPath, [CLI, '--help'], { encoding: 'utf8' }));
-  return poolInCli;
-}
-
 /** `strata pool ...args` through the CLI, or the stand-alone entry until the CLI lists it. */
 export function poolCommand(args: string[]): string[] {
-  return cliHasPool()
-    ? [CLI, 'pool', ...args]
-    : [join(ROOT, 'dist', 'src', 'roles', 'pool', 'main.js'), ...args];
+  return roleArgv('pool', args);
 }
 
 /** Runs `strata pool account ...` to completion; returns stdout. */
@@ -88,8 +73,7 @@ export interface Stack {
 
 /** devnet + tp processes (stopped when the test ends) and keys for a pool. */
 export async function startStack(t: Cleanup): Promise<Stack> {
-  const dir = tempDir(undefined, 'strata-pool-');
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'strata-pool-');
   const devnet = await startDevnet(join(dir, 'devnet'));
   t.after(() => devnet.proc.stop());
   const tpKeys = makeKeys(dir);
@@ -137,73 +121,7 @@ export async function startPool(t: Cleanup, s: Stack, extra: string[] = []): Pro
 }
 
 /** startRole for any node script (same record collection and cleanup). */
-export function spawnNode(argv: string[]): RoleProcess {
-  if (argv[0] === CLI) return startRole(argv.slice(1));
-  const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const lines: string[] = [];
-  const records: Record<string, unknown>[] = [];
-  const waiters: {
-    pred: (r: Record<string, unknown>) => boolean;
-    resolve: (r: Record<string, unknown>) => void;
-  }[] = [];
-  const onLine = (line: string) => {
-    lines.push(line);
-    if (lines.length > 5000) lines.shift();
-    let rec: Record<string, unknown>;
-    try {
-      rec = JSON.parse(line) as Record<string, unknown>;
-    } catch {
-      return;
-    }
-    records.push(rec);
-    for (let i = waiters.length - 1; i >= 0; i--) {
-      if (waiters[i]!.pred(rec)) waiters.splice(i, 1)[0]!.resolve(rec);
-    }
-  };
-  createInterface({ input: child.stdout }).on('line', onLine);
-  createInterface({ input: child.stderr }).on('line', onLine);
-  const exited = new Promise<number | string | null>((resolve) =>
-    child.once('exit', (code, signal) => resolve(code ?? signal)),
-  );
-  const done = () => child.exitCode !== null || child.signalCode !== null;
-  const tail = () => lines.slice(-30).join('\n');
-  return {
-    child,
-    lines,
-    records,
-    waitFor(pred, timeoutMs = 20_000) {
-      const found = records.find(pred);
-      if (found) return Promise.resolve(found);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new Error(`timed out waiting for a log record:\n${tail()}`)),
-          timeoutMs,
-        );
-        void exited.then(() => reject(new Error(`process exited before the awaited record:\n${tail()}`)));
-        waiters.push({
-          pred,
-          resolve: (r) => {
-            clearTimeout(timer);
-            resolve(r);
-          },
-        });
-      });
-    },
-    async stop(graceMs = 5000) {
-      if (done()) return exited;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-      const code = await exited;
-      clearTimeout(timer);
-      return code;
-    },
-    async kill() {
-      if (done()) return exited;
-      child.kill('SIGKILL');
-      return exited;
-    },
-  };
-}
+export const spawnNode = startNode;
 
 /** A read-only look at the pool's database. */
 export function queryDb<T>(path: string, sql: string, ...args: unknown[]): T[] {
@@ -224,13 +142,11 @@ export interface Work {
 
 /** A Mining Protocol client over Noise that records every message and can await them in order. */
 export class MiningClient {
-  readonly received: Message[] = [];
   readonly jobs = new Map<number, Msg<'NewExtendedMiningJob'>>();
   prev: Msg<'SetNewPrevHash'> | undefined;
   /** Sum of new_submits_accepted_count over every SubmitShares.Success. */
   acknowledged = 0;
-  #read = 0;
-  #notify: (() => void) | undefined;
+  readonly #inbox = new Inbox<Message>();
   #seq = 0;
   #nonce = 0;
 
@@ -257,10 +173,14 @@ export class MiningClient {
       if (m.type === 'NewExtendedMiningJob') this.jobs.set(m.job_id, copyJob(m));
       if (m.type === 'SetNewPrevHash') this.prev = { ...m, prev_hash: m.prev_hash.slice() };
       if (m.type === 'SubmitSharesSuccess') this.acknowledged += m.new_submits_accepted_count;
-      this.received.push(m);
-      this.#notify?.();
+      this.#inbox.push(m);
     }
-    this.#notify?.();
+    this.#inbox.wake();
+  }
+
+  /** Every message received so far, in arrival order. */
+  get received(): readonly Message[] {
+    return this.#inbox.items;
   }
 
   send(m: Message): Promise<void> {
@@ -272,25 +192,13 @@ export class MiningClient {
   }
 
   /** The next message after the last one returned that matches `pred`. */
-  async next<T extends Message = Message>(pred: (m: Message) => boolean, timeoutMs = 20_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      while (this.#read < this.received.length) {
-        const m = this.received[this.#read++]!;
-        if (pred(m)) return m as T;
-      }
-      const left = deadline - Date.now();
-      if (left <= 0 || this.conn.isClosed)
-        throw new Error(`no matching message; got ${this.received.map((m) => m.type).join(',')}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.#notify = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.#notify = undefined;
-    }
+  next<T extends Message = Message>(pred: (m: Message) => boolean, timeoutMs = 20_000): Promise<T> {
+    return this.#inbox.next<T>(
+      pred,
+      timeoutMs,
+      () => `no matching message; got ${this.received.map((m) => m.type).join(',')}`,
+      () => this.conn.isClosed,
+    );
   }
 
   nextOf<N extends Message['type']>(type: N, timeoutMs?: number): Promise<Msg<N>> {

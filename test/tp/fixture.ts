@@ -2,12 +2,7 @@
 // process with fresh authority keys, a TDP client that records what arrives,
 // and a CPU miner that turns a template into a SubmitSolution.
 import type { TestContext } from 'node:test';
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import {
   NETWORKS,
   addressToScript,
@@ -31,30 +26,14 @@ import {
   type TdpClientOptions,
 } from '../../src/roles/common/tdp-client.js';
 import { loadAuthorityPublicKey } from '../../src/roles/keygen.js';
-import { CLI, ROOT } from '../helpers/paths.js';
-import { startRole, type RoleProcess } from '../helpers/process.js';
+import { roleArgv, startNode, startRole, waitReady, type RoleProcess } from '../helpers/process.js';
+import { Inbox } from '../helpers/inbox.js';
+import { freePort, tempDir } from '../helpers/resources.js';
+
+export { freePort, tempDir };
 
 /** A regtest address (P2WPKH of a made-up key hash). */
 export const PAYOUT_ADDRESS = 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080';
-
-export function tempDir(t: TestContext | undefined, prefix = 'strata-tp-'): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  t?.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-/** A port that was free a moment ago (bind 0, read it, release). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 export interface DevnetProcess {
   proc: RoleProcess;
@@ -66,17 +45,12 @@ export interface DevnetProcess {
 
 export async function startDevnet(dir: string, port = 0, extra: string[] = []): Promise<DevnetProcess> {
   const proc = startRole(['devnet', '--rpc-port', String(port), '--data-dir', dir, ...extra]);
-  try {
-    const rec = await proc.waitFor((r) => r.msg === 'listening');
-    const actual = Number(rec.port);
-    const url = `http://127.0.0.1:${actual}`;
-    const cookie = join(dir, '.cookie');
-    const rpc = new BitcoinRpc({ url, auth: { cookieFile: cookie }, retry: { attempts: 1 } });
-    return { proc, port: actual, rpc, url, cookie };
-  } catch (err) {
-    await proc.kill();
-    throw err;
-  }
+  const rec = await waitReady(proc);
+  const actual = Number(rec.port);
+  const url = `http://127.0.0.1:${actual}`;
+  const cookie = join(dir, '.cookie');
+  const rpc = new BitcoinRpc({ url, auth: { cookieFile: cookie }, retry: { attempts: 1 } });
+  return { proc, port: actual, rpc, url, cookie };
 }
 
 export interface Keys {
@@ -87,14 +61,6 @@ export interface Keys {
 
 export function makeKeys(dir: string): Keys {
   return writeAuthorityKeyPair({ outDir: dir, name: 'tp-authority', force: false });
-}
-
-let tpInCli: boolean | undefined;
-
-/** Whether `strata tp` is wired into the CLI yet; otherwise the stand-alone entry runs. */
-function cliHasTp(): boolean {
-  tpInCli ??= /^\s+tp\b/m.test(execFileSync(process.execPath, [CLI, '--help'], { encoding: 'utf8' }));
-  return tpInCli;
 }
 
 /** Runs `strata tp ...args` (JSON logs) and waits for its "listening" record. */
@@ -119,88 +85,40 @@ export async function startTp(
     ...extra,
   ];
   const proc = spawnTp(args);
-  try {
-    const rec = await proc.waitFor((r) => r.msg === 'listening');
-    return { proc, port: Number(rec.port) };
-  } catch (err) {
-    await proc.kill();
-    throw err;
-  }
+  const rec = await waitReady(proc);
+  return { proc, port: Number(rec.port) };
 }
 
 export function spawnTp(args: string[]): RoleProcess {
-  if (cliHasTp()) return startRole(['tp', ...args]);
-  return startScript(join(ROOT, 'dist', 'src', 'roles', 'tp', 'main.js'), args);
+  return startNode(roleArgv('tp', args));
 }
 
-/** startRole for a script other than the CLI (same record collection and cleanup). */
-function startScript(script: string, args: string[]): RoleProcess {
-  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const lines: string[] = [];
-  const records: Record<string, unknown>[] = [];
-  const waiters: {
-    pred: (r: Record<string, unknown>) => boolean;
-    resolve: (r: Record<string, unknown>) => void;
-  }[] = [];
-  const onLine = (line: string) => {
-    lines.push(line);
-    let rec: Record<string, unknown>;
-    try {
-      rec = JSON.parse(line) as Record<string, unknown>;
-    } catch {
-      return;
-    }
-    records.push(rec);
-    for (let i = waiters.length - 1; i >= 0; i--) {
-      const w = waiters[i]!;
-      if (w.pred(rec)) {
-        waiters.splice(i, 1);
-        w.resolve(rec);
-      }
-    }
-  };
-  createInterface({ input: child.stdout }).on('line', onLine);
-  createInterface({ input: child.stderr }).on('line', onLine);
-  const exited = new Promise<number | string | null>((resolve) =>
-    child.once('exit', (code, signal) => resolve(code ?? signal)),
-  );
-  const tail = () => lines.slice(-30).join('\n');
-  return {
-    child,
-    lines,
-    records,
-    waitFor(pred, timeoutMs = 20_000) {
-      const found = records.find(pred);
-      if (found) return Promise.resolve(found);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new Error(`timed out waiting for a log record:\n${tail()}`)),
-          timeoutMs,
-        );
-        void exited.then(() => reject(new Error(`process exited before the awaited record:\n${tail()}`)));
-        waiters.push({
-          pred,
-          resolve: (r) => {
-            clearTimeout(timer);
-            resolve(r);
-          },
-        });
-      });
-    },
-    async stop(graceMs = 5000) {
-      if (child.exitCode !== null || child.signalCode !== null) return exited;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-      const code = await exited;
-      clearTimeout(timer);
-      return code;
-    },
-    async kill() {
-      if (child.exitCode !== null || child.signalCode !== null) return exited;
-      child.kill('SIGKILL');
-      return exited;
-    },
-  };
+export interface DevnetWithKeys {
+  dir: string;
+  devnet: DevnetProcess;
+  keys: Keys;
+}
+
+/** A temporary directory holding a devnet process and TP authority keys; all gone when `t` ends. */
+export async function startDevnetWithKeys(
+  t: TestContext,
+  devnetExtra: string[] = [],
+): Promise<DevnetWithKeys> {
+  const dir = tempDir(t);
+  const devnet = await startDevnet(dir, 0, devnetExtra);
+  t.after(() => devnet.proc.stop());
+  return { dir, devnet, keys: makeKeys(dir) };
+}
+
+/** startDevnetWithKeys plus a `strata tp` process on them, stopped when `t` ends. */
+export async function startDevnetAndTp(
+  t: TestContext,
+  opts: { devnet?: string[]; tp?: string[] } = {},
+): Promise<DevnetWithKeys & { tp: { proc: RoleProcess; port: number } }> {
+  const base = await startDevnetWithKeys(t, opts.devnet);
+  const tp = await startTp(base.devnet, base.keys, opts.tp);
+  t.after(() => tp.proc.stop());
+  return { ...base, tp };
 }
 
 type Event =
@@ -212,17 +130,17 @@ type Event =
 /** A TdpClient whose events are recorded and can be awaited in order. */
 export class RecordingClient {
   readonly client: TdpClient;
-  readonly events: Event[] = [];
   readonly templates = new Map<bigint, NewTemplateMsg>();
-  #read = 0;
-  #notify: (() => void) | undefined;
+  readonly #inbox = new Inbox<Event>();
+
+  /** Every event so far, in arrival order. */
+  get events(): readonly Event[] {
+    return this.#inbox.items;
+  }
 
   constructor(opts: TdpClientOptions) {
     this.client = new TdpClient(opts);
-    const push = (e: Event) => {
-      this.events.push(e);
-      this.#notify?.();
-    };
+    const push = (e: Event) => this.#inbox.push(e);
     this.client.on('template', (msg) => {
       this.templates.set(msg.template_id, msg);
       push({ kind: 'template', msg });
@@ -233,24 +151,12 @@ export class RecordingClient {
   }
 
   /** The next event after the last one returned that matches `pred` (earlier non-matching ones are skipped). */
-  async next<E extends Event>(pred: (e: Event) => e is E, timeoutMs = 20_000): Promise<E> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      while (this.#read < this.events.length) {
-        const e = this.events[this.#read++]!;
-        if (pred(e)) return e;
-      }
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out; events so far: ${this.events.map((e) => e.kind).join(',')}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.#notify = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.#notify = undefined;
-    }
+  next<E extends Event>(pred: (e: Event) => e is E, timeoutMs = 20_000): Promise<E> {
+    return this.#inbox.next<E>(
+      pred,
+      timeoutMs,
+      () => `timed out; events so far: ${this.events.map((e) => e.kind).join(',')}`,
+    );
   }
 
   nextTemplate(
