@@ -11,15 +11,10 @@ import {
   u256ToLE,
   u256FromBEHex,
 } from '../../src/bitcoin/index.js';
-import { connectClient, makeKeys, solve, startDevnet, startTp, tempDir } from './fixture.js';
+import { connectClient, solve, startDevnetAndTp } from './fixture.js';
 
 test('a TDP client mines a block through strata tp', async (t) => {
-  const dir = tempDir(t);
-  const devnet = await startDevnet(dir);
-  t.after(() => devnet.proc.stop());
-  const keys = makeKeys(dir);
-  const tp = await startTp(devnet, keys);
-  t.after(() => tp.proc.stop());
+  const { devnet, keys, tp } = await startDevnetAndTp(t);
   const rc = await connectClient(t, tp.port, keys);
 
   // The first template is a future one, immediately followed by its SetNewPrevHash.

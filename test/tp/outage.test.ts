@@ -10,6 +10,7 @@ import {
   freePort,
   makeKeys,
   startDevnet,
+  startDevnetWithKeys,
   startTp,
   tempDir,
 } from './fixture.js';
@@ -50,10 +51,7 @@ test('strata tp survives a devnet restart without dropping its TDP clients', asy
 });
 
 test('the TDP client reconnects on its own when the TP restarts', async (t) => {
-  const dir = tempDir(t);
-  const devnet = await startDevnet(dir);
-  t.after(() => devnet.proc.stop());
-  const keys = makeKeys(dir);
+  const { devnet, keys } = await startDevnetWithKeys(t);
   const port = await freePort();
   let tp = await startTp(devnet, keys, ['--listen', `127.0.0.1:${port}`]);
   t.after(() => tp.proc.stop());

@@ -13,7 +13,8 @@ import {
   connectClient,
   makeKeys,
   spawnTp,
-  startDevnet,
+  startDevnetAndTp,
+  startDevnetWithKeys,
   startTp,
   tempDir,
   type Keys,
@@ -34,12 +35,7 @@ function refusedWith(port: number, keys: Keys, setup: Record<string, number>): P
 }
 
 test('strata tp refuses bad SetupConnection and out-of-order clients, and keeps serving', async (t) => {
-  const dir = tempDir(t);
-  const devnet = await startDevnet(dir);
-  t.after(() => devnet.proc.stop());
-  const keys = makeKeys(dir);
-  const tp = await startTp(devnet, keys);
-  t.after(() => tp.proc.stop());
+  const { keys, tp } = await startDevnetAndTp(t);
 
   assert.equal(await refusedWith(tp.port, keys, { protocol: 0 }), 'unsupported-protocol');
   assert.equal(
@@ -68,10 +64,7 @@ test('strata tp refuses bad SetupConnection and out-of-order clients, and keeps 
 });
 
 test('strata tp exits at start when the node is on another chain', async (t) => {
-  const dir = tempDir(t);
-  const devnet = await startDevnet(dir);
-  t.after(() => devnet.proc.stop());
-  const keys = makeKeys(dir);
+  const { devnet, keys } = await startDevnetWithKeys(t);
   const proc = spawnTp([
     '--listen',
     '127.0.0.1:0',
@@ -93,10 +86,7 @@ test('strata tp exits at start when the node is on another chain', async (t) => 
 });
 
 test('strata tp refuses an authority public key that does not match its secret key', async (t) => {
-  const dir = tempDir(t);
-  const devnet = await startDevnet(dir);
-  t.after(() => devnet.proc.stop());
-  const keys = makeKeys(dir);
+  const { devnet, keys } = await startDevnetWithKeys(t);
   const other = makeKeys(tempDir(t));
   await assert.rejects(startTp(devnet, { ...keys, publicPath: other.publicPath }), /does not belong/);
 });

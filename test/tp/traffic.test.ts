@@ -4,15 +4,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { coinbaseMerklePath, parseTransaction, txid } from '../../src/bitcoin/index.js';
-import { PAYOUT_ADDRESS, connectClient, makeKeys, solve, startDevnet, startTp, tempDir } from './fixture.js';
+import { PAYOUT_ADDRESS, connectClient, solve, startDevnetAndTp } from './fixture.js';
 
 test('RequestTransactionData returns the transactions of a template under mempool traffic', async (t) => {
-  const dir = tempDir(t);
-  const devnet = await startDevnet(dir, 0, ['--tx-rate', '6000']);
-  t.after(() => devnet.proc.stop());
-  const keys = makeKeys(dir);
-  const tp = await startTp(devnet, keys, ['--min-interval', '0.2', '--fee-threshold', '1']);
-  t.after(() => tp.proc.stop());
+  const { devnet, keys, tp } = await startDevnetAndTp(t, {
+    devnet: ['--tx-rate', '6000'],
+    tp: ['--min-interval', '0.2', '--fee-threshold', '1'],
+  });
   const rc = await connectClient(t, tp.port, keys);
 
   const first = await rc.nextTemplate();
