@@ -3,8 +3,7 @@
 // stale), SetTarget changes which shares are forwarded.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTranslator } from './fixture.js';
-import { ScriptedPool } from './scripted-pool.js';
+import { startPoolAndTranslator } from './fixture.js';
 import { V1Client } from './v1-client.js';
 
 const EASY = 'x,d=1e-8';
@@ -13,10 +12,7 @@ test(
   'SetExtranoncePrefix: set_extranonce and a clean job; old-prefix shares are stale',
   { timeout: 60_000 },
   async (t) => {
-    const pool = await ScriptedPool.start();
-    t.after(() => pool.close());
-    const tr = await startTranslator([pool]);
-    t.after(() => tr.stop());
+    const { pool, tr } = await startPoolAndTranslator(t);
     const c = await V1Client.connect(tr.port);
     t.after(() => c.close());
     await c.handshake('acct.p', { password: EASY, xnsub: true });
@@ -36,10 +32,7 @@ test(
 );
 
 test('SetTarget: shares that miss the new target stay local', { timeout: 60_000 }, async (t) => {
-  const pool = await ScriptedPool.start({ nbits: 0x1d00ffff });
-  t.after(() => pool.close());
-  const tr = await startTranslator([pool]);
-  t.after(() => tr.stop());
+  const { pool, tr } = await startPoolAndTranslator(t, { nbits: 0x1d00ffff });
   const c = await V1Client.connect(tr.port);
   t.after(() => c.close());
   await c.handshake('acct.t', { password: EASY });

@@ -3,7 +3,8 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { Translator, type TranslatorOptions } from '../../src/roles/translator/index.js';
-import type { ScriptedPool } from './scripted-pool.js';
+import type { TestContext } from 'node:test';
+import { ScriptedPool, type ScriptedPoolOptions } from './scripted-pool.js';
 
 export interface Started {
   translator: Translator;
@@ -73,6 +74,19 @@ export async function startTranslator(
     logs,
     stop: () => translator.stop(),
   };
+}
+
+/** A scripted pool and a translator on it alone, both closed when `t` ends. */
+export async function startPoolAndTranslator(
+  t: TestContext,
+  poolOptions: ScriptedPoolOptions = {},
+  overrides: Partial<TranslatorOptions> = {},
+): Promise<{ pool: ScriptedPool; tr: Started }> {
+  const pool = await ScriptedPool.start(poolOptions);
+  t.after(() => pool.close());
+  const tr = await startTranslator([pool], overrides);
+  t.after(() => tr.stop());
+  return { pool, tr };
 }
 
 /** Polls `pred` every 20 ms until it holds (bounded by the test's own timeout). */

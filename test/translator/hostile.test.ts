@@ -4,8 +4,7 @@
 // disturb a well-behaved miner mining at the same time.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTranslator, eventually } from './fixture.js';
-import { ScriptedPool } from './scripted-pool.js';
+import { startPoolAndTranslator, eventually } from './fixture.js';
 import { V1Client } from './v1-client.js';
 
 const TOTAL_LINES = 10_000;
@@ -98,10 +97,7 @@ test(
   '10,000 hostile lines over TCP: no crash, a good miner keeps mining',
   { timeout: 120_000 },
   async (t) => {
-    const pool = await ScriptedPool.start();
-    t.after(() => pool.close());
-    const tr = await startTranslator([pool]);
-    t.after(() => tr.stop());
+    const { pool, tr } = await startPoolAndTranslator(t);
     const good = await V1Client.connect(tr.port);
     t.after(() => good.close());
     await good.handshake('acct.good', { password: 'x,d=1e-8', rolling: true });

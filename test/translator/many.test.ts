@@ -3,8 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { startTranslator } from './fixture.js';
-import { ScriptedPool } from './scripted-pool.js';
+import { startPoolAndTranslator } from './fixture.js';
 import { V1Client } from './v1-client.js';
 
 const WANTED = 2000;
@@ -22,10 +21,7 @@ test('2,000 V1 connections all get the notify of a new block', { timeout: 180_00
   const n = Math.min(WANTED, Math.floor((limit - 256) / 2));
   if (n < WANTED) t.diagnostic(`open-file limit ${limit}: scaled down to ${n} connections`);
   assert.ok(n > 0);
-  const pool = await ScriptedPool.start();
-  t.after(() => pool.close());
-  const tr = await startTranslator([pool], { summaryMs: 0 });
-  t.after(() => tr.stop());
+  const { pool, tr } = await startPoolAndTranslator(t, {}, { summaryMs: 0 });
   const clients: V1Client[] = [];
   t.after(() => clients.forEach((c) => c.close()));
   for (let start = 0; start < n; start += BATCH) {

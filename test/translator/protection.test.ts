@@ -3,19 +3,19 @@
 // continuous invalid shares. Every refusal is logged with peer and reason.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTranslator, eventually } from './fixture.js';
-import { ScriptedPool } from './scripted-pool.js';
+import { startPoolAndTranslator, eventually } from './fixture.js';
 import { V1Client } from './v1-client.js';
 
 test('per-IP limit with allow-list, and a total limit', { timeout: 60_000 }, async (t) => {
-  const pool = await ScriptedPool.start();
-  t.after(() => pool.close());
-  const tr = await startTranslator([pool], {
-    maxPerIp: 2,
-    maxConnections: 5,
-    allowedIps: ['127.0.0.3', '127.0.1.0/24'],
-  });
-  t.after(() => tr.stop());
+  const { tr } = await startPoolAndTranslator(
+    t,
+    {},
+    {
+      maxPerIp: 2,
+      maxConnections: 5,
+      allowedIps: ['127.0.0.3', '127.0.1.0/24'],
+    },
+  );
   const open: V1Client[] = [];
   t.after(() => open.forEach((c) => c.close()));
   for (let i = 0; i < 2; i++) open.push(await V1Client.connect(tr.port, '127.0.0.2'));
@@ -39,10 +39,7 @@ test('per-IP limit with allow-list, and a total limit', { timeout: 60_000 }, asy
 });
 
 test('handshake deadline: a silent connection is closed', { timeout: 60_000 }, async (t) => {
-  const pool = await ScriptedPool.start();
-  t.after(() => pool.close());
-  const tr = await startTranslator([pool], { handshakeMs: 1000 });
-  t.after(() => tr.stop());
+  const { tr } = await startPoolAndTranslator(t, {}, { handshakeMs: 1000 });
   const c = await V1Client.connect(tr.port);
   t.after(() => c.close());
   c.send({ id: 1, method: 'mining.subscribe', params: [] });
@@ -51,10 +48,7 @@ test('handshake deadline: a silent connection is closed', { timeout: 60_000 }, a
 });
 
 test('submit flood: the connection is closed', { timeout: 60_000 }, async (t) => {
-  const pool = await ScriptedPool.start();
-  t.after(() => pool.close());
-  const tr = await startTranslator([pool], { submitsPerSecond: 5 });
-  t.after(() => tr.stop());
+  const { tr } = await startPoolAndTranslator(t, {}, { submitsPerSecond: 5 });
   const c = await V1Client.connect(tr.port);
   t.after(() => c.close());
   await c.handshake('acct.f', { password: 'x,d=1e-8' });
@@ -72,10 +66,11 @@ test(
   { timeout: 20_000 },
   async (t) => {
     // Mainnet-like nBits: a weak share is not a block candidate either.
-    const pool = await ScriptedPool.start({ nbits: 0x1d00ffff });
-    t.after(() => pool.close());
-    const tr = await startTranslator([pool], { invalidFreshWork: 3, invalidReconnect: 6, vardiff: false });
-    t.after(() => tr.stop());
+    const { tr } = await startPoolAndTranslator(
+      t,
+      { nbits: 0x1d00ffff },
+      { invalidFreshWork: 3, invalidReconnect: 6, vardiff: false },
+    );
     const c = await V1Client.connect(tr.port);
     t.after(() => c.close());
     // Difficulty 1 on a CPU port: a share found at 1e-8 is almost surely too weak.

@@ -3,8 +3,8 @@
 // pool, per-miner channels, keepalive notifies and UpdateChannel.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTranslator, eventually } from './fixture.js';
-import { JOB_VERSION, ScriptedPool } from './scripted-pool.js';
+import { startPoolAndTranslator, eventually } from './fixture.js';
+import { JOB_VERSION } from './scripted-pool.js';
 import { V1Client } from './v1-client.js';
 
 const EASY = 'x,d=1e-8';
@@ -13,10 +13,7 @@ test(
   'aggregated: one channel, extranonce1 = prefix ‖ index, rolled shares accepted by the pool',
   { timeout: 60_000 },
   async (t) => {
-    const pool = await ScriptedPool.start();
-    t.after(() => pool.close());
-    const tr = await startTranslator([pool]);
-    t.after(() => tr.stop());
+    const { pool, tr } = await startPoolAndTranslator(t);
     await pool.until(() => pool.channels.length === 1);
     assert.equal(pool.opens[0]!.min_extranonce_size, 2 + 8, 'asks for index bytes + extranonce2_size');
     const ch = pool.channels[0]!;
@@ -59,10 +56,7 @@ test(
   'version rolling is refused when the pool forbids it; shares keep the job version',
   { timeout: 60_000 },
   async (t) => {
-    const pool = await ScriptedPool.start({ versionRollingAllowed: false });
-    t.after(() => pool.close());
-    const tr = await startTranslator([pool]);
-    t.after(() => tr.stop());
+    const { pool, tr } = await startPoolAndTranslator(t, { versionRollingAllowed: false });
     const c = await V1Client.connect(tr.port);
     t.after(() => c.close());
     await c.handshake('acct.w', { password: EASY, rolling: true });
@@ -81,10 +75,7 @@ test(
   { timeout: 60_000 },
   async (t) => {
     // Pool target far harder than the miners' difficulty, mainnet-like nBits: nothing meets either.
-    const pool = await ScriptedPool.start({ target: 1n << 200n, nbits: 0x1d00ffff });
-    t.after(() => pool.close());
-    const tr = await startTranslator([pool]);
-    t.after(() => tr.stop());
+    const { pool, tr } = await startPoolAndTranslator(t, { target: 1n << 200n, nbits: 0x1d00ffff });
     const c = await V1Client.connect(tr.port);
     t.after(() => c.close());
     await c.handshake('acct.w', { password: EASY });
@@ -96,10 +87,7 @@ test(
 );
 
 test('non-aggregated: one channel per miner, CloseChannel when it leaves', { timeout: 60_000 }, async (t) => {
-  const pool = await ScriptedPool.start();
-  t.after(() => pool.close());
-  const tr = await startTranslator([pool], { aggregate: false });
-  t.after(() => tr.stop());
+  const { pool, tr } = await startPoolAndTranslator(t, {}, { aggregate: false });
   const a = await V1Client.connect(tr.port);
   const b = await V1Client.connect(tr.port);
   t.after(() => (a.close(), b.close()));
@@ -125,10 +113,7 @@ test(
   'keepalive notify: same job, ntime moved on, not clean; its shares are accepted',
   { timeout: 60_000 },
   async (t) => {
-    const pool = await ScriptedPool.start();
-    t.after(() => pool.close());
-    const tr = await startTranslator([pool], { keepaliveMs: 1000 });
-    t.after(() => tr.stop());
+    const { pool, tr } = await startPoolAndTranslator(t, {}, { keepaliveMs: 1000 });
     const c = await V1Client.connect(tr.port);
     t.after(() => c.close());
     await c.handshake('acct.k', { password: EASY });
@@ -150,10 +135,7 @@ test(
   'new block: clean notify to every miner; shares on the old job are stale and not forwarded',
   { timeout: 60_000 },
   async (t) => {
-    const pool = await ScriptedPool.start();
-    t.after(() => pool.close());
-    const tr = await startTranslator([pool]);
-    t.after(() => tr.stop());
+    const { pool, tr } = await startPoolAndTranslator(t);
     const c = await V1Client.connect(tr.port);
     t.after(() => c.close());
     await c.handshake('acct.s', { password: EASY });
@@ -172,10 +154,11 @@ test(
 );
 
 test('UpdateChannel carries the sum of the miners’ hashrates', { timeout: 60_000 }, async (t) => {
-  const pool = await ScriptedPool.start();
-  t.after(() => pool.close());
-  const tr = await startTranslator([pool], { listen: [{ address: '127.0.0.1', port: 0, kind: 'asic' }] });
-  t.after(() => tr.stop());
+  const { pool, tr } = await startPoolAndTranslator(
+    t,
+    {},
+    { listen: [{ address: '127.0.0.1', port: 0, kind: 'asic' }] },
+  );
   const clients = await Promise.all([1, 2, 3].map(() => V1Client.connect(tr.port)));
   t.after(() => clients.forEach((c) => c.close()));
   // d=1024 on an ASIC port: each miner counts as 1024 · 2^32 · 6 / 60 H/s.
