@@ -1,7 +1,7 @@
 // `strata miner` in SV2 mode against a scripted pool over Noise: the setup
 // messages, shares whose recomputed header hash meets the channel target,
 // accepted/rejected counting, reconnect after connection loss and on Reconnect.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,7 +17,7 @@ import {
   REGTEST_NBITS,
   type ReceivedShare,
 } from './fake-sv2-pool.js';
-import { launchMiner } from './launch.js';
+import { launchMiner, type MinerRun } from './launch.js';
 
 // About one hash in 2^13 is a share: a steady trickle from one CPU thread.
 const TARGET = (1n << 243n) - 1n;
@@ -44,6 +44,28 @@ function checkShare(pool: FakeSv2Pool, s: ReceivedShare): void {
   assert.ok(hashMeetsTarget(hash, TARGET), `share ${s.msg.sequence_number} does not meet the target`);
 }
 
+/** `strata miner` on one thread against `pool` (its key pinned) as `user`, stopped when `t` ends. */
+async function launchSv2Miner(
+  t: TestContext,
+  pool: FakeSv2Pool,
+  user: string,
+  extra: string[],
+): Promise<MinerRun> {
+  const miner = await launchMiner([
+    '--pool',
+    `127.0.0.1:${pool.port}`,
+    '--authority-key',
+    pool.authorityPublicKey,
+    '--user',
+    user,
+    '--threads',
+    '1',
+    ...extra,
+  ]);
+  t.after(() => miner.stop());
+  return miner;
+}
+
 test(
   'SV2 miner: setup, valid shares, accepted/rejected counts, reconnect after connection loss',
   { timeout: 90_000 },
@@ -68,15 +90,7 @@ test(
             },
     });
     t.after(() => pool.close());
-    const miner = await launchMiner([
-      '--pool',
-      `127.0.0.1:${pool.port}`,
-      '--authority-key',
-      pool.authorityPublicKey,
-      '--user',
-      'acct.worker1',
-      '--threads',
-      '1',
+    const miner = await launchSv2Miner(t, pool, 'acct.worker1', [
       '--report-interval',
       '0.5',
       '--device-id',
@@ -84,7 +98,6 @@ test(
       '--log-level',
       'debug',
     ]);
-    t.after(() => miner.stop());
 
     await miner.waitFor((r) => r.msg === 'connected' && r.connections === 1);
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
@@ -149,20 +162,11 @@ test(
       },
     });
     t.after(() => first.close());
-    const miner = await launchMiner([
-      '--pool',
-      `127.0.0.1:${first.port}`,
-      '--authority-key',
-      first.authorityPublicKey,
-      '--user',
-      'acct.worker2',
-      '--threads',
-      '1',
+    const miner = await launchSv2Miner(t, first, 'acct.worker2', [
       '--nominal-hashrate',
       '500000',
       '--version-rolling',
     ]);
-    t.after(() => miner.stop());
     await miner.waitFor((r) => r.msg === 'connected' && r.connections === 2);
     assert.equal(first.setups.length, 1);
     assert.equal(second.setups.length, 1);
@@ -184,20 +188,11 @@ test(
   async (t) => {
     const pool = await FakeSv2Pool.start({ target: TARGET });
     t.after(() => pool.close());
-    const miner = await launchMiner([
-      '--pool',
-      `127.0.0.1:${pool.port}`,
-      '--authority-key',
-      pool.authorityPublicKey,
-      '--user',
-      'acct.worker3',
-      '--threads',
-      '1',
+    const miner = await launchSv2Miner(t, pool, 'acct.worker3', [
       '--nominal-hashrate',
       '1000',
       '--no-version-rolling',
     ]);
-    t.after(() => miner.stop());
     await miner.waitFor((r) => r.msg === 'connected');
     await pool.until(() => pool.shares.length >= 1);
     const conn = pool.conns[0]!;
