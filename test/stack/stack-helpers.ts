@@ -2,9 +2,11 @@
 // bounded run time, writes stack.toml variants, picks free loopback ports.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { ROOT } from '../helpers/paths.js';
+
+export { freePorts } from '../helpers/resources.js';
 
 export interface ScriptResult {
   code: number | string | null;
@@ -86,24 +88,6 @@ export function stackToml(
 
 /** TOML string literal. */
 export const tomlString = (s: string): string => JSON.stringify(s);
-
-/** `n` distinct ports that were free on 127.0.0.1 a moment ago. */
-export async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: n },
-      () =>
-        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
-          const s = createServer();
-          s.once('error', reject);
-          s.listen(0, '127.0.0.1', () => resolve(s));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => (s.address() as { port: number }).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
-}
 
 /** Whether something accepts connections on 127.0.0.1:port. */
 export function portAnswers(port: number): Promise<boolean> {
