@@ -1,14 +1,14 @@
 // `strata miner --sv1` against a scripted V1 server: handshake order, shares
 // whose rebuilt header meets the difficulty, BIP310 version bits, ping,
 // set_extranonce, accepted/rejected counting.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bytesToHex, difficultyToTarget, hashMeetsTarget, headerHash } from '../../src/bitcoin/index.js';
 import { ROOT } from '../helpers/paths.js';
 import { FakeSv1Server, type Sv1Msg } from './fake-sv1-server.js';
-import { launchMiner } from './launch.js';
+import { launchMiner, type MinerRun } from './launch.js';
 
 // Difficulty 2^-19: about one hash in 2^13 meets it.
 const DIFFICULTY = 2 ** -19;
@@ -30,6 +30,26 @@ function checkSubmit(server: FakeSv1Server, s: Sv1Msg, mask: number): void {
   );
 }
 
+/** `strata miner --sv1` on one thread against `server` as acct.sv1, stopped when `t` ends. */
+async function launchSv1Miner(
+  t: TestContext,
+  server: FakeSv1Server,
+  extra: string[] = [],
+): Promise<MinerRun> {
+  const miner = await launchMiner([
+    '--sv1',
+    '--pool',
+    `127.0.0.1:${server.port}`,
+    '--user',
+    'acct.sv1',
+    '--threads',
+    '1',
+    ...extra,
+  ]);
+  t.after(() => miner.stop());
+  return miner;
+}
+
 test(
   'SV1 miner: configure/subscribe/authorize in order, valid rolled shares, ping, counts',
   { timeout: 90_000 },
@@ -42,23 +62,15 @@ test(
           : { result: true, error: null },
     });
     t.after(() => server.close());
-    const miner = await launchMiner([
-      '--sv1',
-      '--pool',
-      `127.0.0.1:${server.port}`,
-      '--user',
-      'acct.sv1',
+    const miner = await launchSv1Miner(t, server, [
       '--password',
       'secret',
-      '--threads',
-      '1',
       '--version-rolling',
       '--report-interval',
       '0.5',
       '--log-level',
       'debug',
     ]);
-    t.after(() => miner.stop());
 
     await miner.waitFor((r) => r.msg === 'connected' && r.connections === 1);
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
@@ -93,16 +105,7 @@ test(
   async (t) => {
     const server = await FakeSv1Server.start({ difficulty: DIFFICULTY });
     t.after(() => server.close());
-    const miner = await launchMiner([
-      '--sv1',
-      '--pool',
-      `127.0.0.1:${server.port}`,
-      '--user',
-      'acct.sv1',
-      '--threads',
-      '1',
-    ]);
-    t.after(() => miner.stop());
+    const miner = await launchSv1Miner(t, server);
     await miner.waitFor((r) => r.msg === 'connected');
     assert.equal(server.lines[0]!.method, 'mining.subscribe');
     await server.until(() => server.submits.length >= 2);
