@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import { type Logger, silentLogger } from '../../net/logger.js';
 import type { TranslatorMetrics } from './metrics.js';
-import { UpstreamConnection, type UpstreamTarget } from './upstream.js';
+import { UpstreamConnection, type ExtensionWishes, type UpstreamTarget } from './upstream.js';
 
 export interface FailoverOptions {
   targets: readonly UpstreamTarget[];
@@ -13,6 +13,8 @@ export interface FailoverOptions {
   logger?: Logger;
   initialDelayMs?: number;
   maxDelayMs?: number;
+  /** Asked of every pool after SetupConnection. */
+  extensions?: ExtensionWishes;
 }
 
 export interface FailoverEvents {
@@ -52,7 +54,7 @@ export class UpstreamFailover extends EventEmitter<FailoverEvents> {
     while (!this.stopped) {
       const target = this.o.targets[index]!;
       try {
-        const conn = await UpstreamConnection.connect(target, this.o.metrics, log);
+        const conn = await UpstreamConnection.connect(target, this.o.metrics, log, this.o.extensions);
         if (this.stopped) {
           conn.close('translator stopping');
           break;

@@ -1,5 +1,7 @@
 // One connection to an SV2 pool: Noise with the pool's authority key pinned,
-// SetupConnection for the Mining Protocol, then extended channels. Frames
+// SetupConnection for the Mining Protocol, RequestExtensions, then extended
+// channels (and short-lived probe channels that ask whether the pool knows a
+// miner's user name). Frames
 // from the pool are routed to their channel (or to every channel of a
 // group); shares go out as SubmitSharesExtended with one sequence counter
 // per connection. Acknowledgements only feed the counters: miners were
@@ -10,6 +12,7 @@ import { connectFramed, type ClientSecurity } from '../../net/client.js';
 import type { FramedConnection } from '../../net/connection.js';
 import { type Logger, silentLogger } from '../../net/logger.js';
 import {
+  EXTENSION_TYPE,
   MINING_SETUP_SUCCESS_FLAGS,
   PROTOCOL,
   PROTOCOL_VERSION,
@@ -36,6 +39,16 @@ export interface OpenRequest {
   min_extranonce_size: number;
 }
 
+/** Extensions asked for after SetupConnection; a pool without a required one is left. */
+export interface ExtensionWishes {
+  supported: readonly number[];
+  required: readonly number[];
+}
+
+/** A probe channel's verdict on a user_identity. */
+export type ProbeResult =
+  { kind: 'accepted' } | { kind: 'refused'; error_code: string } | { kind: 'unavailable'; reason: string };
+
 export interface UpstreamEvents {
   /** A channel's current job changed (new job, prev hash or prefix). */
   job: [channel: UpstreamChannel];
@@ -48,6 +61,9 @@ export interface UpstreamEvents {
 
 const SETUP_TIMEOUT_MS = 10_000;
 const OPEN_TIMEOUT_MS = 10_000;
+/** Nominal hashrate of a probe channel: it never mines, the pool only has to accept the number. */
+const PROBE_HASHRATE = 1_000_000;
+const U256_MAX_LE = new Uint8Array(32).fill(0xff);
 
 export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
   readonly channels = new Map<number, UpstreamChannel>();
@@ -55,9 +71,18 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
     number,
     { resolve: (c: UpstreamChannel) => void; reject: (e: Error) => void }
   >();
+  /** Open requests of probe channels: answered, then closed at once; never registered as channels. */
+  private readonly probes = new Map<number, (r: ProbeResult) => void>();
   private requestId = 0;
   private sequence = 0;
   private fixedVersion = false;
+  /**
+   * Extensions the pool agreed to; undefined while RequestExtensions is
+   * unanswered. The pool answers in order, so its answer (if it sends one)
+   * arrives before the answer to any channel opened after it.
+   */
+  private extensions: readonly number[] | undefined = [];
+  private wishes: ExtensionWishes = { supported: [], required: [] };
   closeReason: string | undefined;
   /** Resolves with the reason once the connection has ended. */
   readonly closed: Promise<string>;
@@ -78,6 +103,7 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
     target: UpstreamTarget,
     metrics: TranslatorMetrics,
     log: Logger = silentLogger,
+    wishes: ExtensionWishes = { supported: [], required: [] },
   ): Promise<UpstreamConnection> {
     const conn = await connectFramed({
       host: target.host,
@@ -88,6 +114,7 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
     const up = new UpstreamConnection(target, conn, metrics, log);
     try {
       await up.setup();
+      await up.requestExtensions(wishes);
     } catch (err) {
       conn.abort(err instanceof Error ? err.message : String(err));
       throw err;
@@ -98,6 +125,11 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
 
   get isClosed(): boolean {
     return this.closeReason !== undefined;
+  }
+
+  /** Shares carry the miner's name in the 0x0002 user_identity TLV. */
+  get workerIdentities(): boolean {
+    return this.extensions?.includes(EXTENSION_TYPE.WORKER_SPECIFIC_HASHRATE_TRACKING) ?? false;
   }
 
   private async setup(): Promise<void> {
@@ -138,6 +170,63 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
     this.fixedVersion = (m.flags & MINING_SETUP_SUCCESS_FLAGS.REQUIRES_FIXED_VERSION) !== 0;
   }
 
+  /**
+   * RequestExtensions, not waited for: a pool that does not know the message
+   * ignores it, and one that does answers before any later channel answer.
+   */
+  private async requestExtensions(wishes: ExtensionWishes): Promise<void> {
+    const requested = [...new Set([...wishes.supported, ...wishes.required])];
+    if (requested.length === 0) return;
+    this.extensions = undefined;
+    this.wishes = wishes;
+    await this.conn.send(
+      encodeFrame({ type: 'RequestExtensions', request_id: 0, requested_extensions: requested }),
+    );
+  }
+
+  /** The pool's answer to RequestExtensions (none = `[]`, the pool ignored the request). */
+  private settleExtensions(agreed: readonly number[], how: string): void {
+    if (this.extensions !== undefined) return;
+    this.extensions = agreed;
+    const missing = this.wishes.required.filter((e) => !agreed.includes(e));
+    this.log.info({ upstream: this.target.name, extensions: agreed, how }, 'extensions negotiated');
+    if (missing.length > 0) {
+      this.log.error({ upstream: this.target.name, missing }, 'pool lacks a required extension');
+      this.conn.close(`pool lacks required extensions ${missing.join(',')}`);
+    }
+  }
+
+  /**
+   * Asks whether the pool accepts `user_identity`: opens an extended channel
+   * under that name and closes it as soon as the answer arrives. The
+   * channel is never registered, so its jobs are dropped and it carries no
+   * shares.
+   */
+  probe(user_identity: string, timeoutMs: number): Promise<ProbeResult> {
+    if (this.isClosed)
+      return Promise.resolve({ kind: 'unavailable', reason: `upstream closed: ${this.closeReason}` });
+    const request_id = ++this.requestId;
+    return new Promise<ProbeResult>((resolve) => {
+      const timer = setTimeout(() => {
+        this.probes.delete(request_id);
+        resolve({ kind: 'unavailable', reason: `no answer to the probe within ${timeoutMs} ms` });
+      }, timeoutMs);
+      timer.unref();
+      this.probes.set(request_id, (r) => {
+        clearTimeout(timer);
+        resolve(r);
+      });
+      this.send({
+        type: 'OpenExtendedMiningChannel',
+        request_id,
+        user_identity,
+        nominal_hash_rate: PROBE_HASHRATE,
+        max_target: U256_MAX_LE,
+        min_extranonce_size: 0,
+      });
+    });
+  }
+
   /** OpenExtendedMiningChannel; resolves with the channel once the pool answers. */
   openChannel(req: OpenRequest): Promise<UpstreamChannel> {
     if (this.isClosed) return Promise.reject(new Error(`upstream closed: ${this.closeReason}`));
@@ -169,7 +258,8 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
     });
   }
 
-  submit(channel: UpstreamChannel, job_id: number, share: UpstreamShare): void {
+  /** SubmitSharesExtended; `worker` (≤ 32 bytes) goes in the 0x0002 TLV when the pool agreed to it. */
+  submit(channel: UpstreamChannel, job_id: number, share: UpstreamShare, worker?: string): void {
     this.sequence = (this.sequence + 1) >>> 0;
     this.metrics.sharesForwarded++;
     if (share.block) this.metrics.blocksFound++;
@@ -182,6 +272,7 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
       ntime: share.ntime,
       version: share.version,
       extranonce: share.extranonce,
+      ...(worker !== undefined && this.workerIdentities ? { user_identity: worker } : {}),
     });
   }
 
@@ -238,6 +329,8 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
     for (const c of this.channels.values()) c.close();
     for (const p of this.pending.values()) p.reject(new Error(`upstream closed: ${reason}`));
     this.pending.clear();
+    for (const p of this.probes.values()) p({ kind: 'unavailable', reason: `upstream closed: ${reason}` });
+    this.probes.clear();
     this.resolveClosed(reason);
     this.emit('closed', reason);
   }
@@ -252,9 +345,29 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
   private dispatch(m: Message): void {
     const now = Date.now();
     switch (m.type) {
+      case 'RequestExtensionsSuccess':
+        return this.settleExtensions(m.supported_extensions, 'RequestExtensions.Success');
+      case 'RequestExtensionsError':
+        this.log.warn(
+          { unsupported: m.unsupported_extensions, required_by_pool: m.required_extensions },
+          'RequestExtensions refused',
+        );
+        return this.settleExtensions([], 'RequestExtensions.Error');
       case 'OpenExtendedMiningChannelSuccess': {
+        this.settleExtensions([], 'no answer');
+        const probe = this.probes.get(m.request_id);
+        if (probe !== undefined) {
+          this.probes.delete(m.request_id);
+          this.send({ type: 'CloseChannel', channel_id: m.channel_id, reason_code: 'probe done' });
+          probe({ kind: 'accepted' });
+          return;
+        }
         const p = this.pending.get(m.request_id);
-        if (p === undefined) return;
+        if (p === undefined) {
+          // Its requester gave up waiting: the pool should not keep it.
+          this.send({ type: 'CloseChannel', channel_id: m.channel_id, reason_code: 'open timed out' });
+          return;
+        }
         this.pending.delete(m.request_id);
         const channel = new UpstreamChannel(m, this.fixedVersion);
         this.channels.set(m.channel_id, channel);
@@ -262,6 +375,13 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
         return;
       }
       case 'OpenMiningChannelError': {
+        this.settleExtensions([], 'no answer');
+        const probe = this.probes.get(m.request_id);
+        if (probe !== undefined) {
+          this.probes.delete(m.request_id);
+          probe({ kind: 'refused', error_code: m.error_code });
+          return;
+        }
         const p = this.pending.get(m.request_id);
         this.pending.delete(m.request_id);
         p?.reject(new Error(`pool refused the channel: ${m.error_code}`));
