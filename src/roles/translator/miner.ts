@@ -15,6 +15,7 @@ import {
   type UpstreamJob,
   type UpstreamShare,
 } from '../../sv1/index.js';
+import { tlvIdentity } from './accounts.js';
 import type { UpstreamChannel } from './channel.js';
 import type { TokenBucket } from './guard.js';
 import type { UpstreamConnection } from './upstream.js';
@@ -27,6 +28,8 @@ export interface MinerHost {
   rollingMask(miner: MinerConnection): Promise<number>;
   /** The connection that owns live channels, if up. */
   readonly connection: UpstreamConnection | undefined;
+  /** Whether `user` may mine here (the pool knows the account, unless accounts are not checked). */
+  authorizeWorker(miner: MinerConnection, user: string): Promise<AuthorizeAnswer>;
 }
 
 const STALE: SubmitAnswer = { accepted: false, code: ERR_STALE, message: 'Stale' };
@@ -45,6 +48,8 @@ export class MinerConnection implements Upstream {
   invalidRun = 0;
   gone = false;
   readonly remote: string;
+  /** Authorized names → the 0x0002 user_identity their shares carry (undefined: over 32 bytes). */
+  readonly identities = new Map<string, string | undefined>();
 
   constructor(
     readonly id: number,
@@ -70,9 +75,11 @@ export class MinerConnection implements Upstream {
     return en;
   }
 
-  authorize(user: string): AuthorizeAnswer {
-    // The translator does not keep accounts: the pool credits the channel's user_identity.
-    return user.trim() === '' ? { ok: false, reason: 'Empty user name' } : { ok: true };
+  async authorize(user: string): Promise<AuthorizeAnswer> {
+    if (user.trim() === '') return { ok: false, reason: 'Empty user name' };
+    const answer = await this.host.authorizeWorker(this, user);
+    if (answer.ok) this.identities.set(user, tlvIdentity(user));
+    return answer;
   }
 
   versionRollingMask(): Promise<number> {
@@ -90,7 +97,8 @@ export class MinerConnection implements Upstream {
     // A job of a lost connection or an old prefix: never forwarded anywhere.
     if (channel === undefined || sv2 === undefined || conn === undefined || conn.isClosed) return STALE;
     if (!share.block && !hashMeetsTarget(share.hash, channel.target)) return undefined;
-    conn.submit(channel, sv2, share);
+    // The session only forwards shares of names this connection authorized.
+    conn.submit(channel, sv2, share, this.identities.get(share.worker));
     return undefined;
   }
 

@@ -5,8 +5,10 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { U256_MAX, difficultyToTarget } from '../../bitcoin/index.js';
 import type { Logger } from '../../log.js';
+import { EXTENSION_TYPE } from '../../messages/index.js';
 import {
   ASIC_PORT,
+  type AuthorizeAnswer,
   CPU_PORT,
   ERR_STALE,
   ResumeRegistry,
@@ -16,6 +18,7 @@ import {
   type SessionEvent,
   type UpstreamJob,
 } from '../../sv1/index.js';
+import { AccountCheck, tlvIdentity } from './accounts.js';
 import type { UpstreamChannel } from './channel.js';
 import { UpstreamFailover } from './failover.js';
 import { ConnectionGuard, TokenBucket, ipMatcher } from './guard.js';
@@ -61,6 +64,14 @@ export interface TranslatorOptions {
   invalidFreshWork: number;
   invalidReconnect: number;
   logger: Logger;
+  /** Ask the pool whether it knows a miner's account at mining.authorize; unset = accept every name. */
+  verifyAccounts?: boolean;
+  /** Extensions requested after SetupConnection; unset = [0x0002]. */
+  supportedExtensions?: readonly number[];
+  /** Extensions a pool must support to be used; unset = none. */
+  requiredExtensions?: readonly number[];
+  /** How long mining.authorize waits for an upstream before accepting provisionally (default 5 s). */
+  accountWaitMs?: number;
   /** Upstream reconnect delays (tests shorten them). */
   reconnectInitialMs?: number;
   reconnectMaxMs?: number;
@@ -93,6 +104,7 @@ export class Translator implements MinerHost {
   private readonly o: TranslatorOptions;
   private readonly log: Logger;
   private readonly failover: UpstreamFailover;
+  private readonly accounts: AccountCheck | undefined;
   private readonly guard: ConnectionGuard;
   private readonly slots = new SlotAllocator();
   private readonly resume = new ResumeRegistry();
@@ -129,7 +141,18 @@ export class Translator implements MinerHost {
       logger: this.log,
       initialDelayMs: options.reconnectInitialMs,
       maxDelayMs: options.reconnectMaxMs,
+      extensions: {
+        supported: options.supportedExtensions ?? [EXTENSION_TYPE.WORKER_SPECIFIC_HASHRATE_TRACKING],
+        required: options.requiredExtensions ?? [],
+      },
     });
+    if (options.verifyAccounts === true) {
+      this.accounts = new AccountCheck({
+        upstream: async (ms) => ((await this.waitForWork(ms)) ? this.connection : undefined),
+        logger: this.log,
+        waitMs: options.accountWaitMs,
+      });
+    }
     this.failover.on('up', (conn, index) => this.onUpstream(conn, index));
     this.failover.on('down', () => this.onUpstreamLost());
   }
@@ -380,6 +403,17 @@ export class Translator implements MinerHost {
       job = m.channel?.current ?? this.anyJob();
     }
     return job?.version_rolling_allowed ? SV2_ROLLING_MASK : 0;
+  }
+
+  async authorizeWorker(m: MinerConnection, user: string): Promise<AuthorizeAnswer> {
+    const answer = this.accounts === undefined ? { ok: true as const } : await this.accounts.check(user);
+    if (answer.ok && tlvIdentity(user) === undefined) {
+      this.log.warn(
+        { peer: m.remote, user },
+        'user name over 32 bytes: its work is credited to the channel identity',
+      );
+    }
+    return answer;
   }
 
   private anyJob(): UpstreamJob | undefined {
