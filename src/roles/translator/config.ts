@@ -57,6 +57,18 @@ export const TRANSLATOR_SCHEMA = {
     min: 1,
     doc: 'while upstream work is missing, miners get mining.ping this often',
   }),
+  verify_accounts: boolean({
+    default: true,
+    doc: "at mining.authorize, ask the pool whether it knows the miner's account (a probe channel); false accepts every name",
+  }),
+  supported_extensions: array(integer({ min: 0, max: 0xffff }), {
+    default: [0x0002],
+    doc: 'SV2 extensions requested from the pool (0x0002: each share names its miner)',
+  }),
+  required_extensions: array(integer({ min: 0, max: 0xffff }), {
+    default: [],
+    doc: 'extensions a pool must support; a pool without one of them is left for the next',
+  }),
   summary_interval_secs: seconds({ default: 60, min: 0, doc: 'period of the summary log line; 0 = off' }),
   log_level: oneOf(LOG_LEVELS, { default: 'info', doc: 'log level' }),
   downstream_difficulty_config: table({
@@ -109,7 +121,10 @@ export const TRANSLATOR_SCHEMA = {
       address: string({ required: true, doc: 'SV2 pool IP address or host name' }),
       port: integer({ default: 34254, min: 1, max: 65535, doc: 'SV2 pool port' }),
       authority_pubkey: keyOrPath({ required: true, doc: "the pool's authority public key (pinned)" }),
-      user_identity: string({ default: 'strata-translator', doc: 'user_identity of the upstream channels' }),
+      user_identity: string({
+        default: 'strata-translator',
+        doc: "user_identity of the upstream channels: credited with work whose miner's account the pool does not know",
+      }),
     },
     { doc: 'SV2 pools in order of preference', minItems: 1, required: true },
   ),

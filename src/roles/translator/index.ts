@@ -56,6 +56,12 @@ export const TRANSLATOR_FLAGS: readonly FlagRow[] = [
     'disconnect miners after this long without work',
     'number',
   ],
+  [
+    'verify_accounts',
+    '--verify-accounts <bool>',
+    "check each miner's account with the pool at authorize",
+    'boolean',
+  ],
   ['handshake_timeout_secs', '--handshake-timeout <seconds>', 'time to subscribe and authorize', 'number'],
   ['log_level', '--log-level <level>', 'fatal|error|warn|info|debug|trace|silent'],
 ];
@@ -137,6 +143,9 @@ export function translatorOptions(
     submitsPerSecond: cfg.limits.max_submits_per_second,
     invalidFreshWork: cfg.limits.invalid_shares_fresh_work,
     invalidReconnect: cfg.limits.invalid_shares_reconnect,
+    verifyAccounts: cfg.verify_accounts,
+    supportedExtensions: cfg.supported_extensions,
+    requiredExtensions: cfg.required_extensions,
     logger,
   };
 }
@@ -151,6 +160,7 @@ export async function runTranslator(cfg: TranslatorConfig): Promise<Translator> 
       ports: ports.map((p) => `${p.host}:${p.port}/${p.kind}`),
       upstreams: cfg.upstreams.map((u) => `${u.address}:${u.port}`),
       aggregate_channels: cfg.aggregate_channels,
+      verify_accounts: cfg.verify_accounts,
     },
     'translator ready',
   );
