@@ -107,6 +107,9 @@ export function poolArgs(s: Stack, extra: string[] = []): string[] {
     POOL_ADDRESS,
     '--network',
     'devnet',
+    // The web page on a free loopback port, never the operator default 8080.
+    '--web-listen',
+    '127.0.0.1:0',
     ...extra,
   ];
 }
