@@ -1,5 +1,6 @@
 // The `[web]` table of the pool's settings: where the page listens, the host
-// name shown in the connection URLs, sessions and login rate limits.
+// name shown in the connection URLs, sessions, login rate limits and how
+// long pool-wide figures are shared between requests.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -56,6 +57,12 @@ export const WEB_FIELDS = {
     min: 0,
     doc: 'the public pages reload their figures this often; 0 = never',
   }),
+  stats_cache: seconds({
+    default: 1,
+    min: 0,
+    max: 60,
+    doc: 'pool-wide figures (/api/stats, /api/miners, home page, /metrics) are read from the database at most this often and shared between requests; 0 = on every request',
+  }),
 };
 
 /** Add as `web: WEB_SCHEMA` to a role's schema. */
@@ -78,6 +85,7 @@ export function defaultWebConfig(overrides: Partial<WebConfig> = {}): WebConfig 
     login_lockout: 900,
     signup_per_hour: 20,
     refresh_seconds: 30,
+    stats_cache: 1,
     ...overrides,
   };
 }

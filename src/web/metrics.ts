@@ -1,12 +1,23 @@
 // Prometheus metrics on the web server's own Registry. Values are read when
-// scraped: persistent totals from the store (they survive restarts), the
-// present from `live`.
+// scraped: persistent totals from the store (they survive restarts) through
+// the shared pool snapshot when there is one, the present from `live`.
 import { Counter, Gauge, Registry } from 'prom-client';
+import { readPoolAggregates, type PoolAggregates } from './snapshot.js';
 import type { WebContext } from './view.js';
 
-export function createMetrics(ctx: WebContext): Registry {
+export interface Metrics {
+  contentType: string;
+  /** The exposition text; the store's figures are read once per scrape. */
+  metrics(): Promise<string>;
+}
+
+export function createMetrics(ctx: WebContext): Metrics {
   const registry = new Registry();
-  const { store, live, queries } = ctx;
+  const { store, live, queries, snapshot } = ctx;
+  let scraped: PoolAggregates | undefined;
+  const read = (): PoolAggregates =>
+    snapshot ? snapshot.pool() : readPoolAggregates(store, queries, Date.now());
+  const pool = (): PoolAggregates => (scraped ??= read());
 
   new Counter({
     name: 'strata_shares_total',
@@ -15,8 +26,9 @@ export function createMetrics(ctx: WebContext): Registry {
     registers: [registry],
     collect() {
       this.reset();
-      this.inc({ result: 'accepted' }, store.stats.totals().accepted);
-      for (const [reason, n] of Object.entries(queries.rejectsByReason())) this.inc({ result: reason }, n);
+      const p = pool();
+      this.inc({ result: 'accepted' }, p.stats.totals.accepted);
+      for (const [reason, n] of Object.entries(p.rejected_by_reason)) this.inc({ result: reason }, n);
     },
   });
   new Counter({
@@ -36,7 +48,7 @@ export function createMetrics(ctx: WebContext): Registry {
     registers: [registry],
     collect() {
       this.reset();
-      const counts = queries.blockCounts();
+      const counts = pool().block_counts;
       for (const status of ['pending', 'confirmed', 'orphaned']) this.set({ status }, counts[status] ?? 0);
     },
   });
@@ -80,7 +92,7 @@ export function createMetrics(ctx: WebContext): Registry {
     labelNames: ['window'],
     registers: [registry],
     collect() {
-      const h = store.stats.poolHashrate();
+      const h = pool().stats;
       this.set({ window: '10m' }, h.hashrate_10m);
       this.set({ window: '1h' }, h.hashrate_1h);
       this.set({ window: '24h' }, h.hashrate_24h);
@@ -91,7 +103,7 @@ export function createMetrics(ctx: WebContext): Registry {
     help: 'Workers with a share in the last 10 minutes',
     registers: [registry],
     collect() {
-      this.set(store.stats.poolStats().workers_online);
+      this.set(pool().stats.workers_online);
     },
   });
   new Gauge({
@@ -128,5 +140,15 @@ export function createMetrics(ctx: WebContext): Registry {
       this.inc(live.counters.vardiff_adjustments);
     },
   });
-  return registry;
+  return {
+    contentType: registry.contentType,
+    async metrics() {
+      scraped = read();
+      try {
+        return await registry.metrics();
+      } finally {
+        scraped = undefined;
+      }
+    },
+  };
 }

@@ -46,6 +46,7 @@ import {
 } from './pages/auth.js';
 import { homePage } from './pages/home.js';
 import { WebQueries, type AccountRecord } from './queries.js';
+import { PublicSnapshot } from './snapshot.js';
 import { accountView, poolView, publicHost, type WebContext } from './view.js';
 
 export interface WebServerOptions {
@@ -91,7 +92,8 @@ export function createWebServer(opts: WebServerOptions): WebServer {
   const scryptParams = opts.scrypt ?? DEFAULT_SCRYPT;
   const signer = new CookieSigner(resolveSessionSecret(config));
   const queries = new WebQueries(store.db);
-  const ctx: WebContext = { store, live, config, queries };
+  const snapshot = new PublicSnapshot(store, queries, config.stats_cache);
+  const ctx: WebContext = { store, live, config, queries, snapshot };
   const registry = createMetrics(ctx);
   const lockoutMs = config.login_lockout * 1000;
   const accountFailures = new FailureLimiter(config.login_max_failures, lockoutMs);
@@ -329,7 +331,7 @@ export function createWebServer(opts: WebServerOptions): WebServer {
     return blocksJson(store.ledger.blocks(limit, offset));
   });
 
-  app.get('/api/miners', () => minersJson(queries.miners()));
+  app.get('/api/miners', () => minersJson(snapshot.miners()));
 
   app.get('/api/miner/:account', (request, reply) => {
     const name = String((request.params as Record<string, unknown>).account ?? '');

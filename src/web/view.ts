@@ -1,19 +1,22 @@
-// The figures behind the pages and the JSON API, gathered once per request
-// from the store (what survives a restart) and `live` (what the running pool
-// knows now). Pages render these; the API serialises them.
+// The figures behind the pages and the JSON API, gathered per request from
+// the store (what survives a restart; pool-wide figures through the shared
+// snapshot) and `live` (what the running pool knows now). Pages render these;
+// the API serialises them.
 import { foldName, type Block, type ChartPoint, type Store, type WorkerStats } from '../store/index.js';
 import type { WebConfig } from './config.js';
 import type { PoolLive } from './live.js';
 import type { AccountPayout, AccountRecord, DeviceFamily, WebQueries } from './queries.js';
+import { readPoolAggregates, type PublicSnapshot } from './snapshot.js';
 
 const HASHES_PER_DIFFICULTY = 2 ** 32;
-export const RECENT_BLOCKS = 20;
 
 export interface WebContext {
   store: Store;
   live: PoolLive;
   config: WebConfig;
   queries: WebQueries;
+  /** Shared, briefly reused pool-wide figures; without it every view reads the store. */
+  snapshot?: PublicSnapshot;
 }
 
 export interface ConnectInfo {
@@ -150,12 +153,14 @@ export function expectedBlockSeconds(networkDifficulty: number, hashrate: number
   return (networkDifficulty * HASHES_PER_DIFFICULTY) / hashrate;
 }
 
+/** The pool page's figures: store aggregates (from the shared snapshot, when there is one) plus `live` now. */
 export function poolView(ctx: WebContext, host: string, now = Date.now()): PoolView {
-  const stats = ctx.store.stats.poolStats(now);
+  const agg = ctx.snapshot ? ctx.snapshot.pool(now) : readPoolAggregates(ctx.store, ctx.queries, now);
+  const stats = agg.stats;
   const network = networkView(ctx, now);
   const best = stats.best_share;
   return {
-    time: now,
+    time: agg.time,
     hashrate_10m: stats.hashrate_10m,
     hashrate_1h: stats.hashrate_1h,
     hashrate_24h: stats.hashrate_24h,
@@ -164,10 +169,10 @@ export function poolView(ctx: WebContext, host: string, now = Date.now()): PoolV
     workers_online: stats.workers_online,
     connections: ctx.live.connections(),
     channels: ctx.live.channels().length,
-    shares: { ...stats.totals, rejected_by_reason: ctx.queries.rejectsByReason() },
+    shares: { ...stats.totals, rejected_by_reason: agg.rejected_by_reason },
     best_share: best ? { ...best, of_network: ofNetwork(best.difficulty, network) } : null,
     blocks_found: stats.blocks_found,
-    blocks: ctx.store.ledger.blocks(RECENT_BLOCKS),
+    blocks: agg.blocks,
     network,
     network_name: ctx.live.network_name,
     expected_block_seconds: network
@@ -176,9 +181,9 @@ export function poolView(ctx: WebContext, host: string, now = Date.now()): PoolV
     payout_mode: ctx.live.payout_mode,
     pool_fee_percent: ctx.live.pool_fee_percent,
     connect: connectInfo(ctx, host),
-    devices: ctx.queries.deviceFamilies(now),
-    chart: ctx.store.stats.poolChart(now),
-    chart_shares_24h: ctx.queries.sharesLast24h(null, now),
+    devices: agg.devices,
+    chart: agg.chart,
+    chart_shares_24h: agg.chart_shares_24h,
   };
 }
 
