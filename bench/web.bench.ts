@@ -1,5 +1,6 @@
 // Web page: GET /api/stats requests per second over loopback HTTP (keep-alive,
-// 16 requests in flight) and the home and account pages' server time, with
+// 16 requests in flight, with the server's busy time per request) and the
+// home and account pages' server time, with
 // 1,000 workers (100 accounts × 10) and 1,000,000 stored shares of the last 24 h.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -112,17 +113,30 @@ const { url, seconds, inFlight } = workerData;
   };
   const start = performance.now();
   await Promise.all(Array.from({ length: inFlight }, loop));
-  parentPort.postMessage(Math.round((done * 1000) / (performance.now() - start)));
+  parentPort.postMessage({ done, ms: performance.now() - start });
 })().catch((err) => { throw err; });
 `;
 
-/** Keeps IN_FLIGHT keep-alive requests going for `seconds`; returns completed requests per second. */
-function requestsPerSecond(url: string, seconds: number): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * Keeps IN_FLIGHT keep-alive requests going for `seconds`: completed requests
+ * per second, and the server's own cost (main-thread busy ms per request), which
+ * tells a slow server from a saturated client on a loaded machine.
+ */
+async function requestsPerSecond(
+  url: string,
+  seconds: number,
+): Promise<{ rps: number; server_ms_per_request: number }> {
+  const elu = performance.eventLoopUtilization();
+  const { done, ms } = await new Promise<{ done: number; ms: number }>((resolve, reject) => {
     const worker = new Worker(LOAD, { eval: true, workerData: { url, seconds, inFlight: IN_FLIGHT } });
-    worker.once('message', (n: number) => resolve(n));
+    worker.once('message', resolve);
     worker.once('error', reject);
   });
+  const busy = performance.eventLoopUtilization(elu).active;
+  return {
+    rps: Math.round((done * 1000) / ms),
+    server_ms_per_request: Math.round((busy / Math.max(1, done)) * 1000) / 1000,
+  };
 }
 
 async function serverTime(
@@ -163,8 +177,16 @@ export default async function (): Promise<void> {
       p99: injected.p99,
       ...context,
     });
-    const rps = await requestsPerSecond(`http://127.0.0.1:${port}/api/stats`, HTTP_SECONDS);
-    emit({ bench: 'web.api_stats', value: rps, unit: 'req/s', in_flight: IN_FLIGHT, ...context });
+    const load = await requestsPerSecond(`http://127.0.0.1:${port}/api/stats`, HTTP_SECONDS);
+    emit({
+      bench: 'web.api_stats',
+      value: load.rps,
+      unit: 'req/s',
+      in_flight: IN_FLIGHT,
+      server_ms_per_request: load.server_ms_per_request,
+      stats_cache_seconds: config.stats_cache,
+      ...context,
+    });
 
     const home = await serverTime(() => web.app.inject({ url: '/' }), 100);
     emit({ bench: 'web.home_page', value: home.median, unit: 'ms', p99: home.p99, ...context });
