@@ -1,7 +1,17 @@
 // Strata's network names and the chain name Bitcoin Core reports for each
 // (getblockchaininfo.chain).
 
-export const NETWORKS = ['mainnet', 'testnet4', 'testnet3', 'signet', 'regtest', 'devnet'] as const;
+import type { NetworkName as BitcoinNetworkName } from '../bitcoin/network.js';
+
+/** The bitcoin layer's networks plus `devnet` (Strata's development node, regtest rules). */
+export const NETWORKS = [
+  'mainnet',
+  'testnet4',
+  'testnet3',
+  'signet',
+  'regtest',
+  'devnet',
+] as const satisfies readonly (BitcoinNetworkName | 'devnet')[];
 export type NetworkName = (typeof NETWORKS)[number];
 
 /** Values of getblockchaininfo.chain. */
