@@ -1,16 +1,15 @@
-// Difficulty values sent to miners. ASIC firmware has read fractional
-// difficulty as an integer (0.5 → 0), so ASIC ports only ever send integers;
-// CPU/NerdMiner ports need values far below 1 (0.00015). `PortDifficulty`
-// holds a port's limits; the helpers turn any wish into a value we may send.
+// A port's difficulty limits. An ASIC port sends whole numbers unless the
+// device is known to read fractions (miner-difficulty.ts, devices.ts); a CPU
+// port sends values far below 1 to every device but integer-only firmware.
 
 export interface PortDifficulty {
-  /** Lowest difficulty this port hands out. */
+  /** Lowest difficulty this port hands out (whole-number devices never get less than 1). */
   min: number;
   /** Highest difficulty this port hands out. */
   max: number;
   /** Difficulty of a fresh connection before any suggestion or vardiff step. */
   start: number;
-  /** ASIC port: whole numbers only (≥ 1). */
+  /** ASIC port: whole numbers (≥ 1) unless the device reads fractions or asked for one. */
   integer: boolean;
 }
 
@@ -21,31 +20,9 @@ export function clamp(value: number, min: number, max: number): number {
   return Math.min(max, Math.max(min, value));
 }
 
-/** An explicit request (suggest, d=, minimum-difficulty) made sendable: whole numbers on ASIC ports. */
-export function sendableDifficulty(port: PortDifficulty, value: number, floor = port.min): number {
-  const v = clamp(value, Math.max(port.min, floor), port.max);
-  return port.integer ? Math.max(1, Math.floor(v)) : v;
-}
-
 /** Largest power of two ≤ value (value ≥ 1). */
 export function powerOfTwoFloor(value: number): number {
   return 2 ** Math.floor(Math.log2(value));
-}
-
-/**
- * A vardiff result made sendable: on ASIC ports rounded down to a power of
- * two (rounding down never asks more work per share than the hashrate
- * supports), on CPU ports kept to 3 significant digits.
- */
-export function vardiffDifficulty(port: PortDifficulty, value: number, floor = port.min): number {
-  const lo = Math.max(port.min, floor);
-  const v = clamp(value, lo, port.max);
-  if (port.integer) {
-    const p = powerOfTwoFloor(Math.max(1, v));
-    return p < lo ? Math.max(1, Math.ceil(lo)) : p;
-  }
-  const rounded = Number(v.toPrecision(3));
-  return clamp(rounded, lo, port.max);
 }
 
 /** The `d=N` option of an authorize password ("x,d=512" or "d=0.001"), if any. */

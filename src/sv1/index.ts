@@ -7,6 +7,8 @@ export * from './raw-member.js';
 export * from './envelope.js';
 export * from './hex.js';
 export * from './difficulty.js';
+export * from './devices.js';
+export * from './miner-difficulty.js';
 export * from './configure.js';
 export * from './upstream.js';
 export * from './notify.js';

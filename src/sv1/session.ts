@@ -8,13 +8,7 @@
 // mining.set_difficulty, then mining.notify with clean_jobs true.
 import { bytesToHex, equalBytes, targetToDifficulty } from '../bitcoin/index.js';
 import { answerConfigure, BIP320_MASK } from './configure.js';
-import {
-  ASIC_PORT,
-  passwordDifficulty,
-  sendableDifficulty,
-  vardiffDifficulty,
-  type PortDifficulty,
-} from './difficulty.js';
+import { ASIC_PORT, passwordDifficulty, type PortDifficulty } from './difficulty.js';
 import {
   ERR_DUPLICATE,
   ERR_NOT_SUBSCRIBED,
@@ -39,7 +33,8 @@ import { DEFAULT_MAX_NOTIFY_BYTES, MAX_MERKLE_BRANCHES } from './notify.js';
 import type { ResumeRegistry } from './resume.js';
 import { checkShare, parseSubmitParams } from './share.js';
 import type { MinerExtranonce, Upstream, UpstreamJob } from './upstream.js';
-import { Vardiff, type VardiffOptions } from './vardiff.js';
+import { MinerDifficulty } from './miner-difficulty.js';
+import type { VardiffOptions } from './vardiff.js';
 
 export interface SessionOptions {
   upstream: Upstream;
@@ -51,7 +46,7 @@ export interface SessionOptions {
   port?: PortDifficulty;
   /** Version bits this port lets miners roll, before the upstream's own limit (default 0x1fffe000). */
   versionMask?: number;
-  /** Vardiff settings, or false for a fixed difficulty. */
+  /** Vardiff settings, or false to follow the difficulty the upstream sets (setUpstreamDifficulty). */
   vardiff?: Partial<VardiffOptions> | false;
   /** Session-id registry shared by a listener's sessions, for resume. */
   resume?: ResumeRegistry;
@@ -82,6 +77,7 @@ type Task =
   | { kind: 'line'; line: string; now: number }
   | { kind: 'job'; job: UpstreamJob; now: number }
   | { kind: 'tick'; now: number }
+  | { kind: 'upstream'; difficulty: number; now: number }
   | { kind: 'ping'; now: number }
   | { kind: 'extranonce'; extranonce: MinerExtranonce; now: number }
   | { kind: 'reconnect'; now: number }
@@ -112,7 +108,7 @@ export class Sv1Session {
   private readonly o: Required<Omit<SessionOptions, 'resume' | 'onEvent' | 'vardiff'>> & SessionOptions;
   private readonly splitter: LineSplitter;
   private readonly book: JobBook;
-  private readonly vardiff: Vardiff | undefined;
+  private readonly diff: MinerDifficulty;
   private readonly tasks: Task[] = [];
   private running = false;
   private waiters: (() => void)[] = [];
@@ -133,10 +129,7 @@ export class Sv1Session {
   private maskSent: number | undefined;
   private extranonceSubscribed = false;
 
-  private floor: number;
-  private current: number;
   private announced: number | undefined;
-  private lastSuggestion: number | undefined;
   private latestJob: UpstreamJob | undefined;
 
   constructor(options: SessionOptions, now: number) {
@@ -152,9 +145,7 @@ export class Sv1Session {
     };
     this.splitter = new LineSplitter(this.o.maxLineBytes);
     this.book = new JobBook(this.o.epoch);
-    this.vardiff = options.vardiff === false ? undefined : new Vardiff(options.vardiff ?? {}, now);
-    this.floor = this.o.port.min;
-    this.current = sendableDifficulty(this.o.port, this.o.port.start);
+    this.diff = new MinerDifficulty(this.o.port, options.vardiff ?? {}, now);
   }
 
   // ---- inputs -------------------------------------------------------------
@@ -178,6 +169,14 @@ export class Sv1Session {
   /** Periodic call: lets vardiff lower the difficulty of a miner that stopped finding shares. */
   tick(now: number): void {
     this.enqueue({ kind: 'tick', now });
+  }
+
+  /**
+   * The difficulty of the upstream target this miner's shares must meet
+   * (with vardiff off the miner follows it; with vardiff on it is ignored).
+   */
+  setUpstreamDifficulty(difficulty: number, now: number): void {
+    this.enqueue({ kind: 'upstream', difficulty, now });
   }
 
   /** Sends mining.ping (numeric id); the answer, in either known shape, is ignored. */
@@ -222,7 +221,11 @@ export class Sv1Session {
     return this.closedReason;
   }
   get difficulty(): number {
-    return this.current;
+    return this.diff.current;
+  }
+  /** Device family from the user agent ("unknown" before subscribe). */
+  get deviceFamily(): string {
+    return this.diff.family;
   }
   get userAgent(): string | undefined {
     return this.agent;
@@ -289,6 +292,8 @@ export class Sv1Session {
         return this.onJob(task.job);
       case 'tick':
         return this.retarget(task.now);
+      case 'upstream':
+        return this.setDifficulty(this.diff.upstream(task.difficulty, task.now));
       case 'ping':
         if (this.replied) this.o.send(serverRequestLine(++this.serverId, 'mining.ping', []));
         return;
@@ -378,7 +383,7 @@ export class Sv1Session {
     if (out.subscribeExtranonce) this.extranonceSubscribed = true;
     this.reply(resultLine(id, out.result));
     if (out.minimumDifficulty !== undefined && out.minimumDifficulty > 0) {
-      this.raiseFloor(out.minimumDifficulty, now);
+      this.setDifficulty(this.diff.minimum(out.minimumDifficulty, now));
     }
   }
 
@@ -386,6 +391,7 @@ export class Sv1Session {
     if (!this.extranonce) {
       const [agent, session] = params;
       if (typeof agent === 'string') this.agent = agent.slice(0, MAX_USER);
+      this.setDifficulty(this.diff.identify(this.agent, now));
       const previous =
         typeof session === 'string' && session.length <= 64 ? this.o.resume?.lookup(session, now) : undefined;
       const extranonce = await this.o.upstream.subscribe({
@@ -439,11 +445,8 @@ export class Sv1Session {
     this.workers.add(user);
     this.reply(resultLine(id, true));
     const d = passwordDifficulty(pass);
-    if (d !== undefined) {
-      // d=N: the miner's own pick, used from now on and never undercut by vardiff.
-      this.floor = sendableDifficulty(this.o.port, d);
-      this.setDifficulty(this.floor, now);
-    }
+    // d=N: the miner's own pick, used from now on and never undercut by vardiff.
+    if (d !== undefined) this.setDifficulty(this.diff.password(d, now));
   }
 
   private suggest(id: RawId, value: unknown, now: number): void {
@@ -453,9 +456,7 @@ export class Sv1Session {
     }
     this.reply(resultLine(id, true));
     // NerdMiner repeats its suggestion every 30 s: a repeat changes nothing.
-    if (n === this.lastSuggestion) return;
-    this.lastSuggestion = n;
-    this.setDifficulty(sendableDifficulty(this.o.port, n, this.floor), now);
+    this.setDifficulty(this.diff.suggest(n, now));
   }
 
   private suggestTarget(id: RawId, value: unknown, now: number): void {
@@ -506,33 +507,24 @@ export class Sv1Session {
       shareDifficulty: check.shareDifficulty,
       block: check.block,
     });
-    this.vardiff?.recordShare(now);
+    this.diff.share(now);
     this.retarget(now);
   }
 
   // ---- difficulty ---------------------------------------------------------
 
-  private raiseFloor(min: number, now: number): void {
-    this.floor = Math.max(this.floor, sendableDifficulty(this.o.port, min));
-    if (this.current < this.floor) this.setDifficulty(this.floor, now);
-  }
-
   private retarget(now: number): void {
-    if (!this.vardiff || !this.working) return;
-    const proposal = this.vardiff.evaluate(this.current, now);
-    if (proposal === undefined) return;
-    this.setDifficulty(vardiffDifficulty(this.o.port, proposal, this.floor), now);
+    if (this.working) this.setDifficulty(this.diff.retarget(now));
   }
 
   /**
-   * The difficulty for the next job. Once work has started, a change goes out
-   * at once as set_difficulty followed by a fresh job (firmware applies a new
-   * difficulty with the next notify; earlier jobs keep their own).
+   * After the difficulty changed (d defined): once work has started, the
+   * change goes out at once as set_difficulty followed by a fresh job
+   * (firmware applies a new difficulty with the next notify; earlier jobs
+   * keep their own).
    */
-  private setDifficulty(d: number, now: number): void {
-    if (d === this.current) return;
-    this.current = d;
-    this.vardiff?.reset(now);
+  private setDifficulty(d: number | undefined): void {
+    if (d === undefined) return;
     const job = this.currentJob();
     if (this.working && job && this.announced !== undefined) this.sendJob(job, true, false);
   }
@@ -546,7 +538,7 @@ export class Sv1Session {
   private startWork(now: number): void {
     if (this.working || !this.extranonce || this.workers.size === 0) return;
     this.working = true;
-    this.vardiff?.reset(now);
+    this.diff.restart(now);
     const job = this.currentJob();
     if (job) this.sendJob(job, true, false);
   }
@@ -580,7 +572,7 @@ export class Sv1Session {
     let built: { job: SentJob; line: string };
     try {
       built = this.book.add(upstream, {
-        difficulty: this.current,
+        difficulty: this.diff.current,
         versionMask: this.grantedMask ?? 0,
         extranonce,
         clean_jobs: clean,
@@ -598,9 +590,9 @@ export class Sv1Session {
       );
       return;
     }
-    if (this.announced !== this.current) {
-      this.o.send(notificationLine('mining.set_difficulty', [this.current]));
-      this.announced = this.current;
+    if (this.announced !== this.diff.current) {
+      this.o.send(notificationLine('mining.set_difficulty', [this.diff.current]));
+      this.announced = this.diff.current;
     }
     if (this.grantedMask !== undefined && this.grantedMask !== 0) {
       const mask = built.job.versionMask;

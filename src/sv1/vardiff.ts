@@ -2,7 +2,10 @@
 // passes the time (ms) and sends whatever difficulty it returns. A window of
 // shares is judged once it holds `burst` shares or is `retargetMs` old; a
 // rate within [½, 2]× the target leaves the difficulty alone, anything
-// further moves it by the observed ratio (bounded per step).
+// further moves it by the observed ratio (bounded per step). Until a miner's
+// first share the start is only a guess: every `firstShareMs` without one
+// divides it by 4, so a device far slower than its guess gets work it can
+// finish within its first minute instead of after several.
 
 export interface VardiffOptions {
   /** Target accepted shares per minute. */
@@ -15,6 +18,8 @@ export interface VardiffOptions {
   minWindowMs: number;
   /** Largest factor of one step, up or down. */
   maxStep: number;
+  /** Before the first share: a window this long without one divides the difficulty by 4. */
+  firstShareMs: number;
 }
 
 export const DEFAULT_VARDIFF: VardiffOptions = {
@@ -23,11 +28,14 @@ export const DEFAULT_VARDIFF: VardiffOptions = {
   burst: 40,
   minWindowMs: 5_000,
   maxStep: 64,
+  firstShareMs: 10_000,
 };
 
 export class Vardiff {
   private since: number;
   private shares = 0;
+  /** No share seen yet: the difficulty is still the starting guess. */
+  private first = true;
   readonly options: VardiffOptions;
 
   constructor(options: Partial<VardiffOptions>, now: number) {
@@ -40,6 +48,7 @@ export class Vardiff {
   recordShare(now: number): void {
     if (now < this.since) this.since = now; // clock went back: re-anchor
     this.shares++;
+    this.first = false;
   }
 
   /** Starts a new window (after any difficulty change). */
@@ -56,6 +65,10 @@ export class Vardiff {
       return undefined;
     }
     const elapsed = now - this.since;
+    if (this.first && this.shares === 0 && elapsed >= o.firstShareMs) {
+      this.reset(now);
+      return current / 4;
+    }
     if (elapsed < o.minWindowMs) return undefined;
     if (this.shares < o.burst && elapsed < o.retargetMs) return undefined;
     const observed = this.shares / (elapsed / 60_000);

@@ -105,7 +105,7 @@ export function harness(options: Partial<SessionOptions> = {}, upstream = new Fa
       close: (r) => closed.push(r),
       onEvent: (e) => events.push(e),
       epoch: 0x1234,
-      vardiff: false,
+      vardiff: {},
       ...options,
     },
     0,

@@ -115,7 +115,7 @@ test('10,000 seeded hostile lines: an answer or a close for each, never a throw;
 
   assert.deepEqual(await good.feed(['{"id":2,"method":"mining.authorize","params":["w","x"]}']), [
     ok(2),
-    setDifficulty(1024),
+    setDifficulty(8192),
     notifyLine('12341', good.upstream.job!, true),
   ]);
   assert.deepEqual(good.out[0], subscribeResult(1, '00001234'));

@@ -43,10 +43,10 @@ test('cgminer: blocking configure, each reply is the very next line', async () =
   assert.deepEqual(await h.feed([req(2, 'mining.subscribe', ['cgminer/4.11.1'])]), [subscribeResult(2, SID)]);
   assert.deepEqual(await h.feed([req(3, 'mining.authorize', ['bc1qminer.rig1', 'x'])]), [
     ok(3),
-    setDifficulty(1024),
+    setDifficulty(8192),
     notifyLine('12341', job, true, ROLL),
   ]);
-  // At difficulty 1024 an arbitrary nonce is a low-difficulty share.
+  // At cgminer's start difficulty (8192) an arbitrary nonce is a low-difficulty share.
   assert.deepEqual(
     await h.feed([
       req(4, 'mining.submit', ['bc1qminer.rig1', '12341', '00000000', '66000000', '00000000', '00002000']),
@@ -82,7 +82,7 @@ test('ESP-Miner (current): configure/subscribe/authorize pipelined, suggest and 
       ok(1, rolling),
       subscribeResult(2, SID),
       ok(3),
-      setDifficulty(1024),
+      setDifficulty(512),
       notifyLine('12341', job, true, ROLL),
     ],
   );
@@ -184,7 +184,7 @@ test('WhatsMiner: large ids, ttl key, empty password, session id resume within 1
   const auth = JSON.stringify({ id: 3587156, method: 'mining.authorize', params: ['acct.ws1', ''], ttl: 2 });
   assert.deepEqual(await first.feed([auth]), [
     ok(3587156),
-    setDifficulty(1024),
+    setDifficulty(16384),
     notifyLine('12341', job, true),
   ]);
   assert.deepEqual(first.upstream.authorizes, [['acct.ws1', '']]);

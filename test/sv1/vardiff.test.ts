@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { difficultyToTarget } from '../../src/bitcoin/index.js';
-import { ASIC_PORT, CPU_PORT, passwordDifficulty, Vardiff, vardiffDifficulty } from '../../src/sv1/index.js';
+import { CPU_PORT, passwordDifficulty, Vardiff } from '../../src/sv1/index.js';
 import { EXTRANONCE, findNonce, harness, minerHeader, parseNotify } from './fixture.js';
 
 test('vardiff: a burst raises, a quiet window lowers, a rate near target keeps', () => {
@@ -24,19 +24,21 @@ test('vardiff: a burst raises, a quiet window lowers, a rate near target keeps',
   assert.equal(back.evaluate(1, 10_000), undefined, 'a clock going back re-anchors the window');
 });
 
-test('sendable difficulties: powers of two rounded down on ASIC ports, 3 digits on CPU ports', () => {
-  assert.equal(vardiffDifficulty(ASIC_PORT, 1000), 512);
-  assert.equal(vardiffDifficulty(ASIC_PORT, 2048), 2048);
-  assert.equal(vardiffDifficulty(ASIC_PORT, 0.3), 1);
-  assert.equal(vardiffDifficulty(ASIC_PORT, 1e20), ASIC_PORT.max);
-  assert.equal(
-    vardiffDifficulty(ASIC_PORT, 300, 1000),
-    1000,
-    'a floor that is not a power of two still holds',
-  );
-  assert.equal(vardiffDifficulty(CPU_PORT, 0.000123456), 0.000123);
+test('vardiff: before the first share, every 10 s without one divides the start by 4', () => {
+  const v = new Vardiff({ sharesPerMinute: 6 }, 0);
+  assert.equal(v.evaluate(16384, 9_999), undefined);
+  assert.equal(v.evaluate(16384, 10_000), 4096);
+  assert.equal(v.evaluate(4096, 20_000), 1024);
+  v.recordShare(21_000);
+  assert.equal(v.evaluate(1024, 30_000), undefined, 'after a share only the regular window counts');
+  // One share in 61 s against a target of 6 a minute: the regular step, by the observed ratio.
+  assert.equal(v.evaluate(1024, 81_000), (1024 * (1 / (61 / 60))) / 6);
+});
+
+test('password difficulties', () => {
   assert.equal(passwordDifficulty('d=512'), 512);
   assert.equal(passwordDifficulty('x,d=0.5'), 0.5);
+  assert.equal(passwordDifficulty('x;d=1e-3'), 0.001);
   assert.equal(passwordDifficulty('x'), undefined);
   assert.equal(passwordDifficulty('d=0'), undefined);
 });

@@ -61,8 +61,9 @@ test('device families from user agents', () => {
   const cases: [string | null, string][] = [
     ['Bitaxe/BM1368/v2.5.0', 'Bitaxe'],
     ['esp-miner/2.1', 'Bitaxe'],
-    ['NerdMiner V2', 'NerdMiner / NerdAxe'],
-    ['NerdQAxe++', 'NerdMiner / NerdAxe'],
+    ['NerdMiner V2', 'NerdMiner'],
+    ['NerdMinerV2/1.8.3', 'NerdMiner'],
+    ['NerdQAxe++', 'NerdAxe'],
     ['bmminer/2.0.0', 'Antminer'],
     ['Braiins OS 23.03', 'Braiins OS'],
     ['whatsminer/v1.1', 'Whatsminer'],
