@@ -263,7 +263,6 @@ async function plan(stackFile, withMiner) {
       downstream_port: s.translator.port,
       'upstreams[0].authority_pubkey': key('pool-authority', 'pub'),
     };
-    if (withMiner) overrides.downstream_port_kind = 'cpu';
     // The first upstream is this stack's pool (given as --upstream host:port).
     const upstream = roles.includes('pool') ? hostPort(local, s.pool.port) : undefined;
     const file = s.translator.config;

@@ -95,6 +95,7 @@ export const DEVICE_CLASSES: readonly Device[] = [
   { name: 'Antminer S9 14 TH/s', userAgent: 'bmminer/2.0.0', hashrate: 14e12 },
   { name: 'Antminer S21 200 TH/s', userAgent: 'cgminer/4.11.1', hashrate: 200e12 },
   { name: 'Whatsminer 100 TH/s', userAgent: 'whatsminer/v1.0', hashrate: 100e12 },
+  { name: 'Whatsminer 200 TH/s', userAgent: 'whatsminer/v1.0', hashrate: 200e12 },
   { name: 'Braiins OS S19 110 TH/s', userAgent: 'bosminer/1.0', hashrate: 110e12 },
   { name: 'Avalon Nano 3 4 TH/s', userAgent: 'cgminer/4.11.1 Avalon', hashrate: 4e12 },
 ];

@@ -48,7 +48,7 @@ export async function startTranslator(
     aggregate: true,
     minHashrate: 1e6,
     sharesPerMinute: 6,
-    vardiff: false,
+    vardiff: true,
     keepaliveMs: 30_000,
     handshakeMs: 20_000,
     idleMs: 600_000,

@@ -69,7 +69,11 @@ test(
     t.after(() => miner.stop());
     const connected = await miner.waitFor((r) => r.msg === 'connected');
     assert.equal(connected.version_mask, '1fffe000', 'version rolling granted through the translator');
-    assert.equal(String(connected.extranonce1).length, 12, 'pool prefix (4 bytes) ‖ miner index (2 bytes)');
+    assert.equal(
+      String(connected.extranonce1).length,
+      8,
+      "the translator's own 4 bytes (the pool's prefix is in coinb1)",
+    );
 
     const found = await pool.proc.waitFor((r) => r.msg === 'block found', 90_000);
     assert.equal(found.account, 'alice');

@@ -60,6 +60,8 @@ export interface ScriptedPoolOptions {
   branches?: number;
   /** nBits of every job (default regtest's: every share is a block candidate). */
   nbits?: number;
+  /** Listen on this port (default: any free one); a restarted pool takes its old port. */
+  port?: number;
 }
 
 export class ScriptedPool {
@@ -92,7 +94,7 @@ export class ScriptedPool {
     const pool = new ScriptedPool(opts, opts.keyPair ?? generateAuthorityKeyPair());
     pool.server = await listenFramed({
       host: '127.0.0.1',
-      port: 0,
+      port: opts.port ?? 0,
       security: { kind: 'noise', authoritySecretKey: pool.keyPair.secretKey },
       onConnection: (conn) => void pool.serve(conn),
     });

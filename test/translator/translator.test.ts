@@ -10,12 +10,12 @@ import { V1Client } from './v1-client.js';
 const EASY = 'x,d=1e-8';
 
 test(
-  'aggregated: one channel, extranonce1 = prefix ‖ index, rolled shares accepted by the pool',
+  "aggregated: one channel, the pool's prefix in coinb1, a 4-byte extranonce1 per miner, rolled shares accepted",
   { timeout: 60_000 },
   async (t) => {
     const { pool, tr } = await startPoolAndTranslator(t);
     await pool.until(() => pool.channels.length === 1);
-    assert.equal(pool.opens[0]!.min_extranonce_size, 2 + 8, 'asks for index bytes + extranonce2_size');
+    assert.equal(pool.opens[0]!.min_extranonce_size, 4 + 8, 'asks for extranonce1 + extranonce2_size');
     const ch = pool.channels[0]!;
 
     const a = await V1Client.connect(tr.port);
@@ -25,8 +25,9 @@ test(
     await b.handshake('acct.b', { password: EASY });
     assert.equal(a.mask, 0x1fffe000, 'granted the BIP320 mask ∩ the SV2 job mask');
     for (const c of [a, b]) {
-      assert.equal(c.extranonce1.length, 12, '6-byte extranonce1');
-      assert.ok(c.extranonce1.startsWith(Buffer.from(ch.prefix).toString('hex')));
+      assert.equal(c.extranonce1.length, 8, '4-byte extranonce1');
+      // The scripted pool grants exactly 12 bytes: no padding after its prefix.
+      assert.ok(c.notify!.coinb1.endsWith(Buffer.from(ch.prefix).toString('hex')));
       assert.equal(c.extranonce2Size, 8);
       assert.equal(c.difficulty, 1e-8);
     }
@@ -86,28 +87,30 @@ test(
   },
 );
 
-test('non-aggregated: one channel per miner, CloseChannel when it leaves', { timeout: 60_000 }, async (t) => {
-  const { pool, tr } = await startPoolAndTranslator(t, {}, { aggregate: false });
-  const a = await V1Client.connect(tr.port);
-  const b = await V1Client.connect(tr.port);
-  t.after(() => (a.close(), b.close()));
-  await a.handshake('acct.a', { password: EASY, rolling: true });
-  await b.handshake('acct.b', { password: EASY });
-  assert.equal(pool.channels.length, 2);
-  for (const o of pool.opens) {
-    assert.equal(o.min_extranonce_size, 8);
-    assert.match(o.user_identity, /^test-user\.miner\d+$/);
-  }
-  // 4-byte pool prefix, no index: extranonce1 is the prefix itself.
-  assert.equal(a.extranonce1.length, 8);
-  assert.equal((await a.mineAndSubmit('acct.a')).result, true);
-  assert.equal((await b.mineAndSubmit('acct.b')).result, true);
-  await pool.until(() => pool.shares.length >= 2);
-  assert.ok(pool.shares.every((s) => s.ok));
-  assert.notEqual(pool.shares[0]!.msg.channel_id, pool.shares[1]!.msg.channel_id);
-  a.close();
-  await pool.until(() => pool.closes.length === 1);
-});
+test(
+  'non-aggregated: one channel per miner under its own name, CloseChannel when it leaves',
+  { timeout: 60_000 },
+  async (t) => {
+    // Accounts checked: the pool's answer to the miner's own channel is the check.
+    const { pool, tr } = await startPoolAndTranslator(t, {}, { aggregate: false, verifyAccounts: true });
+    const a = await V1Client.connect(tr.port);
+    const b = await V1Client.connect(tr.port);
+    t.after(() => (a.close(), b.close()));
+    await a.handshake('acct.a', { password: EASY, rolling: true });
+    await b.handshake('acct.b', { password: EASY });
+    assert.equal(pool.channels.length, 2);
+    assert.deepEqual(pool.opens.map((o) => o.user_identity).sort(), ['acct.a', 'acct.b']);
+    for (const o of pool.opens) assert.equal(o.min_extranonce_size, 4 + 8);
+    assert.equal(a.extranonce1.length, 8);
+    assert.equal((await a.mineAndSubmit('acct.a')).result, true);
+    assert.equal((await b.mineAndSubmit('acct.b')).result, true);
+    await pool.until(() => pool.shares.length >= 2);
+    assert.ok(pool.shares.every((s) => s.ok));
+    assert.notEqual(pool.shares[0]!.msg.channel_id, pool.shares[1]!.msg.channel_id);
+    a.close();
+    await pool.until(() => pool.closes.length === 1);
+  },
+);
 
 test(
   'keepalive notify: same job, ntime moved on, not clean; its shares are accepted',

@@ -1,5 +1,6 @@
 // The pure pieces: IP allow-list matching, connection admission, the submit
-// token bucket, extranonce slots, and the shipped config file.
+// token bucket, extranonce slots, a channel's coinbase split, and the
+// shipped config file.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -8,6 +9,7 @@ import { describeSchema } from '../../src/config/index.js';
 import { ConnectionGuard, TokenBucket, ipMatcher } from '../../src/roles/translator/guard.js';
 import { SlotAllocator, minerExtranonce, slotOf } from '../../src/roles/translator/slots.js';
 import { UpstreamChannel } from '../../src/roles/translator/channel.js';
+import type { UpstreamShare } from '../../src/sv1/index.js';
 import { TRANSLATOR_SCHEMA, loadTranslatorConfig } from '../../src/roles/translator/config.js';
 import { ROOT } from '../helpers/paths.js';
 
@@ -42,7 +44,7 @@ test('TokenBucket: burst, then the rate', () => {
   assert.equal(b.take(500), true);
 });
 
-test('slots: round robin, claim, release; extranonce layout and padding', () => {
+test("slots: round robin, claim, release; a 4-byte extranonce1 of the translator's own", () => {
   const s = new SlotAllocator();
   assert.equal(s.take(), 0);
   assert.equal(s.take(), 1);
@@ -50,6 +52,21 @@ test('slots: round robin, claim, release; extranonce layout and padding', () => 
   assert.equal(s.take(), 2, 'a freed slot is not reused at once');
   assert.equal(s.claim(7), true);
   assert.equal(s.claim(7), false);
+  const en = minerExtranonce(0x0102, 8);
+  assert.equal(Buffer.from(en.extranonce1).toString('hex'), '00000102');
+  assert.equal(en.extranonce2_size, 8);
+  assert.equal(en.upstream_prefix_length, 0);
+  assert.equal(slotOf(en.extranonce1), 0x0102);
+  assert.equal(slotOf(Uint8Array.of(0xaa, 0xbb, 1, 2)), undefined, 'not one of ours');
+});
+
+test("channel: the pool's prefix and the padding go in coinb1; shares go out behind the padding", () => {
+  const sent: { job_id: number; extranonce: string }[] = [];
+  const sink = {
+    submit: (_c: UpstreamChannel, job_id: number, share: UpstreamShare) =>
+      void sent.push({ job_id, extranonce: Buffer.from(share.extranonce).toString('hex') }),
+    closeChannel: () => {},
+  };
   const channel = new UpstreamChannel(
     {
       channel_id: 1,
@@ -59,15 +76,62 @@ test('slots: round robin, claim, release; extranonce layout and padding', () => 
       group_channel_id: 0,
     },
     false,
+    { extranonce1: 4, extranonce2: 8 },
+    sink,
   );
-  const en = minerExtranonce(channel, 8, 0x0102)!;
-  // 16 rollable bytes granted, 2 + 8 used: 6 zero bytes of padding before the index.
-  assert.equal(Buffer.from(en.extranonce1).toString('hex'), 'aabbccdd0000000000000102');
-  assert.equal(en.extranonce2_size, 8);
-  assert.equal(en.upstream_prefix_length, 4);
-  assert.equal(slotOf(en.extranonce1), 0x0102);
-  const own = minerExtranonce(channel, 8)!;
-  assert.equal(own.extranonce1.length, 4 + 8);
+  assert.equal(channel.extranonce2Size, 8);
+  const job = {
+    type: 'NewExtendedMiningJob' as const,
+    channel_id: 1,
+    job_id: 42,
+    min_ntime: null,
+    version: 0x20000000,
+    version_rolling_allowed: true,
+    merkle_path: [],
+    coinbase_tx_prefix: Uint8Array.of(1, 2, 3),
+    coinbase_tx_suffix: Uint8Array.of(9, 9),
+  };
+  channel.onJob(job, 0);
+  const current = channel.onPrevHash(
+    {
+      type: 'SetNewPrevHash',
+      channel_id: 1,
+      job_id: 42,
+      prev_hash: new Uint8Array(32),
+      min_ntime: 100,
+      nbits: 0x207fffff,
+    },
+    0,
+  )!;
+  // 16 rollable bytes granted, 4 + 8 used by the miner: 4 zero bytes of padding after the prefix.
+  assert.equal(Buffer.from(current.coinbase_tx_prefix).toString('hex'), '010203aabbccdd00000000');
+  assert.equal(UpstreamChannel.ofJob(current.job_id), channel);
+  const share = { job_id: current.job_id, extranonce: Uint8Array.of(0, 0, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1) };
+  assert.equal(channel.forward(share as unknown as UpstreamShare), true);
+  assert.deepEqual(sent, [{ job_id: 42, extranonce: '00000000000001020101010101010101' }]);
+
+  // A new prefix remakes coinb1; the old key's jobs are stale from then on.
+  const rekeyed = channel.onPrefix(Uint8Array.of(1, 1, 1, 1), 0)!;
+  assert.equal(Buffer.from(rekeyed.coinbase_tx_prefix).toString('hex'), '0102030101010100000000');
+  assert.equal(UpstreamChannel.ofJob(current.job_id), undefined);
+  assert.equal(channel.forward(share as unknown as UpstreamShare), false);
+  channel.close();
+  assert.equal(UpstreamChannel.ofJob(rekeyed.job_id), undefined);
+
+  const small = new UpstreamChannel(
+    {
+      ...{
+        channel_id: 2,
+        target: new Uint8Array(32),
+        extranonce_prefix: new Uint8Array(4),
+        group_channel_id: 0,
+      },
+      extranonce_size: 5,
+    },
+    false,
+    { extranonce1: 4, extranonce2: 8 },
+  );
+  assert.equal(small.usable, false, 'one byte left for extranonce2 is too little');
 });
 
 test('config/translator.toml loads and documents every key', () => {

@@ -1,13 +1,23 @@
 // One SV2 extended channel as the translator's miners see it: the
 // extranonce the pool assigned, the target, the future jobs waiting for a
 // prev hash and the job in force, flattened to what an SV1 session needs.
+//
+// The pool's extranonce_prefix travels inside coinb1, not in the miner's
+// extranonce1: coinb1 = coinbase_tx_prefix ‖ extranonce_prefix ‖ zero
+// padding, and the miner's extranonce1 ‖ extranonce2 fill the rest of the
+// channel's extranonce space. A miner's extranonce1 is the translator's own
+// (chosen at subscribe), so moving a miner to another channel — its own
+// channel after authorize, another pool after a failover — is just a new
+// job: no mining.set_extranonce and no reconnect while the sizes fit.
+//
 // Every job handed to miners gets a local id that names this channel's
 // current key (the `serial`): shares for a job of an older key — a lost
 // connection, a replaced extranonce prefix — are recognised as stale and
-// never forwarded under the wrong job or prefix.
-import { u256FromLE } from '../../bitcoin/index.js';
+// never forwarded under the wrong job or prefix; shares of a live key find
+// their channel through it, whichever channel the miner is on by then.
+import { concatBytes, u256FromLE } from '../../bitcoin/index.js';
 import type { MessageByName } from '../../messages/index.js';
-import type { UpstreamJob } from '../../sv1/index.js';
+import type { UpstreamJob, UpstreamShare } from '../../sv1/index.js';
 
 type ExtendedJob = MessageByName<'NewExtendedMiningJob'>;
 type PrevHash = MessageByName<'SetNewPrevHash'>;
@@ -18,6 +28,8 @@ const SEQ_SPAN = 0x10000;
 const MAX_JOBS = 64;
 
 let nextSerial = 1;
+/** Live keys → their channel. */
+const bySerial = new Map<number, UpstreamChannel>();
 
 export interface ChannelOpened {
   channel_id: number;
@@ -25,6 +37,20 @@ export interface ChannelOpened {
   extranonce_size: number;
   extranonce_prefix: Uint8Array;
   group_channel_id: number;
+}
+
+/** What the translator's miners roll inside a channel's extranonce space. */
+export interface MinerSpace {
+  /** Bytes of the translator's per-miner extranonce1. */
+  extranonce1: number;
+  /** extranonce2 bytes wanted (fewer when the pool grants less room). */
+  extranonce2: number;
+}
+
+/** The connection a channel lives on: where its shares and its CloseChannel go. */
+export interface ShareSink {
+  submit(channel: UpstreamChannel, job_id: number, share: UpstreamShare, worker?: string): void;
+  closeChannel(channel: UpstreamChannel, reason: string): void;
 }
 
 export class UpstreamChannel {
@@ -40,23 +66,66 @@ export class UpstreamChannel {
   alive = true;
   /** Version rolling forbidden by SetupConnection.Success (REQUIRES_FIXED_VERSION). */
   readonly fixedVersion: boolean;
+  /** extranonce2 bytes miners roll here; below 2 the channel cannot serve V1 miners. */
+  readonly extranonce2Size: number;
+  /** Zero bytes between the pool's prefix and the miner's extranonce1. */
+  private readonly padding: Uint8Array;
+  /** The connection the channel lives on (none in unit tests). */
+  readonly sink: ShareSink | undefined;
+  private tracked: number | undefined;
 
   private readonly future = new Map<number, ExtendedJob>();
   private prev: PrevHash | undefined;
   private active: UpstreamJob | undefined;
   private activeAt = 0;
-  private activeSv2Id: number | undefined;
+  /** What the current job was made from, to remake it under a new prefix. */
+  private source: { job: ExtendedJob; prev: PrevHash; ntime: number } | undefined;
   private seq = 0;
   /** Local sequence → SV2 job id, for the current serial. */
   private readonly sv2Ids = new Map<number, number>();
 
-  constructor(opened: ChannelOpened, fixedVersion: boolean) {
+  constructor(opened: ChannelOpened, fixedVersion: boolean, space: MinerSpace, sink?: ShareSink) {
     this.channel_id = opened.channel_id;
     this.group_channel_id = opened.group_channel_id;
     this.extranonce_size = opened.extranonce_size;
     this.extranonce_prefix = opened.extranonce_prefix;
     this.target = u256FromLE(opened.target);
     this.fixedVersion = fixedVersion;
+    const room = opened.extranonce_size - space.extranonce1;
+    this.extranonce2Size = Math.max(0, Math.min(space.extranonce2, room));
+    this.padding = new Uint8Array(Math.max(0, room - this.extranonce2Size));
+    this.sink = sink;
+    this.track();
+  }
+
+  /** Closes the channel on its connection (CloseChannel), if it is still open. */
+  release(reason: string): void {
+    if (this.alive) this.sink?.closeChannel(this, reason);
+    else this.close();
+  }
+
+  /** The channel whose live key issued a local job id, if any. */
+  static ofJob(localId: number): UpstreamChannel | undefined {
+    return bySerial.get(Math.floor(localId / SEQ_SPAN));
+  }
+
+  /** Miners can work here: the pool granted room for an extranonce2 of at least 2 bytes. */
+  get usable(): boolean {
+    return this.extranonce2Size >= 2;
+  }
+
+  /**
+   * Sends a share of one of this channel's jobs to the pool (the miner's
+   * extranonce1 ‖ extranonce2 behind the padding); false when the job is
+   * not one of the live key's or the channel is gone.
+   */
+  forward(share: UpstreamShare, worker?: string): boolean {
+    const job_id = this.sv2JobId(share.job_id);
+    if (job_id === undefined || this.sink === undefined) return false;
+    const extranonce =
+      this.padding.length === 0 ? share.extranonce : concatBytes(this.padding, share.extranonce);
+    this.sink.submit(this, job_id, { ...share, extranonce }, worker);
+    return true;
   }
 
   /** The job miners should be working on, if there is one. */
@@ -111,11 +180,12 @@ export class UpstreamChannel {
   onPrefix(prefix: Uint8Array, now: number): UpstreamJob | undefined {
     this.extranonce_prefix = prefix;
     this.serial = nextSerial++;
+    this.track();
     this.seq = 0;
     this.sv2Ids.clear();
-    const job = this.active;
-    if (job === undefined || this.activeSv2Id === undefined) return undefined;
-    return this.rekey(job, this.activeSv2Id, now);
+    const src = this.source;
+    if (this.active === undefined || src === undefined) return undefined;
+    return this.activate(src.job, src.prev, src.ntime, true, now);
   }
 
   /**
@@ -133,6 +203,19 @@ export class UpstreamChannel {
     this.alive = false;
     this.active = undefined;
     this.future.clear();
+    bySerial.delete(this.serial);
+  }
+
+  /** Registers the current key (only its jobs can still be forwarded: an older key had another prefix). */
+  private track(): void {
+    bySerial.set(this.serial, this);
+    if (this.tracked !== undefined && this.tracked !== this.serial) bySerial.delete(this.tracked);
+    this.tracked = this.serial;
+  }
+
+  /** coinb1 as miners see it: the job's coinbase prefix, the pool's extranonce_prefix, the padding. */
+  private coinb1(job: ExtendedJob): Uint8Array {
+    return concatBytes(job.coinbase_tx_prefix, this.extranonce_prefix, this.padding);
   }
 
   private activate(
@@ -143,11 +226,12 @@ export class UpstreamChannel {
     now: number,
   ): UpstreamJob {
     const local = this.register(job.job_id);
+    this.source = { job, prev, ntime };
     this.active = {
       job_id: local,
       version: job.version,
       version_rolling_allowed: job.version_rolling_allowed && !this.fixedVersion,
-      coinbase_tx_prefix: job.coinbase_tx_prefix,
+      coinbase_tx_prefix: this.coinb1(job),
       coinbase_tx_suffix: job.coinbase_tx_suffix,
       merkle_path: job.merkle_path,
       prev_hash: prev.prev_hash,
@@ -160,18 +244,10 @@ export class UpstreamChannel {
     return this.active;
   }
 
-  private rekey(job: UpstreamJob, sv2JobId: number, now: number): UpstreamJob {
-    const local = this.register(sv2JobId);
-    this.active = { ...job, job_id: local, clean_jobs: true };
-    this.activeAt = now;
-    return this.active;
-  }
-
   private register(sv2JobId: number): number {
     this.seq = (this.seq + 1) % SEQ_SPAN;
     this.sv2Ids.set(this.seq, sv2JobId);
     while (this.sv2Ids.size > MAX_JOBS) this.sv2Ids.delete(this.sv2Ids.keys().next().value as number);
-    this.activeSv2Id = sv2JobId;
     return this.serial * SEQ_SPAN + this.seq;
   }
 }

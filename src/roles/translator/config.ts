@@ -25,7 +25,7 @@ export const TRANSLATOR_SCHEMA = {
   downstream_port: integer({ default: 34255, min: 0, max: 65535, doc: 'SV1 port; 0 = any free port' }),
   downstream_port_kind: oneOf(PORT_KINDS, {
     default: 'asic',
-    doc: 'asic: whole-number difficulties; cpu: fractional difficulties for CPU miners and NerdMiners',
+    doc: 'asic: unknown devices start at min_individual_miner_hashrate with whole numbers; cpu: at 0.001, fractions allowed',
   }),
   downstream_extranonce2_size: integer({
     default: 8,
@@ -35,7 +35,12 @@ export const TRANSLATOR_SCHEMA = {
   }),
   aggregate_channels: boolean({
     default: true,
-    doc: 'true: one upstream extended channel shared by all miners; false: one channel per miner',
+    doc: 'true: one upstream channel shared by the miners (solo addresses get their own); false: one channel per miner',
+  }),
+  failback_secs: seconds({
+    default: 60,
+    min: 0,
+    doc: 'after a failover, go back to a pool earlier in [[upstreams]] once it has been up this long; 0 = stay',
   }),
   handshake_timeout_secs: seconds({
     default: 30,
@@ -75,10 +80,13 @@ export const TRANSLATOR_SCHEMA = {
     min_individual_miner_hashrate: number({
       default: 10_000_000_000_000,
       min: 1,
-      doc: 'hashrate (H/s) assumed for a new miner on an ASIC port; sets its first difficulty',
+      doc: 'hashrate (H/s) assumed for a new miner on an ASIC port whose user agent is not known',
     }),
     shares_per_minute: number({ default: 6, min: 0.01, doc: 'share rate per miner that vardiff aims for' }),
-    enable_vardiff: boolean({ default: true, doc: 'false keeps each miner at its first difficulty' }),
+    enable_vardiff: boolean({
+      default: true,
+      doc: "false: the pool's target for the miner's channel is its difficulty (SetTarget → set_difficulty)",
+    }),
     job_keepalive_interval_secs: integer({
       default: 30,
       min: 0,
@@ -123,7 +131,7 @@ export const TRANSLATOR_SCHEMA = {
       authority_pubkey: keyOrPath({ required: true, doc: "the pool's authority public key (pinned)" }),
       user_identity: string({
         default: 'strata-translator',
-        doc: "user_identity of the upstream channels: credited with work whose miner's account the pool does not know",
+        doc: "user_identity of the shared channel: credited with work whose miner's account the pool does not know",
       }),
     },
     { doc: 'SV2 pools in order of preference', minItems: 1, required: true },

@@ -18,13 +18,23 @@ export { TranslatorMetrics } from './metrics.js';
 export const TRANSLATOR_FLAGS: readonly FlagRow[] = [
   ['downstream_address', '--downstream-address <ip>', 'IP address the SV1 port listens on'],
   ['downstream_port', '--downstream-port <port>', 'SV1 port; 0 = any free port', 'number'],
-  ['downstream_port_kind', '--downstream-port-kind <kind>', 'asic (whole difficulties) or cpu'],
+  [
+    'downstream_port_kind',
+    '--downstream-port-kind <kind>',
+    'asic (unknown devices: whole difficulties) or cpu (fractions)',
+  ],
   ['downstream_extranonce2_size', '--extranonce2-size <bytes>', 'extranonce2 bytes per miner', 'number'],
   [
     'aggregate_channels',
     '--aggregate-channels <bool>',
     'one shared upstream channel (true) or one per miner',
     'boolean',
+  ],
+  [
+    'failback_secs',
+    '--failback <seconds>',
+    'return to an earlier pool once it has been up this long; 0 = stay',
+    'number',
   ],
   [
     'upstreams[0].authority_pubkey',
@@ -41,13 +51,13 @@ export const TRANSLATOR_FLAGS: readonly FlagRow[] = [
   [
     'downstream_difficulty_config.enable_vardiff',
     '--enable-vardiff <bool>',
-    'per-miner vardiff on or off',
+    "per-miner vardiff on, or off: the pool's target is the difficulty",
     'boolean',
   ],
   [
     'downstream_difficulty_config.min_individual_miner_hashrate',
     '--min-miner-hashrate <hs>',
-    'hashrate assumed for a new ASIC miner',
+    'hashrate assumed for an unknown device on an ASIC port',
     'number',
   ],
   [
@@ -146,6 +156,7 @@ export function translatorOptions(
     verifyAccounts: cfg.verify_accounts,
     supportedExtensions: cfg.supported_extensions,
     requiredExtensions: cfg.required_extensions,
+    failbackMs: cfg.failback_secs * 1000,
     logger,
   };
 }
@@ -161,6 +172,7 @@ export async function runTranslator(cfg: TranslatorConfig): Promise<Translator> 
       upstreams: cfg.upstreams.map((u) => `${u.address}:${u.port}`),
       aggregate_channels: cfg.aggregate_channels,
       verify_accounts: cfg.verify_accounts,
+      failback_secs: cfg.failback_secs,
     },
     'translator ready',
   );

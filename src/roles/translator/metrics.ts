@@ -20,6 +20,8 @@ export class TranslatorMetrics {
   notifiesPushed = 0;
   upstreamConnects = 0;
   upstreamLosses = 0;
+  /** Returns to a pool ahead in the list. */
+  failbacks = 0;
   /** Name of the upstream in use, or '' while none is. */
   upstream = '';
 
@@ -43,6 +45,7 @@ export class TranslatorMetrics {
       notifies_pushed: this.notifiesPushed,
       upstream_connects: this.upstreamConnects,
       upstream_losses: this.upstreamLosses,
+      failbacks: this.failbacks,
       upstream: this.upstream,
     };
   }

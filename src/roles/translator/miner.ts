@@ -1,7 +1,8 @@
 // One SV1 miner connection: the socket, its Sv1Session, and the session's
 // view of the upstream (the sv1 `Upstream` interface). The host (the
 // translator) owns the channels; this class asks it for an extranonce, a
-// job, and forwards shares that meet the channel target.
+// job, and forwards shares that meet the target of the channel whose job
+// they were mined on (which may be one the miner has left since).
 import type { Socket } from 'node:net';
 import { equalBytes, hashMeetsTarget } from '../../bitcoin/index.js';
 import {
@@ -16,32 +17,37 @@ import {
   type UpstreamShare,
 } from '../../sv1/index.js';
 import { tlvIdentity } from './accounts.js';
-import type { UpstreamChannel } from './channel.js';
+import { UpstreamChannel } from './channel.js';
 import type { TokenBucket } from './guard.js';
-import type { UpstreamConnection } from './upstream.js';
 
 /** What a miner needs from the translator. */
 export interface MinerHost {
-  /** Extranonce (and channel) for a subscribing miner; throws when no work can be had in time. */
+  /** Extranonce for a subscribing miner; throws when no upstream can be had in time. */
   attach(miner: MinerConnection, resume: MinerExtranonce | undefined): Promise<MinerExtranonce>;
   /** Waits (bounded) for upstream work; the version mask miners may roll (0 = none). */
   rollingMask(miner: MinerConnection): Promise<number>;
-  /** The connection that owns live channels, if up. */
-  readonly connection: UpstreamConnection | undefined;
-  /** Whether `user` may mine here (the pool knows the account, unless accounts are not checked). */
+  /** Whether `user` may mine here, and on which channel (the pool's verdict, unless accounts are not checked). */
   authorizeWorker(miner: MinerConnection, user: string): Promise<AuthorizeAnswer>;
 }
 
 const STALE: SubmitAnswer = { accepted: false, code: ERR_STALE, message: 'Stale' };
 
+/** Where a miner mines: the channel every miner shares, or one opened for it under its own name. */
+export type ChannelMode = 'shared' | 'own';
+
 export class MinerConnection implements Upstream {
   session!: Sv1Session;
-  /** The channel whose extranonce the miner holds. */
+  /** The channel whose jobs the miner works on. */
   channel: UpstreamChannel | undefined;
-  /** Aggregated mode: the miner's 2-byte index. */
+  /** The miner's extranonce1 index. */
   slot: number | undefined;
-  /** Non-aggregated mode: the channel is this miner's own. */
-  ownChannel = false;
+  /** Decided at the first authorize. */
+  mode: ChannelMode | undefined;
+  /** Own mode: the user name the channel is opened under, and the scripts it names if it is an address. */
+  ownUser: string | undefined;
+  payoutScripts: Uint8Array[] = [];
+  /** Solo: the first job's coinbase was checked for a payout to the address. */
+  payoutChecked = false;
   extranonce: MinerExtranonce | undefined;
   lastSeen: number;
   /** Consecutive invalid (not stale) shares. */
@@ -91,23 +97,23 @@ export class MinerConnection implements Upstream {
   }
 
   submit(share: UpstreamShare): SubmitAnswer {
-    const channel = this.channel;
-    const conn = this.host.connection;
-    const sv2 = channel?.sv2JobId(share.job_id);
+    // The channel that issued the job: the miner may have moved on since (failback, own channel).
+    const channel = UpstreamChannel.ofJob(share.job_id);
     // A job of a lost connection or an old prefix: never forwarded anywhere.
-    if (channel === undefined || sv2 === undefined || conn === undefined || conn.isClosed) return STALE;
+    if (channel === undefined || channel.sv2JobId(share.job_id) === undefined) return STALE;
     if (!share.block && !hashMeetsTarget(share.hash, channel.target)) return undefined;
     // The session only forwards shares of names this connection authorized.
-    conn.submit(channel, sv2, share, this.identities.get(share.worker));
-    return undefined;
+    return channel.forward(share, this.identities.get(share.worker)) ? undefined : STALE;
   }
 
   // ---- moves ---------------------------------------------------------------
 
   /**
    * Puts the miner on `channel` with extranonce `en`: nothing to tell if it
-   * is the same extranonce, mining.set_extranonce if the miner subscribed to
-   * it, else client.reconnect. False if the miner is being disconnected.
+   * is the same extranonce (the usual case: the pool's prefix travels in
+   * coinb1), mining.set_extranonce if the channel has room for a different
+   * extranonce2 and the miner subscribed to it, else client.reconnect.
+   * False if the miner is being disconnected.
    */
   move(channel: UpstreamChannel, en: MinerExtranonce, now: number): boolean {
     const old = this.extranonce;

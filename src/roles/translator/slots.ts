@@ -1,12 +1,15 @@
-// Per-miner extranonce bytes in aggregated mode: each miner gets a 2-byte
-// index after the pool's extranonce_prefix, so 65,536 miners share one
-// channel. Indices are handed out round-robin so a freed one is not reused
-// at once (a late share of the old miner can never match the new one).
-import { concatBytes } from '../../bitcoin/index.js';
+// Each miner's extranonce1: 4 bytes the translator picks at subscribe (as
+// ckpool does), two zero bytes then a 2-byte index, so 65,536 miners can
+// share one channel. It never depends on the pool: the pool's
+// extranonce_prefix goes in coinb1 (channel.ts), so the same extranonce1
+// stays valid on every channel and every pool. Indices are handed out
+// round-robin so a freed one is not reused at once (a late share of the old
+// miner can never match the new one).
 import type { MinerExtranonce } from '../../sv1/index.js';
-import type { UpstreamChannel } from './channel.js';
 
 export const SLOT_BYTES = 2;
+/** Bytes of every miner's extranonce1. */
+export const EXTRANONCE1_BYTES = 4;
 const SLOTS = 1 << (8 * SLOT_BYTES);
 
 export class SlotAllocator {
@@ -49,38 +52,17 @@ export class SlotAllocator {
   }
 }
 
-/**
- * A miner's extranonce on a channel. Aggregated (slot given): prefix ‖
- * zero padding ‖ slot, so the miner rolls exactly `extranonce2Size` bytes
- * however much rollable space the pool granted. Per-miner channel: prefix ‖
- * zero padding. Undefined if the channel's extranonce is too small.
- */
-export function minerExtranonce(
-  channel: UpstreamChannel,
-  extranonce2Size: number,
-  slot?: number,
-): MinerExtranonce | undefined {
-  const own = slot === undefined ? 0 : SLOT_BYTES;
-  const room = channel.extranonce_size - own;
-  // A pool granting less than asked still works if the miner can roll a little.
-  const size = Math.min(extranonce2Size, room);
-  if (size < 2 || size > 16) return undefined;
-  const tail = new Uint8Array(room - size + own);
-  if (slot !== undefined) {
-    tail[tail.length - 2] = slot >> 8;
-    tail[tail.length - 1] = slot & 0xff;
-  }
-  const extranonce1 = concatBytes(channel.extranonce_prefix, tail);
-  if (extranonce1.length > 32) return undefined;
-  return {
-    extranonce1,
-    extranonce2_size: size,
-    upstream_prefix_length: channel.extranonce_prefix.length,
-  };
+/** A miner's extranonce: its extranonce1 for `slot` and the extranonce2 size it rolls. */
+export function minerExtranonce(slot: number, extranonce2Size: number): MinerExtranonce {
+  const extranonce1 = new Uint8Array(EXTRANONCE1_BYTES);
+  extranonce1[EXTRANONCE1_BYTES - 2] = slot >> 8;
+  extranonce1[EXTRANONCE1_BYTES - 1] = slot & 0xff;
+  return { extranonce1, extranonce2_size: extranonce2Size, upstream_prefix_length: 0 };
 }
 
-/** The slot of an aggregated extranonce1 (its last two bytes). */
+/** The slot of an extranonce1 this translator issued, or undefined. */
 export function slotOf(extranonce1: Uint8Array): number | undefined {
-  const n = extranonce1.length;
-  return n < SLOT_BYTES ? undefined : (extranonce1[n - 2]! << 8) | extranonce1[n - 1]!;
+  if (extranonce1.length !== EXTRANONCE1_BYTES || extranonce1[0] !== 0 || extranonce1[1] !== 0)
+    return undefined;
+  return (extranonce1[2]! << 8) | extranonce1[3]!;
 }

@@ -1,9 +1,13 @@
-// The translator: SV1 miners on one side, an SV2 pool (with failover) on the
-// other. It owns the listeners, the upstream channel(s), the per-miner
-// extranonces, and a one-second clock for deadlines, keepalive notifies,
-// UpdateChannel and the no-work cut-off.
+// The translator: SV1 miners on one side, an SV2 pool (with failover and
+// failback) on the other. Miners share one upstream channel (aggregated) or
+// each mine on a channel of their own name (solo addresses, or
+// aggregate_channels = false); every miner's extranonce1 is the
+// translator's own, so moving between channels and pools never needs the
+// miner to reconnect. It owns the listeners, the channels, and a one-second
+// clock for deadlines, vardiff, keepalive notifies, UpdateChannel and the
+// no-work cut-off.
 import { createServer, type Server, type Socket } from 'node:net';
-import { U256_MAX, difficultyToTarget } from '../../bitcoin/index.js';
+import { U256_MAX, difficultyToTarget, targetToDifficulty } from '../../bitcoin/index.js';
 import type { Logger } from '../../log.js';
 import { EXTENSION_TYPE } from '../../messages/index.js';
 import {
@@ -13,27 +17,36 @@ import {
   ERR_STALE,
   ResumeRegistry,
   Sv1Session,
+  powerOfTwoFloor,
   type MinerExtranonce,
   type PortDifficulty,
   type SessionEvent,
   type UpstreamJob,
 } from '../../sv1/index.js';
 import { AccountCheck, tlvIdentity } from './accounts.js';
-import type { UpstreamChannel } from './channel.js';
+import type { MinerSpace, UpstreamChannel } from './channel.js';
 import { UpstreamFailover } from './failover.js';
 import { ConnectionGuard, TokenBucket, ipMatcher } from './guard.js';
 import { TranslatorMetrics } from './metrics.js';
 import { MinerConnection, type MinerHost } from './miner.js';
-import { SLOT_BYTES, SlotAllocator, minerExtranonce, slotOf } from './slots.js';
+import { EXTRANONCE1_BYTES, SlotAllocator, minerExtranonce, slotOf } from './slots.js';
+import { addressScripts, payoutShare } from './solo.js';
 import type { PortKind } from './config.js';
-import type { UpstreamConnection, UpstreamTarget } from './upstream.js';
+import {
+  ChannelRefused,
+  type OpenRequest,
+  type UpstreamConnection,
+  type UpstreamTarget,
+} from './upstream.js';
 
 /** BIP320 bits an SV2 job lets miners roll (the SV2 spec's mask). */
 const SV2_ROLLING_MASK = 0x1fffffe0;
 /** Outbound bytes queued for a miner before it counts as not reading. */
 const MAX_QUEUED_BYTES = 1 << 20;
 /** How often a miner's vardiff is re-evaluated without shares (ticks of 1 s). */
-const VARDIFF_TICK_EVERY = 15;
+const VARDIFF_TICK_EVERY = 5;
+/** Failback: how long the preferred pool's new shared channel may take to give a job. */
+const FAILBACK_WORK_MS = 10_000;
 /** UpdateChannel at most this often (ticks), and only for a change above 10 %. */
 const UPDATE_EVERY = 10;
 
@@ -75,6 +88,12 @@ export interface TranslatorOptions {
   /** Upstream reconnect delays (tests shorten them). */
   reconnectInitialMs?: number;
   reconnectMaxMs?: number;
+  /** Return to a pool ahead in the list once it has been up this long; 0 = stay (default 0). */
+  failbackMs?: number;
+  /** How often the pools ahead are tried (default 10 s). */
+  failbackRetryMs?: number;
+  /** How long a replaced pool connection stays open for shares on their way (default 5 s). */
+  drainMs?: number;
 }
 
 export interface BoundPort {
@@ -92,10 +111,14 @@ export function hashrateForDifficulty(difficulty: number, spm: number): number {
   return (difficulty * 2 ** 32 * spm) / 60;
 }
 
-function hasPrefix(bytes: Uint8Array, prefix: Uint8Array): boolean {
-  if (bytes.length < prefix.length) return false;
-  for (let i = 0; i < prefix.length; i++) if (bytes[i] !== prefix[i]) return false;
-  return true;
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** The account part of a user name (before the first dot). */
+function accountOf(user: string): string {
+  const dot = user.indexOf('.');
+  return dot < 0 ? user : user.slice(0, dot);
 }
 
 export class Translator implements MinerHost {
@@ -110,6 +133,7 @@ export class Translator implements MinerHost {
   private readonly resume = new ResumeRegistry();
   private readonly servers: Server[] = [];
   private readonly ports = new Map<Server, PortDifficulty>();
+  /** Own channels → their miner. */
   private readonly owners = new Map<UpstreamChannel, MinerConnection>();
   private readonly lastPush = new Map<UpstreamChannel, number>();
   private readonly lastUpdate = new Map<UpstreamChannel, number>();
@@ -117,6 +141,8 @@ export class Translator implements MinerHost {
   private upstreamIndex = 0;
   /** Aggregated mode: the channel every miner shares. */
   private shared: UpstreamChannel | undefined;
+  /** The pool refused the shared channel with this error code: own channels only. */
+  private sharedRefused: string | undefined;
   private noWorkSince: number | undefined;
   private cutOff = false;
   private lastPing = 0;
@@ -141,6 +167,9 @@ export class Translator implements MinerHost {
       logger: this.log,
       initialDelayMs: options.reconnectInitialMs,
       maxDelayMs: options.reconnectMaxMs,
+      failbackMs: options.failbackMs,
+      failbackRetryMs: options.failbackRetryMs,
+      drainMs: options.drainMs,
       extensions: {
         supported: options.supportedExtensions ?? [EXTENSION_TYPE.WORKER_SPECIFIC_HASHRATE_TRACKING],
         required: options.requiredExtensions ?? [],
@@ -155,16 +184,18 @@ export class Translator implements MinerHost {
     }
     this.failover.on('up', (conn, index) => this.onUpstream(conn, index));
     this.failover.on('down', () => this.onUpstreamLost());
+    this.failover.on('candidate', (conn, index) => void this.onCandidate(conn, index));
   }
 
   get connection(): UpstreamConnection | undefined {
     return this.conn !== undefined && !this.conn.isClosed ? this.conn : undefined;
   }
 
-  /** Valid work can be handed out right now. */
+  /** Valid work can be handed out right now (in own mode: channels can be opened). */
   get hasWork(): boolean {
     if (this.connection === undefined) return false;
-    return this.o.aggregate ? this.shared?.current !== undefined : true;
+    if (!this.o.aggregate || this.sharedRefused !== undefined) return true;
+    return this.shared?.current !== undefined;
   }
 
   async start(): Promise<BoundPort[]> {
@@ -192,9 +223,11 @@ export class Translator implements MinerHost {
   // ---- listeners -------------------------------------------------------------
 
   private listen(spec: ListenSpec): Promise<BoundPort> {
-    const start = difficultyForHashrate(this.o.minHashrate, this.o.sharesPerMinute);
-    const difficulty: PortDifficulty =
-      spec.kind === 'cpu' ? CPU_PORT : { ...ASIC_PORT, start: Math.max(ASIC_PORT.min, Math.floor(start)) };
+    // Devices the user agent does not tell about start at min_individual_miner_hashrate's difficulty.
+    const start = powerOfTwoFloor(
+      Math.max(1, difficultyForHashrate(this.o.minHashrate, this.o.sharesPerMinute)),
+    );
+    const difficulty: PortDifficulty = spec.kind === 'cpu' ? CPU_PORT : { ...ASIC_PORT, start };
     const server = createServer({ noDelay: true, keepAlive: true, keepAliveInitialDelay: 45_000 }, (s) =>
       this.accept(s, difficulty),
     );
@@ -285,11 +318,12 @@ export class Translator implements MinerHost {
     this.guard.release(m.ip);
     this.metrics.connectionsOpen--;
     if (m.slot !== undefined) this.slots.release(m.slot);
-    if (m.ownChannel && m.channel !== undefined) {
-      this.owners.delete(m.channel);
-      this.lastPush.delete(m.channel);
-      this.lastUpdate.delete(m.channel);
-      if (m.channel.alive) this.connection?.closeChannel(m.channel, 'miner disconnected');
+    const channel = m.channel;
+    if (channel !== undefined && this.owners.get(channel) === m) {
+      this.owners.delete(channel);
+      this.lastPush.delete(channel);
+      this.lastUpdate.delete(channel);
+      channel.release('miner disconnected');
     }
   }
 
@@ -348,52 +382,13 @@ export class Translator implements MinerHost {
     const left = m.connectedAt + this.o.handshakeMs - Date.now();
     if (!(await this.waitForWork(Math.max(1, left)))) throw new Error('no upstream work');
     if (m.gone) throw new Error('miner gone');
-    if (this.o.aggregate) {
-      const channel = this.shared!;
-      let slot: number | undefined;
-      const wanted = resume ? slotOf(resume.extranonce1) : undefined;
-      const candidate =
-        wanted !== undefined ? minerExtranonce(channel, this.o.extranonce2Size, wanted) : undefined;
-      if (
-        candidate !== undefined &&
-        resume !== undefined &&
-        Buffer.compare(candidate.extranonce1, resume.extranonce1) === 0 &&
-        this.slots.claim(wanted!)
-      ) {
-        slot = wanted;
-      } else {
-        slot = this.slots.take();
-      }
-      if (slot === undefined) throw new Error('no free extranonce slot');
-      const en = minerExtranonce(channel, this.o.extranonce2Size, slot);
-      if (en === undefined) {
-        this.slots.release(slot);
-        throw new Error('upstream extranonce too small');
-      }
-      m.slot = slot;
-      m.channel = channel;
-      return en;
-    }
-    const conn = this.connection!;
-    const channel = await conn.openChannel({
-      user_identity: `${this.identity()}.miner${m.id}`,
-      nominal_hash_rate: hashrateForDifficulty(m.session.difficulty, this.o.sharesPerMinute),
-      max_target: difficultyToTarget(m.session.difficulty),
-      min_extranonce_size: this.o.extranonce2Size,
-    });
-    if (m.gone) {
-      conn.closeChannel(channel, 'miner disconnected');
-      throw new Error('miner gone');
-    }
-    const en = minerExtranonce(channel, this.o.extranonce2Size);
-    if (en === undefined) {
-      conn.closeChannel(channel, 'extranonce too small');
-      throw new Error('upstream extranonce too small');
-    }
-    m.channel = channel;
-    m.ownChannel = true;
-    this.owners.set(channel, m);
-    return en;
+    const wanted = resume ? slotOf(resume.extranonce1) : undefined;
+    const slot = wanted !== undefined && this.slots.claim(wanted) ? wanted : this.slots.take();
+    if (slot === undefined) throw new Error('no free extranonce slot');
+    m.slot = slot;
+    // Miners roll what the shared channel has room for (the configured size when it has enough).
+    const size = this.shared?.usable ? this.shared.extranonce2Size : this.o.extranonce2Size;
+    return minerExtranonce(slot, size);
   }
 
   async rollingMask(m: MinerConnection): Promise<number> {
@@ -406,14 +401,121 @@ export class Translator implements MinerHost {
   }
 
   async authorizeWorker(m: MinerConnection, user: string): Promise<AuthorizeAnswer> {
+    m.mode ??= this.wantsOwnChannel(user) ? 'own' : 'shared';
+    if (m.mode === 'own') return this.authorizeOwn(m, user);
     const answer = this.accounts === undefined ? { ok: true as const } : await this.accounts.check(user);
-    if (answer.ok && tlvIdentity(user) === undefined) {
+    if (!answer.ok) return answer;
+    if (tlvIdentity(user) === undefined) {
       this.log.warn(
         { peer: m.remote, user },
         'user name over 32 bytes: its work is credited to the channel identity',
       );
     }
+    if (m.mode === 'shared' && this.shared !== undefined && m.channel !== this.shared && !m.gone) {
+      this.place(m, this.shared, Date.now());
+    }
     return answer;
+  }
+
+  /**
+   * A miner mines on a channel of its own, opened under its user name, when
+   * channels are not aggregated, when its name is a Bitcoin address (solo:
+   * the pool pays the address in that channel's coinbase), or when the pool
+   * refused the shared channel.
+   */
+  private wantsOwnChannel(user: string): boolean {
+    return !this.o.aggregate || this.sharedRefused !== undefined || addressScripts(user).length > 0;
+  }
+
+  /** Own mode: the pool's answer to the channel opened under the miner's name is the authorization. */
+  private async authorizeOwn(m: MinerConnection, user: string): Promise<AuthorizeAnswer> {
+    if (m.ownUser !== undefined) {
+      // One channel per connection: more workers of the same account share it, another account cannot.
+      return accountOf(user) === accountOf(m.ownUser)
+        ? { ok: true }
+        : { ok: false, reason: 'Unauthorized worker: one account per connection' };
+    }
+    m.ownUser = user;
+    m.payoutScripts = addressScripts(user);
+    const conn = (await this.waitForWork(this.o.accountWaitMs ?? 5000)) ? this.connection : undefined;
+    if (conn === undefined) {
+      // No pool in time: accepted now, the channel opens once a pool is up.
+      this.log.warn({ peer: m.remote, user }, 'no upstream: miner accepted provisionally');
+      return { ok: true };
+    }
+    try {
+      const channel = await conn.openChannel(this.ownRequest(m, user));
+      if (m.gone) {
+        channel.release('miner disconnected');
+        throw new Error('miner gone');
+      }
+      this.adopt(m, channel, Date.now());
+      return { ok: true };
+    } catch (err) {
+      if (err instanceof ChannelRefused) {
+        m.ownUser = undefined;
+        return { ok: false, reason: `Unauthorized worker: ${err.error_code}` };
+      }
+      if (m.gone) throw err;
+      // A timeout or a lost pool is not a verdict: the channel opens with the next pool.
+      this.log.warn(
+        { peer: m.remote, user, err: errorText(err) },
+        'channel not open yet: accepted provisionally',
+      );
+      return { ok: true };
+    }
+  }
+
+  /**
+   * The name a miner's own channel opens under: the miner's, so the pool
+   * pays or credits it — unless accounts are not checked (the pool does not
+   * know these names) and it is no address: then the translator's identity.
+   */
+  private ownIdentity(m: MinerConnection, user: string): string {
+    if (this.accounts !== undefined || m.payoutScripts.length > 0) return user;
+    return `${this.identity()}.miner${m.id}`;
+  }
+
+  private ownRequest(m: MinerConnection, user: string): OpenRequest {
+    const d = m.session.difficulty;
+    return {
+      user_identity: this.ownIdentity(m, user),
+      nominal_hash_rate: hashrateForDifficulty(d, this.o.sharesPerMinute),
+      max_target: this.o.vardiff ? difficultyToTarget(d) : U256_MAX,
+      space: this.space,
+    };
+  }
+
+  private get space(): MinerSpace {
+    return { extranonce1: EXTRANONCE1_BYTES, extranonce2: this.o.extranonce2Size };
+  }
+
+  /** Makes `channel` the miner's own: the miner moves onto it and gets its job. */
+  private adopt(m: MinerConnection, channel: UpstreamChannel, now: number): void {
+    const old = m.channel;
+    if (old !== undefined && old !== channel && this.owners.get(old) === m) {
+      this.owners.delete(old);
+      this.lastPush.delete(old);
+      this.lastUpdate.delete(old);
+      // A channel on the pool in use is closed at once; one on a replaced pool closes with it.
+      if (old.sink === this.connection) old.release('miner moved');
+    }
+    this.owners.set(channel, m);
+    this.place(m, channel, now);
+  }
+
+  /** Puts a miner on a channel: the channel's current job (and, with vardiff off, its difficulty). */
+  private place(m: MinerConnection, channel: UpstreamChannel, now: number): void {
+    if (!this.o.vardiff) m.session.setUpstreamDifficulty(targetToDifficulty(channel.target), now);
+    const job = channel.current;
+    if (job !== undefined) this.deliver(m, channel, job, now);
+    else if (m.extranonce === undefined || this.fits(m, channel)) m.channel = channel;
+    else this.rehome(m, channel, now);
+  }
+
+  /** Whether the miner's extranonce rolls exactly what the channel has room for. */
+  private fits(m: MinerConnection, channel: UpstreamChannel): boolean {
+    return m.extranonce !== undefined && m.extranonce.extranonce2_size === channel.extranonce2Size;
   }
 
   private anyJob(): UpstreamJob | undefined {
@@ -422,106 +524,269 @@ export class Translator implements MinerHost {
     return undefined;
   }
 
-  private identity(): string {
-    return this.o.upstreams[this.upstreamIndex]?.user_identity ?? 'strata-translator';
+  private identity(index = this.upstreamIndex): string {
+    return this.o.upstreams[index]?.user_identity ?? 'strata-translator';
   }
 
   // ---- upstream --------------------------------------------------------------
 
+  private listenTo(conn: UpstreamConnection): void {
+    conn.on('job', (c) => this.onChannelJob(c));
+    conn.on('prefix', (c) => this.onChannelJob(c));
+    conn.on('target', (c) => this.onTarget(c));
+    conn.on('channel-closed', (c, reason) => this.onChannelClosed(c, reason));
+    conn.on('closed', () => this.onRetiredClosed(conn));
+  }
+
+  /**
+   * A connection that is no longer the current one ended (a failback's old
+   * pool after its drain): miners still on its channels, such as one whose
+   * authorize was answered there during the switch, move to the current one.
+   */
+  private onRetiredClosed(conn: UpstreamConnection): void {
+    const current = this.connection;
+    if (conn === this.conn || current === undefined) return;
+    const now = Date.now();
+    for (const m of this.miners) {
+      if (m.gone || m.channel?.sink !== conn) continue;
+      if (this.owners.get(m.channel) === m) {
+        this.owners.delete(m.channel);
+        void this.openOwnOn(current, m).then((c) => {
+          if (c !== undefined && current === this.conn) this.adopt(m, c, Date.now());
+        });
+      } else if (this.shared !== undefined) {
+        this.place(m, this.shared, now);
+      }
+    }
+  }
+
+  private sharedRequest(index: number): OpenRequest {
+    const { nominal, maxTarget } = this.aggregateDemand();
+    return {
+      user_identity: this.identity(index),
+      nominal_hash_rate: nominal,
+      max_target: maxTarget,
+      space: this.space,
+    };
+  }
+
   private onUpstream(conn: UpstreamConnection, index: number): void {
     this.conn = conn;
     this.upstreamIndex = index;
-    conn.on('job', (c) => this.onChannelJob(c));
-    conn.on('prefix', (c) => this.onPrefix(c));
-    conn.on('channel-closed', (c, reason) => this.onChannelClosed(c, reason));
-    if (this.o.aggregate) {
-      const { nominal, maxTarget } = this.aggregateDemand();
-      conn
-        .openChannel({
-          user_identity: this.identity(),
-          nominal_hash_rate: nominal,
-          max_target: maxTarget,
-          min_extranonce_size: SLOT_BYTES + this.o.extranonce2Size,
-        })
-        .then((channel) => {
-          if (conn !== this.conn || conn.isClosed) return;
-          this.shared = channel;
-          this.log.info(
-            {
-              channel_id: channel.channel_id,
-              extranonce_prefix: Buffer.from(channel.extranonce_prefix).toString('hex'),
-              extranonce_size: channel.extranonce_size,
-            },
-            'upstream channel open',
-          );
-          if (channel.current) this.onChannelJob(channel);
-        })
-        .catch((err: unknown) => {
-          this.log.error(
-            { err: err instanceof Error ? err.message : String(err) },
-            'cannot open upstream channel',
-          );
-          conn.close('channel refused');
-        });
+    this.shared = undefined;
+    this.sharedRefused = undefined;
+    this.listenTo(conn);
+    if (!this.o.aggregate) {
+      this.workArrived();
+      this.reopenOwn(conn);
       return;
     }
-    this.workArrived();
-    // Per-miner channels: every connected miner gets a new channel on this pool.
-    for (const m of this.miners) if (m.extranonce !== undefined && !m.gone) void this.reopen(conn, m);
+    conn
+      .openChannel(this.sharedRequest(index))
+      .then((channel) => {
+        if (conn !== this.conn || conn.isClosed) return;
+        this.useShared(channel);
+        this.reopenOwn(conn);
+      })
+      .catch((err: unknown) => {
+        if (conn !== this.conn || conn.isClosed) return;
+        if (err instanceof ChannelRefused) return this.sharedUnavailable(conn, err.error_code);
+        this.log.error({ err: errorText(err) }, 'cannot open upstream channel');
+        conn.close('channel refused');
+      });
   }
 
-  private async reopen(conn: UpstreamConnection, m: MinerConnection): Promise<void> {
-    try {
-      const channel = await conn.openChannel({
-        user_identity: `${this.identity()}.miner${m.id}`,
-        nominal_hash_rate: hashrateForDifficulty(m.session.difficulty, this.o.sharesPerMinute),
-        max_target: difficultyToTarget(m.session.difficulty),
-        min_extranonce_size: this.o.extranonce2Size,
-      });
-      if (m.gone) return conn.closeChannel(channel, 'miner disconnected');
-      if (m.channel) this.owners.delete(m.channel);
-      this.owners.set(channel, m);
-      m.channel = channel;
-      if (channel.current) this.onChannelJob(channel);
-    } catch (err) {
-      this.log.warn(
-        { peer: m.remote, err: err instanceof Error ? err.message : String(err) },
-        'cannot reopen channel',
+  private useShared(channel: UpstreamChannel): void {
+    this.shared = channel;
+    this.log.info(
+      {
+        channel_id: channel.channel_id,
+        extranonce_prefix: Buffer.from(channel.extranonce_prefix).toString('hex'),
+        extranonce_size: channel.extranonce_size,
+      },
+      'upstream channel open',
+    );
+    if (!channel.usable) {
+      this.log.error(
+        { extranonce_size: channel.extranonce_size, needed: EXTRANONCE1_BYTES + 2 },
+        'the pool granted too little extranonce space for V1 miners',
       );
-      m.session.reconnect(Date.now());
     }
+    if (channel.current) this.onChannelJob(channel);
+  }
+
+  /** The pool refused the shared channel (a solo pool refuses a name that is not an address): own channels only. */
+  private sharedUnavailable(conn: UpstreamConnection, error_code: string): void {
+    this.sharedRefused = error_code;
+    this.log.warn(
+      { upstream: conn.target.name, error_code, user_identity: this.identity() },
+      'pool refused the shared channel: every miner mines on a channel of its own name',
+    );
+    this.workArrived();
+    for (const m of this.miners) if (m.mode === 'shared') m.mode = 'own';
+    this.reopenOwn(conn);
+  }
+
+  /** Every miner in own mode gets its channel on `conn` (after a failover or a provisional authorize). */
+  private reopenOwn(conn: UpstreamConnection): void {
+    for (const m of this.miners) {
+      if (m.gone || m.mode !== 'own' || m.session.authorizedWorkers.size === 0) continue;
+      void this.openOwnOn(conn, m).then((channel) => {
+        if (channel !== undefined && conn === this.conn) this.adopt(m, channel, Date.now());
+      });
+    }
+  }
+
+  /** Opens a miner's own channel on `conn`; a refusal or failure reconnects the miner. */
+  private async openOwnOn(
+    conn: UpstreamConnection,
+    m: MinerConnection,
+  ): Promise<UpstreamChannel | undefined> {
+    const user = (m.ownUser ??= [...m.session.authorizedWorkers][0]!);
+    if (m.payoutScripts.length === 0) m.payoutScripts = addressScripts(user);
+    try {
+      const channel = await conn.openChannel(this.ownRequest(m, user));
+      if (m.gone) {
+        channel.release('miner disconnected');
+        return undefined;
+      }
+      return channel;
+    } catch (err) {
+      if (m.gone || conn.isClosed) return undefined;
+      this.log.warn({ peer: m.remote, user, err: errorText(err) }, "cannot open the miner's channel");
+      m.session.reconnect(Date.now());
+      return undefined;
+    }
+  }
+
+  /**
+   * Failback: a pool ahead in the list is back and has stayed up. Its
+   * channels are opened first; once they have work every miner moves over
+   * (a clean job, same extranonce1) and the old pool is closed after a
+   * drain. If the new pool cannot give work, it is dropped and the miners
+   * stay where they are.
+   */
+  private async onCandidate(conn: UpstreamConnection, index: number): Promise<void> {
+    const name = conn.target.name;
+    try {
+      let shared: UpstreamChannel | undefined;
+      let refused: string | undefined;
+      if (this.o.aggregate) {
+        try {
+          shared = await conn.openChannel(this.sharedRequest(index));
+          await this.firstJob(conn, shared, FAILBACK_WORK_MS);
+        } catch (err) {
+          if (!(err instanceof ChannelRefused)) throw err;
+          refused = err.error_code;
+        }
+      }
+      const own = new Map<MinerConnection, UpstreamChannel>();
+      const opening: Promise<void>[] = [];
+      for (const m of this.miners) {
+        const goesOwn = m.mode === 'own' || (m.mode === 'shared' && refused !== undefined);
+        if (m.gone || !goesOwn || m.session.authorizedWorkers.size === 0) continue;
+        const user = m.ownUser ?? [...m.session.authorizedWorkers][0]!;
+        opening.push(
+          conn.openChannel(this.ownRequest(m, user)).then(
+            (c) => void own.set(m, c),
+            (err: unknown) => {
+              this.log.warn({ peer: m.remote, user, err: errorText(err) }, 'failback: channel refused');
+            },
+          ),
+        );
+      }
+      await Promise.all(opening);
+      if (conn.isClosed || this.stopping) return;
+      const now = Date.now();
+      this.listenTo(conn);
+      this.conn = conn;
+      this.upstreamIndex = index;
+      this.shared = shared;
+      this.sharedRefused = refused;
+      for (const m of this.miners) {
+        if (m.gone) continue;
+        const channel = own.get(m);
+        if (channel !== undefined) {
+          m.mode = 'own';
+          this.adopt(m, channel, now);
+        } else if (m.mode === 'shared' && shared !== undefined) {
+          this.place(m, shared, now);
+        } else if (m.mode !== undefined && m.session.authorizedWorkers.size > 0) {
+          m.session.reconnect(now);
+        }
+      }
+      for (const c of own.values()) if (this.owners.get(c) === undefined) c.release('miner gone');
+      this.metrics.failbacks++;
+      this.log.info({ upstream: name, index, miners: this.miners.size }, 'returned to the preferred pool');
+      this.failover.promote(conn);
+    } catch (err) {
+      this.log.warn({ upstream: name, err: errorText(err) }, 'preferred pool gave no work: staying');
+      conn.close('no work from the preferred pool');
+    }
+  }
+
+  /** Resolves once `channel` has a current job; rejects after `ms` or when the connection ends. */
+  private firstJob(conn: UpstreamConnection, channel: UpstreamChannel, ms: number): Promise<void> {
+    if (channel.current !== undefined) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => done(new Error(`no job within ${ms} ms`)), ms);
+      const onJob = (c: UpstreamChannel) => {
+        if (c === channel && c.current !== undefined) done();
+      };
+      const onClosed = (reason: string) => done(new Error(`connection closed: ${reason}`));
+      const done = (err?: Error) => {
+        clearTimeout(timer);
+        conn.off('job', onJob);
+        conn.off('closed', onClosed);
+        if (err) reject(err);
+        else resolve();
+      };
+      conn.on('job', onJob);
+      conn.on('closed', onClosed);
+    });
   }
 
   private onUpstreamLost(): void {
     this.conn = undefined;
     this.shared = undefined;
+    this.sharedRefused = undefined;
     this.noWorkSince ??= Date.now();
   }
 
   private onChannelJob(channel: UpstreamChannel): void {
     const job = channel.current;
     const now = Date.now();
-    if (this.o.aggregate) {
-      if (channel !== this.shared) return;
+    if (channel === this.shared) {
       if (job === undefined) {
         this.noWorkSince ??= now;
         return;
       }
       this.workArrived();
       this.lastPush.set(channel, now);
-      for (const m of this.miners) this.deliver(m, channel, job, now);
+      for (const m of this.miners) if (m.mode === 'shared') this.deliver(m, channel, job, now);
       return;
     }
     const m = this.owners.get(channel);
     if (m === undefined || job === undefined) return;
     this.lastPush.set(channel, now);
     this.deliver(m, channel, job, now);
+    if (m.payoutScripts.length > 0 && !m.payoutChecked) this.checkPayout(m, channel, job);
   }
 
-  /** Sends a job to a miner, first moving it onto the job's channel if it holds another's extranonce. */
+  /** Solo: says so once per miner when the pool's coinbase does not pay the miner's address. */
+  private checkPayout(m: MinerConnection, channel: UpstreamChannel, job: UpstreamJob): void {
+    m.payoutChecked = true;
+    const share = payoutShare(job, EXTRANONCE1_BYTES + channel.extranonce2Size, m.payoutScripts);
+    if (share === undefined) return;
+    const fields = { peer: m.remote, user: m.ownUser, paid_percent: Math.round(share * 1000) / 10 };
+    if (share === 0) this.log.warn(fields, "the pool's coinbase does not pay the miner's address");
+    else this.log.info(fields, "solo miner: the pool's coinbase pays the miner's address");
+  }
+
+  /** Sends a job to a miner, first moving it onto the job's channel. */
   private deliver(m: MinerConnection, channel: UpstreamChannel, job: UpstreamJob, now: number): void {
     if (m.gone || m.extranonce === undefined) return;
-    if (m.channel !== channel || !hasPrefix(m.extranonce.extranonce1, channel.extranonce_prefix)) {
+    if (m.channel !== channel || !this.fits(m, channel)) {
       if (!this.rehome(m, channel, now)) return;
     }
     m.session.pushJob(job, now);
@@ -529,27 +794,40 @@ export class Translator implements MinerHost {
   }
 
   private rehome(m: MinerConnection, channel: UpstreamChannel, now: number): boolean {
-    const en = minerExtranonce(channel, this.o.extranonce2Size, this.o.aggregate ? m.slot : undefined);
-    if (en === undefined) {
+    if (!channel.usable || m.slot === undefined) {
       m.session.reconnect(now);
       return false;
     }
-    return m.move(channel, en, now);
+    return m.move(channel, minerExtranonce(m.slot, channel.extranonce2Size), now);
   }
 
-  private onPrefix(channel: UpstreamChannel): void {
-    // The channel's current job was re-keyed; delivering it moves miners to the new prefix.
-    this.onChannelJob(channel);
+  /** SetTarget: with vardiff off, the miners on the channel follow it. */
+  private onTarget(channel: UpstreamChannel): void {
+    if (this.o.vardiff) return;
+    const d = targetToDifficulty(channel.target);
+    const now = Date.now();
+    if (channel === this.shared) {
+      for (const m of this.miners) if (m.channel === channel) m.session.setUpstreamDifficulty(d, now);
+      return;
+    }
+    this.owners.get(channel)?.session.setUpstreamDifficulty(d, now);
   }
 
   private onChannelClosed(channel: UpstreamChannel, reason: string): void {
-    this.log.warn({ channel_id: channel.channel_id, reason }, 'pool closed a channel');
-    if (this.o.aggregate) {
+    if (channel === this.shared) {
+      this.log.warn({ channel_id: channel.channel_id, reason }, 'pool closed the shared channel');
       // Without its one channel the connection is of no use: move on.
-      if (channel === this.shared) this.conn?.close(`channel closed by pool: ${reason}`);
+      this.conn?.close(`channel closed by pool: ${reason}`);
       return;
     }
-    this.owners.get(channel)?.session.reconnect(Date.now());
+    const m = this.owners.get(channel);
+    if (m === undefined) return;
+    this.log.warn(
+      { channel_id: channel.channel_id, peer: m.remote, reason },
+      "pool closed a miner's channel",
+    );
+    this.owners.delete(channel);
+    m.session.reconnect(Date.now());
   }
 
   // ---- clock ------------------------------------------------------------------
@@ -594,19 +872,16 @@ export class Translator implements MinerHost {
   /** Re-sends the current job, ntime moved on, to miners that got nothing new for a while. */
   private keepalive(now: number): void {
     if (this.o.keepaliveMs <= 0) return;
-    const channels = this.o.aggregate ? (this.shared ? [this.shared] : []) : [...this.owners.keys()];
+    const channels = [...(this.shared ? [this.shared] : []), ...this.owners.keys()];
     for (const channel of channels) {
       const last = this.lastPush.get(channel) ?? 0;
       if (now - last < this.o.keepaliveMs) continue;
       const job = channel.refreshed(now);
       if (job === undefined) continue;
       this.lastPush.set(channel, now);
-      if (this.o.aggregate) {
-        for (const m of this.miners) if (m.channel === channel) this.deliver(m, channel, job, now);
-      } else {
-        const m = this.owners.get(channel);
-        if (m) this.deliver(m, channel, job, now);
-      }
+      const owner = this.owners.get(channel);
+      if (owner !== undefined) this.deliver(owner, channel, job, now);
+      else for (const m of this.miners) if (m.channel === channel) this.deliver(m, channel, job, now);
     }
   }
 
@@ -615,7 +890,7 @@ export class Translator implements MinerHost {
     let nominal = 0;
     let maxDifficulty = 0;
     for (const m of this.miners) {
-      if (!m.ready) continue;
+      if (!m.ready || m.mode !== 'shared') continue;
       const d = m.session.difficulty;
       nominal += hashrateForDifficulty(d, this.o.sharesPerMinute);
       maxDifficulty = Math.max(maxDifficulty, d);
@@ -633,16 +908,18 @@ export class Translator implements MinerHost {
       this.lastUpdate.set(channel, nominal);
       conn.updateChannel(channel, nominal, maxTarget);
     };
-    if (this.o.aggregate) {
-      if (this.shared === undefined) return;
+    if (this.shared !== undefined) {
       const { nominal, maxTarget } = this.aggregateDemand();
       send(this.shared, nominal, maxTarget);
-      return;
     }
     for (const [channel, m] of this.owners) {
-      if (!channel.alive || !m.ready) continue;
+      if (!channel.alive || !m.ready || channel.sink !== conn) continue;
       const d = m.session.difficulty;
-      send(channel, hashrateForDifficulty(d, this.o.sharesPerMinute), difficultyToTarget(d));
+      send(
+        channel,
+        hashrateForDifficulty(d, this.o.sharesPerMinute),
+        this.o.vardiff ? difficultyToTarget(d) : U256_MAX,
+      );
     }
   }
 }

@@ -21,7 +21,7 @@ import {
   type Message,
 } from '../../messages/index.js';
 import type { UpstreamShare } from '../../sv1/index.js';
-import { UpstreamChannel } from './channel.js';
+import { UpstreamChannel, type MinerSpace, type ShareSink } from './channel.js';
 import type { TranslatorMetrics } from './metrics.js';
 
 export interface UpstreamTarget {
@@ -36,13 +36,22 @@ export interface OpenRequest {
   user_identity: string;
   nominal_hash_rate: number;
   max_target: bigint;
-  min_extranonce_size: number;
+  /** What the miners on the channel roll; min_extranonce_size is its sum. */
+  space: MinerSpace;
 }
 
 /** Extensions asked for after SetupConnection; a pool without a required one is left. */
 export interface ExtensionWishes {
   supported: readonly number[];
   required: readonly number[];
+}
+
+/** OpenMiningChannel.Error: the pool refused a channel (as opposed to a timeout or a lost connection). */
+export class ChannelRefused extends Error {
+  constructor(readonly error_code: string) {
+    super(`pool refused the channel: ${error_code}`);
+    this.name = 'ChannelRefused';
+  }
 }
 
 /** A probe channel's verdict on a user_identity. */
@@ -52,8 +61,10 @@ export type ProbeResult =
 export interface UpstreamEvents {
   /** A channel's current job changed (new job, prev hash or prefix). */
   job: [channel: UpstreamChannel];
-  /** A new extranonce prefix: miners of this channel need a new extranonce1. */
+  /** A new extranonce prefix: the channel's current job was remade under it. */
   prefix: [channel: UpstreamChannel];
+  /** SetTarget changed a channel's target. */
+  target: [channel: UpstreamChannel];
   /** The pool closed one channel. */
   'channel-closed': [channel: UpstreamChannel, reason: string];
   closed: [reason: string];
@@ -65,11 +76,11 @@ const OPEN_TIMEOUT_MS = 10_000;
 const PROBE_HASHRATE = 1_000_000;
 const U256_MAX_LE = new Uint8Array(32).fill(0xff);
 
-export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
+export class UpstreamConnection extends EventEmitter<UpstreamEvents> implements ShareSink {
   readonly channels = new Map<number, UpstreamChannel>();
   private readonly pending = new Map<
     number,
-    { resolve: (c: UpstreamChannel) => void; reject: (e: Error) => void }
+    { space: MinerSpace; resolve: (c: UpstreamChannel) => void; reject: (e: Error) => void }
   >();
   /** Open requests of probe channels: answered, then closed at once; never registered as channels. */
   private readonly probes = new Map<number, (r: ProbeResult) => void>();
@@ -238,6 +249,7 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
       }, OPEN_TIMEOUT_MS);
       timer.unref();
       this.pending.set(request_id, {
+        space: req.space,
         resolve: (c) => {
           clearTimeout(timer);
           resolve(c);
@@ -253,7 +265,7 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
         user_identity: req.user_identity.slice(0, 255),
         nominal_hash_rate: req.nominal_hash_rate,
         max_target: u256ToLE(req.max_target),
-        min_extranonce_size: req.min_extranonce_size,
+        min_extranonce_size: req.space.extranonce1 + req.space.extranonce2,
       });
     });
   }
@@ -369,7 +381,7 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
           return;
         }
         this.pending.delete(m.request_id);
-        const channel = new UpstreamChannel(m, this.fixedVersion);
+        const channel = new UpstreamChannel(m, this.fixedVersion, p.space, this);
         this.channels.set(m.channel_id, channel);
         p.resolve(channel);
         return;
@@ -384,7 +396,7 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
         }
         const p = this.pending.get(m.request_id);
         this.pending.delete(m.request_id);
-        p?.reject(new Error(`pool refused the channel: ${m.error_code}`));
+        p?.reject(new ChannelRefused(m.error_code));
         return;
       }
       case 'NewExtendedMiningJob':
@@ -397,7 +409,10 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> {
         }
         return;
       case 'SetTarget':
-        for (const c of this.targets(m.channel_id)) c.onTarget(m.maximum_target);
+        for (const c of this.targets(m.channel_id)) {
+          c.onTarget(m.maximum_target);
+          this.emit('target', c);
+        }
         return;
       case 'SetExtranoncePrefix':
         for (const c of this.targets(m.channel_id)) {
