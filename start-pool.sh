@@ -71,13 +71,23 @@ done
 
 # --- prerequisites --------------------------------------------------------
 
+# The Node.js release lines Strata supports, the LTS lines upstream still
+# patches; package.json engines: ^22.13.0 || ^24.0.0 || ^26.0.0. Older
+# releases (20 left upstream support in April 2026) and other lines are refused.
+NODE_SUPPORTED="22 (22.13 or newer), 24 or 26"
 check_node() {
-  command -v node >/dev/null 2>&1 || die "Node.js is not installed (Strata needs 20.19 or newer)"
+  command -v node >/dev/null 2>&1 || die "Node.js is not installed (Strata needs Node.js $NODE_SUPPORTED)"
   local v major minor
   v="$(node -p 'process.versions.node' 2>/dev/null)" || die "cannot run node to read its version"
   IFS=. read -r major minor _ <<<"$v"
-  if ! [[ "$major" =~ ^[0-9]+$ && "$minor" =~ ^[0-9]+$ ]] || ((major < 20 || (major == 20 && minor < 19))); then
-    die "Node.js $v is too old: Strata needs 20.19 or newer"
+  if ! [[ "$major" =~ ^[0-9]+$ && "$minor" =~ ^[0-9]+$ ]]; then
+    die "cannot read the Node.js version ($v): Strata needs Node.js $NODE_SUPPORTED"
+  fi
+  if ((major < 22 || (major == 22 && minor < 13))); then
+    die "Node.js $v is too old: Strata needs Node.js $NODE_SUPPORTED"
+  fi
+  if ((major != 22 && major != 24 && major != 26)); then
+    die "Node.js $v is not a supported release line: Strata runs on Node.js $NODE_SUPPORTED"
   fi
 }
 

@@ -130,4 +130,29 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    description: 'web log-in and sign-up failure counts, logged-out sessions',
+    sql: `
+      -- Failures per scope (login_account, login_ip, signup_ip) and key (folded
+      -- account name or IP address), counted from since; a lockout outlives a
+      -- restart. Bounded per scope by the web page (expired rows pruned, oldest
+      -- key dropped when full).
+      CREATE TABLE web_failures (
+        scope TEXT NOT NULL,
+        key TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        since INTEGER NOT NULL,
+        PRIMARY KEY (scope, key)
+      ) WITHOUT ROWID;
+      CREATE INDEX web_failures_since ON web_failures (scope, since);
+      -- Sessions logged out before they expire; a row is useless after expires
+      -- (the cookie is refused by then) and is pruned.
+      CREATE TABLE web_revoked_sessions (
+        sid TEXT PRIMARY KEY,
+        expires INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX web_revoked_sessions_expires ON web_revoked_sessions (expires);
+    `,
+  },
 ];

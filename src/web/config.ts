@@ -48,7 +48,7 @@ export const WEB_FIELDS = {
   login_max_failures: integer({
     default: 5,
     min: 1,
-    doc: 'failed logins per account (and 4× that per IP address) before login is locked',
+    doc: 'failed logins per account (and 4× that per IP address) before login is locked; counted in the database, so a lock outlives a restart',
   }),
   login_lockout: seconds({ default: 900, min: 1, doc: 'how long the failures count and a lock lasts' }),
   signup_per_hour: integer({ default: 20, min: 1, doc: 'new accounts per IP address and hour' }),

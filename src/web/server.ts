@@ -31,6 +31,7 @@ import {
   type ScryptParams,
 } from './auth/password.js';
 import { FailureLimiter } from './auth/rate-limit.js';
+import { RevokedSessions } from './auth/revoked.js';
 import { resolveSessionSecret, type WebConfig } from './config.js';
 import type { Html } from './escape.js';
 import type { PoolLive } from './live.js';
@@ -96,9 +97,16 @@ export function createWebServer(opts: WebServerOptions): WebServer {
   const ctx: WebContext = { store, live, config, queries, snapshot };
   const registry = createMetrics(ctx);
   const lockoutMs = config.login_lockout * 1000;
-  const accountFailures = new FailureLimiter(config.login_max_failures, lockoutMs);
-  const ipFailures = new FailureLimiter(config.login_max_failures * IP_FAILURE_FACTOR, lockoutMs);
-  const signups = new FailureLimiter(config.signup_per_hour, HOUR_MS);
+  // Lockouts, sign-up counts and log-outs live in the store: a restart forgets none of them.
+  const accountFailures = new FailureLimiter(store.db, 'login_account', config.login_max_failures, lockoutMs);
+  const ipFailures = new FailureLimiter(
+    store.db,
+    'login_ip',
+    config.login_max_failures * IP_FAILURE_FACTOR,
+    lockoutMs,
+  );
+  const signups = new FailureLimiter(store.db, 'signup_ip', config.signup_per_hour, HOUR_MS);
+  const revoked = new RevokedSessions(store.db);
   const sessions = new WeakMap<FastifyRequest, { session: Session; account: AccountRecord } | null>();
 
   const app = Fastify({
@@ -175,7 +183,8 @@ export function createWebServer(opts: WebServerOptions): WebServer {
 
   function sessionOf(request: FastifyRequest): { session: Session; account: AccountRecord } | null {
     if (sessions.has(request)) return sessions.get(request)!;
-    const session = signer.readSession(parseCookies(request.headers.cookie).get(SESSION_COOKIE));
+    let session = signer.verifySession(parseCookies(request.headers.cookie).get(SESSION_COOKIE));
+    if (session && revoked.has(session.sid)) session = null;
     const account = session ? queries.accountById(session.account_id) : undefined;
     const result = session && account ? { session, account } : null;
     sessions.set(request, result);
@@ -274,7 +283,7 @@ export function createWebServer(opts: WebServerOptions): WebServer {
   app.post('/logout', (request, reply) => {
     if (!csrfOk(request)) return refuseForgery(request, reply);
     const s = sessionOf(request);
-    if (s) signer.revoke(s.session);
+    if (s) revoked.revoke(s.session.sid, s.session.expires);
     reply.header('set-cookie', setCookie(SESSION_COOKIE, '', { maxAgeSeconds: 0, secure: secure(request) }));
     return reply.redirect('/', 303);
   });

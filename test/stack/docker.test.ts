@@ -134,13 +134,13 @@ test('keys, database and configs are where config/*.toml expect them inside the 
   }
 });
 
-test('the Dockerfile builds in a build stage and runs node:20-slim with production dependencies', () => {
+test('the Dockerfile builds in a build stage and runs node:26-slim with production dependencies', () => {
   const stages = [...dockerfile.matchAll(/^FROM (\S+) AS (\S+)$/gm)].map((m) => [m[1], m[2]]);
   assert.deepEqual(stages, [
-    ['node:20-slim', 'build'],
-    ['node:20-slim', 'runtime'],
+    ['node:26-slim', 'build'],
+    ['node:26-slim', 'runtime'],
   ]);
-  const [build, runtime] = dockerfile.split(/^FROM node:20-slim AS runtime$/m) as [string, string];
+  const [build, runtime] = dockerfile.split(/^FROM node:26-slim AS runtime$/m) as [string, string];
   assert.match(build, /python3 make g\+\+/, 'native build tools for better-sqlite3');
   assert.match(build, /RUN npm ci /);
   assert.match(build, /npx tsc -p \. && npm prune --omit=dev/);

@@ -1,5 +1,5 @@
 // start-pool.sh refuses to start, with a one-line reason and a non-zero exit,
-// when a port is taken, a config is wrong, Node is too old or a role dies at
+// when a port is taken, a config is wrong, Node is not a supported release or a role dies at
 // start — and in that last case stops what it had already started.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
@@ -149,14 +149,44 @@ test('--with-jd says the job declaration roles are not in this build', async (t)
   assert.match(reason(r), /job declaration roles are not part of this build yet/);
 });
 
-test('a Node.js older than 20.19 is refused', async (t) => {
-  const { dir, file } = await sandbox(t);
+test('a Node.js outside the supported LTS lines is refused; 22.13 passes the check', async (t) => {
+  const { dir, file, ports } = await sandbox(t);
   const bin = join(dir, 'bin');
   const fake = join(bin, 'node');
   mkdirSync(bin);
-  writeFileSync(fake, '#!/bin/sh\necho 20.18.3\n');
-  chmodSync(fake, 0o755);
-  const r = await runStartPool(ROOT, ['-c', file], { ...quickEnv(true), PATH: `${bin}:${process.env.PATH}` });
+  // Answers the script's version question with `version`; every other use runs the real node.
+  const runWith = (version: string) => {
+    writeFileSync(
+      fake,
+      `#!/bin/sh\nif [ "$1" = -p ] && [ "$2" = process.versions.node ]; then echo ${version}; exit 0; fi\n` +
+        `exec '${process.execPath}' "$@"\n`,
+    );
+    chmodSync(fake, 0o755);
+    return runStartPool(ROOT, ['-c', file], { ...quickEnv(true), PATH: `${bin}:${process.env.PATH}` });
+  };
+  const supported = 'Strata (?:needs|runs on) Node\\.js 22 \\(22\\.13 or newer\\), 24 or 26';
+  for (const version of ['20.18.3', '20.20.2', '22.12.0']) {
+    const r = await runWith(version);
+    assert.notEqual(r.code, 0, version);
+    assert.match(
+      reason(r),
+      new RegExp(`Node\\.js ${version.replace(/\./g, '\\.')} is too old: ${supported}$`),
+    );
+  }
+  for (const version of ['23.11.0', '25.9.0', '27.0.0']) {
+    const r = await runWith(version);
+    assert.notEqual(r.code, 0, version);
+    assert.match(
+      reason(r),
+      new RegExp(`Node\\.js ${version.replace(/\./g, '\\.')} is not a supported release line: ${supported}$`),
+    );
+  }
+  // The oldest supported release gets past the check, to the next refusal: a taken port.
+  const blocker = createServer();
+  await new Promise<void>((r) => blocker.listen(ports.pool, '127.0.0.1', r));
+  t.after(() => new Promise((r) => blocker.close(r)));
+  const r = await runWith('22.13.0');
   assert.notEqual(r.code, 0);
-  assert.match(reason(r), /Node\.js 20\.18\.3 is too old: Strata needs 20\.19 or newer/);
+  assert.match(reason(r), new RegExp(`port ${ports.pool} \\(pool\\) on 127\\.0\\.0\\.1 is already in use`));
+  noPidFiles(dir);
 });

@@ -28,6 +28,8 @@ test('a fresh database gets every migration, WAL mode and the chosen synchronous
     'blocks',
     'payouts',
     'pplns_credits',
+    'web_failures',
+    'web_revoked_sessions',
   ]) {
     assert.ok(tables.includes(name), `table ${name} exists`);
   }
@@ -45,14 +47,43 @@ test('reopening applies nothing; a new migration is applied once, in order', (t)
   const db = new Database(path);
   t.after(() => db.close());
   assert.deepEqual(migrate(db), []);
+  const latest = Math.max(...MIGRATIONS.map((m) => m.version));
   const extra = [
     ...MIGRATIONS,
-    { version: 3, description: 'c', sql: 'ALTER TABLE t2 ADD COLUMN c INTEGER;' },
-    { version: 2, description: 't2', sql: 'CREATE TABLE t2 (x INTEGER);' },
+    { version: latest + 2, description: 'c', sql: 'ALTER TABLE t2 ADD COLUMN c INTEGER;' },
+    { version: latest + 1, description: 't2', sql: 'CREATE TABLE t2 (x INTEGER);' },
   ];
-  assert.deepEqual(migrate(db, extra), [2, 3]);
+  assert.deepEqual(migrate(db, extra), [latest + 1, latest + 2]);
   assert.deepEqual(migrate(db, extra), []);
-  assert.equal(schemaVersion(db), 3);
+  assert.equal(schemaVersion(db), latest + 2);
+});
+
+test('a version-1 database gains the web tables (version 2) and keeps its rows', (t) => {
+  const path = tempDbPath(t);
+  const old = new Database(path);
+  assert.deepEqual(
+    migrate(
+      old,
+      MIGRATIONS.filter((m) => m.version === 1),
+    ),
+    [1],
+  );
+  old.prepare(`INSERT INTO accounts (name, created_at) VALUES ('alice', 1)`).run();
+  old.close();
+  const db = openDatabase(path);
+  t.after(() => db.close());
+  assert.ok(schemaVersion(db) >= 2);
+  assert.equal(db.prepare(`SELECT name FROM accounts`).pluck().get(), 'alice');
+  db.prepare(`INSERT INTO web_failures (scope, key, count, since) VALUES ('login_ip', '::1', 1, 2)`).run();
+  db.prepare(`INSERT INTO web_revoked_sessions (sid, expires) VALUES ('s', 3)`).run();
+  assert.throws(
+    () =>
+      db
+        .prepare(`INSERT INTO web_failures (scope, key, count, since) VALUES ('login_ip', '::1', 1, 2)`)
+        .run(),
+    /UNIQUE/,
+    'one row per scope and key',
+  );
 });
 
 test('a failing migration leaves the previous version in place', (t) => {

@@ -70,13 +70,19 @@ export interface WebFixture {
   live: FakeLive;
   web: WebServer;
   config: WebConfig;
+  /** Closes the web server, then the store (also done when the test ends). */
+  stop(): Promise<void>;
 }
 
+/**
+ * A web server on a store in a fresh temp dir, or in `dir` (the database and
+ * session key of an earlier fixture there, after its stop(): a restart).
+ */
 export async function startWeb(
   t: TestContext,
-  options: { config?: Partial<WebConfig>; mode?: 'pplns' | 'solo' } = {},
+  options: { config?: Partial<WebConfig>; mode?: 'pplns' | 'solo'; dir?: string } = {},
 ): Promise<WebFixture> {
-  const dir = tempDir(t);
+  const dir = options.dir ?? tempDir(t);
   const store = Store.open(join(dir, 'pool.db'));
   const live = new FakeLive();
   if (options.mode) live.payout_mode = options.mode;
@@ -88,12 +94,18 @@ export async function startWeb(
     logger: pino({ level: 'silent' }),
     scrypt: TEST_SCRYPT,
   });
+  let stopped: Promise<void> | undefined;
+  const stop = () =>
+    (stopped ??= (async () => {
+      try {
+        await web.close();
+      } finally {
+        store.close();
+      }
+    })());
+  t.after(stop);
   await web.app.ready();
-  t.after(async () => {
-    await web.close();
-    store.close();
-  });
-  return { dir, store, live, web, config };
+  return { dir, store, live, web, config, stop };
 }
 
 export function share(

@@ -1,6 +1,6 @@
 // The web layer's small parts: escaping, number formats, device families,
-// the SVG chart, password hashing, cookies and CSRF tokens, failure limits,
-// and the [web] config table.
+// the SVG chart, password hashing, cookies and CSRF tokens, and the [web]
+// config table. (Failure limits and log-outs, kept in the store: persist.test.ts.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import { parseConfig } from '../../src/config/index.js';
 import { CookieSigner, parseCookies, setCookie } from '../../src/web/auth/cookies.js';
 import { hashPassword, verifyPassword } from '../../src/web/auth/password.js';
-import { FailureLimiter } from '../../src/web/auth/rate-limit.js';
 import { hashrateChart } from '../../src/web/chart.js';
 import { resolveSessionSecret, WEB_SCHEMA } from '../../src/web/config.js';
 import { deviceFamily } from '../../src/web/devices.js';
@@ -142,12 +141,11 @@ test('cookies: parsing, attributes, sessions and CSRF tokens', () => {
   const signer = new CookieSigner(Buffer.alloc(32, 1));
   const now = 1_700_000_000_000;
   const { value, session } = signer.issueSession(42, 60, now);
-  assert.deepEqual(signer.readSession(value, now + 1000), session);
-  assert.equal(signer.readSession(value, now + 60_000), null, 'expired');
-  assert.equal(signer.readSession(value.slice(0, -2) + 'AA', now), null, 'bad MAC');
-  assert.equal(signer.readSession('1.2.3', now), null);
-  signer.revoke(session, now);
-  assert.equal(signer.readSession(value, now + 1000), null, 'revoked');
+  assert.deepEqual(signer.verifySession(value, now + 1000), session);
+  assert.equal(signer.verifySession(value, now + 60_000), null, 'expired');
+  assert.equal(signer.verifySession(value.slice(0, -2) + 'AA', now), null, 'bad MAC');
+  assert.equal(signer.verifySession('1.2.3', now), null);
+  assert.equal(signer.verifySession(undefined, now), null);
   const seed = signer.newCsrfSeed();
   const token = signer.csrfToken(seed);
   assert.equal(signer.csrfValid(seed, token), true);
@@ -156,28 +154,6 @@ test('cookies: parsing, attributes, sessions and CSRF tokens', () => {
   assert.equal(signer.csrfValid(undefined, token), false);
   assert.equal(signer.csrfValid(seed, ['array']), false);
   assert.notEqual(new CookieSigner(Buffer.alloc(32, 2)).csrfToken(seed), token, 'tokens depend on the key');
-});
-
-test('failure limiter: locks at max within the window, unlocks after it, bounded keys', () => {
-  const l = new FailureLimiter(3, 1000, 2);
-  l.fail('a', 0);
-  l.fail('a', 10);
-  assert.equal(l.locked('a', 20), false);
-  l.fail('a', 20);
-  assert.equal(l.locked('a', 30), true);
-  assert.equal(l.locked('a', 999), true);
-  assert.equal(l.locked('a', 1000), false, 'the window of the first failure has passed');
-  l.fail('b', 0);
-  l.fail('b', 0);
-  l.fail('b', 0);
-  l.clear('b');
-  assert.equal(l.locked('b', 1), false);
-  l.fail('x', 0);
-  l.fail('y', 0);
-  l.fail('z', 0);
-  l.fail('z', 0);
-  l.fail('z', 0);
-  assert.equal(l.locked('z', 1), true, 'still counts with keys dropped for room');
 });
 
 test('[web] config table: defaults, values, errors; the session key is generated once and kept', (t) => {

@@ -1,14 +1,13 @@
 // Signed cookies for sessions and CSRF tokens. A session cookie is
 // `<account id>.<expiry ms>.<random id>.<HMAC-SHA256>`; the server keeps no
-// session table, only the ids of sessions logged out before they expired.
+// session table, only the ids of sessions logged out before they expired
+// (RevokedSessions, in the store). The signer itself holds no state.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export const SESSION_COOKIE = 'strata_session';
 export const CSRF_COOKIE = 'strata_csrf';
 /** The form field every POST carries. */
 export const CSRF_FIELD = 'csrf';
-
-const MAX_REVOKED = 100_000;
 
 export interface Session {
   account_id: number;
@@ -46,7 +45,6 @@ export function setCookie(name: string, value: string, o: CookieOptions = {}): s
 
 export class CookieSigner {
   readonly #secret: Buffer;
-  readonly #revoked = new Map<string, number>();
 
   constructor(secret: Buffer) {
     if (secret.length < 16) throw new RangeError('session secret must be at least 16 bytes');
@@ -77,8 +75,11 @@ export class CookieSigner {
     return { value: `${data}.${this.#mac('session', data).toString('base64url')}`, session };
   }
 
-  /** The session a cookie value proves, or null (bad signature, expired, logged out). */
-  readSession(value: string | undefined, now = Date.now()): Session | null {
+  /**
+   * The session a cookie value proves, or null (bad signature, expired). A
+   * logged-out session still verifies: check RevokedSessions too.
+   */
+  verifySession(value: string | undefined, now = Date.now()): Session | null {
     if (!value) return null;
     const parts = value.split('.');
     if (parts.length !== 4) return null;
@@ -86,18 +87,8 @@ export class CookieSigner {
     if (!/^\d{1,15}$/.test(id) || !/^\d{1,15}$/.test(exp)) return null;
     if (!this.#macMatches('session', `${id}.${exp}.${sid}`, mac)) return null;
     const expires = Number(exp);
-    if (expires <= now || this.#revoked.has(sid)) return null;
+    if (expires <= now) return null;
     return { account_id: Number(id), expires, sid };
-  }
-
-  /** Logs a session out for the rest of its life. */
-  revoke(session: Session, now = Date.now()): void {
-    if (this.#revoked.size >= MAX_REVOKED) {
-      for (const [sid, expires] of this.#revoked) if (expires <= now) this.#revoked.delete(sid);
-    }
-    // Still full of live entries: drop the oldest (its cookie still expires on its own).
-    if (this.#revoked.size >= MAX_REVOKED) this.#revoked.delete(this.#revoked.keys().next().value!);
-    this.#revoked.set(session.sid, session.expires);
   }
 
   /** A fresh random value for the CSRF cookie. */
