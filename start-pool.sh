@@ -46,6 +46,7 @@ die() {
 }
 
 say() { echo "start-pool.sh: $*"; }
+warn() { echo "start-pool.sh: warning: $*" >&2; }
 
 while (($# > 0)); do
   case "$1" in
@@ -71,10 +72,12 @@ done
 
 # --- prerequisites --------------------------------------------------------
 
-# The Node.js release lines Strata supports, the LTS lines upstream still
-# patches; package.json engines: ^22.13.0 || ^24.0.0 || ^26.0.0. Older
-# releases (20 left upstream support in April 2026) and other lines are refused.
-NODE_SUPPORTED="22 (22.13 or newer), 24 or 26"
+# The Node.js release lines Strata supports; package.json engines:
+# ^20.19.0 || ^22.13.0 || ^24.0.0 || ^26.0.0. Older releases and the
+# non-LTS lines between them are refused; Node.js 20 still runs Strata but
+# left upstream support in April 2026 (a warning says so); lines newer than
+# 26 are not tested yet (a warning too).
+NODE_SUPPORTED="20 (20.19 or newer), 22 (22.13 or newer), 24 or 26"
 check_node() {
   command -v node >/dev/null 2>&1 || die "Node.js is not installed (Strata needs Node.js $NODE_SUPPORTED)"
   local v major minor
@@ -83,11 +86,16 @@ check_node() {
   if ! [[ "$major" =~ ^[0-9]+$ && "$minor" =~ ^[0-9]+$ ]]; then
     die "cannot read the Node.js version ($v): Strata needs Node.js $NODE_SUPPORTED"
   fi
-  if ((major < 22 || (major == 22 && minor < 13))); then
+  if ((major < 20 || (major == 20 && minor < 19) || (major == 22 && minor < 13))); then
     die "Node.js $v is too old: Strata needs Node.js $NODE_SUPPORTED"
   fi
-  if ((major != 22 && major != 24 && major != 26)); then
+  if ((major < 26 && major != 20 && major != 22 && major != 24)); then
     die "Node.js $v is not a supported release line: Strata runs on Node.js $NODE_SUPPORTED"
+  fi
+  if ((major == 20)); then
+    warn "Node.js $v works, but Node.js 20 left upstream support in April 2026: move to 24 or 26"
+  elif ((major > 26)); then
+    warn "Node.js $v is newer than the lines Strata is tested on ($NODE_SUPPORTED)"
   fi
 }
 

@@ -61,9 +61,11 @@ async function sandbox(t: TestContext, edits: Record<string, string> = {}) {
   return { dir, file, ports: { devnet: devnet!, tp: tp!, pool: pool!, web: web!, translator: translator! } };
 }
 
-/** The script's complaint: exactly one line on stderr that starts with its name. */
+/** The script's complaint: exactly one line on stderr besides warnings (Node.js 20 gets one). */
 function reason(r: ScriptResult): string {
-  const lines = r.stderr.split('\n').filter((l) => l.trim() !== '');
+  const lines = r.stderr
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !l.startsWith('start-pool.sh: warning: '));
   assert.equal(lines.length, 1, `expected a one-line reason, got:\n${r.stderr}`);
   return lines[0]!;
 }
@@ -130,7 +132,7 @@ test('a role that exits at start is reported with its error line and the rest is
   const { dir, file, ports } = await sandbox(t, { 'pool.coinbase_reward_script': '"not-an-address"' });
   const r = await runStartPool(ROOT, ['-c', file], quickEnv(true));
   assert.notEqual(r.code, 0, r.stdout);
-  const first = r.stderr.split('\n')[0]!;
+  const first = r.stderr.split('\n').find((l) => !l.startsWith('start-pool.sh: warning: '))!;
   assert.match(first, /^start-pool\.sh: pool exited at start: .*not-an-address/);
   assert.match(r.stdout, /devnet up \(pid/);
   assert.match(r.stdout, /tp up \(pid/);
@@ -149,7 +151,7 @@ test('--with-jd says the job declaration roles are not in this build', async (t)
   assert.match(reason(r), /job declaration roles are not part of this build yet/);
 });
 
-test('a Node.js outside the supported LTS lines is refused; 22.13 passes the check', async (t) => {
+test('a Node.js outside the supported lines is refused; 20.19 passes with a warning, 22.13 without', async (t) => {
   const { dir, file, ports } = await sandbox(t);
   const bin = join(dir, 'bin');
   const fake = join(bin, 'node');
@@ -164,29 +166,38 @@ test('a Node.js outside the supported LTS lines is refused; 22.13 passes the che
     chmodSync(fake, 0o755);
     return runStartPool(ROOT, ['-c', file], { ...quickEnv(true), PATH: `${bin}:${process.env.PATH}` });
   };
-  const supported = 'Strata (?:needs|runs on) Node\\.js 22 \\(22\\.13 or newer\\), 24 or 26';
-  for (const version of ['20.18.3', '20.20.2', '22.12.0']) {
+  const supported =
+    'Strata (?:needs|runs on) Node\\.js 20 \\(20\\.19 or newer\\), 22 \\(22\\.13 or newer\\), 24 or 26';
+  const escaped = (v: string) => v.replace(/\./g, '\\.');
+  for (const version of ['18.20.4', '20.18.3', '22.12.0']) {
+    const r = await runWith(version);
+    assert.notEqual(r.code, 0, version);
+    assert.match(reason(r), new RegExp(`Node\\.js ${escaped(version)} is too old: ${supported}$`));
+  }
+  for (const version of ['21.7.3', '23.11.0', '25.9.0']) {
     const r = await runWith(version);
     assert.notEqual(r.code, 0, version);
     assert.match(
       reason(r),
-      new RegExp(`Node\\.js ${version.replace(/\./g, '\\.')} is too old: ${supported}$`),
+      new RegExp(`Node\\.js ${escaped(version)} is not a supported release line: ${supported}$`),
     );
   }
-  for (const version of ['23.11.0', '25.9.0', '27.0.0']) {
-    const r = await runWith(version);
-    assert.notEqual(r.code, 0, version);
-    assert.match(
-      reason(r),
-      new RegExp(`Node\\.js ${version.replace(/\./g, '\\.')} is not a supported release line: ${supported}$`),
-    );
-  }
-  // The oldest supported release gets past the check, to the next refusal: a taken port.
+  // Supported releases get past the check, to the next refusal: a taken port.
   const blocker = createServer();
   await new Promise<void>((r) => blocker.listen(ports.pool, '127.0.0.1', r));
   t.after(() => new Promise((r) => blocker.close(r)));
-  const r = await runWith('22.13.0');
-  assert.notEqual(r.code, 0);
-  assert.match(reason(r), new RegExp(`port ${ports.pool} \\(pool\\) on 127\\.0\\.0\\.1 is already in use`));
+  const taken = new RegExp(`port ${ports.pool} \\(pool\\) on 127\\.0\\.0\\.1 is already in use`);
+  for (const [version, warning] of [
+    ['20.19.0', /Node\.js 20\.19\.0 works, but Node\.js 20 left upstream support in April 2026/],
+    ['22.13.0', undefined],
+    ['27.0.0', /Node\.js 27\.0\.0 is newer than the lines Strata is tested on/],
+  ] as const) {
+    const r = await runWith(version);
+    assert.notEqual(r.code, 0);
+    const lines = r.stderr.split('\n').filter((l) => l.trim() !== '');
+    assert.match(lines.at(-1)!, taken, version);
+    assert.equal(lines.length, warning === undefined ? 1 : 2, `${version}: ${r.stderr}`);
+    if (warning !== undefined) assert.match(lines[0]!, warning);
+  }
   noPidFiles(dir);
 });
