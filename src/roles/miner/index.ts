@@ -31,6 +31,8 @@ export interface MinerOptions {
   threads?: number;
   /** Advertised hashrate in H/s; measured for ~2 s when absent. */
   nominalHashrate?: number;
+  /** Throttle: at most this many hashes per second over all threads (emulates a slower device). */
+  maxHashrate?: number;
   /** Roll version bits when the job allows it. */
   versionRolling: boolean;
   /** SV2: tell the pool rolling is required (REQUIRES_VERSION_ROLLING). */
@@ -80,13 +82,20 @@ export async function startMiner(opts: MinerOptions, log: Logger): Promise<Runni
   let session: MinerSession | undefined;
   const engine = new HashEngine({
     threads: opts.threads ?? defaultThreads(),
+    maxHashrate: opts.maxHashrate,
     onShare: (share) => session?.onShare(share),
     onError: (err) => log.error({ err: err.message }, 'hashing thread failed'),
   });
   await engine.start();
   const version = packageVersion();
   log.info(
-    { mode: opts.mode, pool: `${opts.pool.host}:${opts.pool.port}`, threads: engine.threads, version },
+    {
+      mode: opts.mode,
+      pool: `${opts.pool.host}:${opts.pool.port}`,
+      threads: engine.threads,
+      max_hashrate: opts.maxHashrate,
+      version,
+    },
     'miner starting',
   );
 
@@ -186,6 +195,7 @@ interface MinerFlags {
   password: string;
   threads?: string;
   nominalHashrate?: string;
+  maxHashrate?: string;
   versionRolling?: boolean;
   reportInterval: string;
   deviceId: string;
@@ -213,6 +223,10 @@ export function registerMiner(program: Command, hooks: RegisterHooks = {}): void
     .option('--threads <n>', 'hashing threads (default: CPU cores - 1, at least 1)')
     .option('--nominal-hashrate <H/s>', 'SV2: hashrate to advertise (default: measured for 2 s at start)')
     .option(
+      '--max-hashrate <H/s>',
+      'hash at most this many H/s over all threads together, to stand in for a slower device (default: no limit)',
+    )
+    .option(
       '--version-rolling',
       'roll version bits (SV2: also require it from the pool; SV1: ask via mining.configure)',
     )
@@ -233,6 +247,7 @@ export function registerMiner(program: Command, hooks: RegisterHooks = {}): void
         password: f.password,
         threads: positiveNumber(f.threads, '--threads', true),
         nominalHashrate: positiveNumber(f.nominalHashrate, '--nominal-hashrate'),
+        maxHashrate: positiveNumber(f.maxHashrate, '--max-hashrate'),
         // SV2 jobs allow rolling unless said otherwise; SV1 only rolls when asked to.
         versionRolling: f.versionRolling ?? mode === 'sv2',
         requireVersionRolling: mode === 'sv2' && f.versionRolling === true,
