@@ -28,6 +28,12 @@ export interface MinerOptions {
   plain?: boolean;
   /** SV1 password. */
   password?: string;
+  /** SV1: user agent in mining.subscribe and client.get_version (default strata-miner/<version>). */
+  userAgent?: string;
+  /** SV1: mining.suggest_difficulty sent after the authorize reply and repeated every interval. */
+  suggestDifficulty?: number;
+  /** SV1: interval of the repeated suggestion in ms (default 30 000; not a CLI flag). */
+  suggestDifficultyIntervalMs?: number;
   threads?: number;
   /** Advertised hashrate in H/s; measured for ~2 s when absent. */
   nominalHashrate?: number;
@@ -49,6 +55,8 @@ export interface RunningMiner {
 }
 
 const MEASURE_MS = 2000;
+/** Longest --user-agent, in characters. */
+export const MAX_USER_AGENT = 256;
 
 export function packageVersion(): string {
   try {
@@ -69,7 +77,27 @@ export function parseEndpoint(text: string): Endpoint {
   return { host: m[1] ?? m[2]!, port };
 }
 
+/** Refuses options that make no sense together or out of range, before anything starts. */
+function checkOptions(opts: MinerOptions): void {
+  if (opts.mode !== 'sv1') {
+    if (opts.userAgent !== undefined) throw new Error('--user-agent is for Stratum V1 only (add --sv1)');
+    if (opts.suggestDifficulty !== undefined)
+      throw new Error('--suggest-difficulty is for Stratum V1 only (add --sv1)');
+  }
+  const ua = opts.userAgent;
+  if (ua !== undefined) {
+    if (ua.trim() === '') throw new Error('--user-agent: expected a non-empty text');
+    const length = [...ua].length;
+    if (length > MAX_USER_AGENT)
+      throw new Error(`--user-agent: ${length} characters, at most ${MAX_USER_AGENT} allowed`);
+  }
+  const d = opts.suggestDifficulty;
+  if (d !== undefined && !(Number.isFinite(d) && d > 0))
+    throw new Error(`--suggest-difficulty ${d}: expected a positive number`);
+}
+
 export async function startMiner(opts: MinerOptions, log: Logger): Promise<RunningMiner> {
+  checkOptions(opts);
   const authority =
     opts.mode === 'sv2' && !opts.plain
       ? opts.authorityKey !== undefined
@@ -138,7 +166,9 @@ export async function startMiner(opts: MinerOptions, log: Logger): Promise<Runni
                 user: opts.user,
                 password: opts.password ?? 'x',
                 versionRolling: opts.versionRolling,
-                userAgent: `strata-miner/${version}`,
+                userAgent: opts.userAgent ?? `strata-miner/${version}`,
+                suggestDifficulty: opts.suggestDifficulty,
+                suggestDifficultyIntervalMs: opts.suggestDifficultyIntervalMs,
               },
               ctx,
             );
@@ -193,6 +223,8 @@ interface MinerFlags {
   authorityKey?: string;
   plain?: boolean;
   password: string;
+  userAgent?: string;
+  suggestDifficulty?: string;
   threads?: string;
   nominalHashrate?: string;
   maxHashrate?: string;
@@ -220,6 +252,14 @@ export function registerMiner(program: Command, hooks: RegisterHooks = {}): void
     .option('--authority-key <key|file>', 'SV2: the pool authority public key, or a file holding it')
     .option('--plain', 'SV2 without Noise encryption (only for pools that listen in plain mode)')
     .option('--password <password>', 'SV1: password for mining.authorize', 'x')
+    .option(
+      '--user-agent <text>',
+      `SV1: user agent for mining.subscribe and client.get_version, e.g. NerdMinerV2/1.8.3 or cpuminer/2.5.1 (1-${MAX_USER_AGENT} characters; default: strata-miner/<version>)`,
+    )
+    .option(
+      '--suggest-difficulty <n>',
+      'SV1: send mining.suggest_difficulty with n after the authorize reply and every 30 s, as ESP-Miner (e.g. 1000) and NerdMiner (e.g. 0.00015) do',
+    )
     .option('--threads <n>', 'hashing threads (default: CPU cores - 1, at least 1)')
     .option('--nominal-hashrate <H/s>', 'SV2: hashrate to advertise (default: measured for 2 s at start)')
     .option(
@@ -245,6 +285,8 @@ export function registerMiner(program: Command, hooks: RegisterHooks = {}): void
         authorityKey: f.authorityKey,
         plain: f.plain === true,
         password: f.password,
+        userAgent: f.userAgent,
+        suggestDifficulty: positiveNumber(f.suggestDifficulty, '--suggest-difficulty'),
         threads: positiveNumber(f.threads, '--threads', true),
         nominalHashrate: positiveNumber(f.nominalHashrate, '--nominal-hashrate'),
         maxHashrate: positiveNumber(f.maxHashrate, '--max-hashrate'),

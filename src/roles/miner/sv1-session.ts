@@ -27,11 +27,16 @@ export interface Sv1Options {
   password: string;
   versionRolling: boolean;
   userAgent: string;
+  /** Sent as mining.suggest_difficulty after the authorize reply, then again every interval. */
+  suggestDifficulty?: number;
+  /** Interval of the repeated suggestion (default 30 s, NerdMiner's keep-alive). */
+  suggestDifficultyIntervalMs?: number;
 }
 
 const MAX_LINE = 64 * 1024;
 const MAX_WORKS = 16;
 const SETUP_TIMEOUT_MS = 10_000;
+const SUGGEST_INTERVAL_MS = 30_000;
 
 interface Sv1Job {
   job_id: string;
@@ -106,6 +111,8 @@ export class Sv1Session implements MinerSession {
   #socket: Socket | undefined;
   #closing: string | undefined;
   #established = false;
+  #suggestTimer: ReturnType<typeof setInterval> | undefined;
+  #suggestId: number | undefined;
   #redirect: Endpoint | undefined;
   #lastJob: Sv1Job | undefined;
 
@@ -174,6 +181,7 @@ export class Sv1Session implements MinerSession {
       socket.on('error', (err) => (reason = `socket error: ${err.message}`));
       socket.on('close', () => {
         clearTimeout(setupTimer);
+        clearInterval(this.#suggestTimer);
         this.#ctx.engine.setWork(null);
         this.#works.clear();
         log.info({ reason: this.#closing ?? reason }, 'connection closed');
@@ -249,6 +257,9 @@ export class Sv1Session implements MinerSession {
         this.#versionMask = 0;
       }
       log.debug({ version_mask: hex8(this.#versionMask) }, 'mining.configure answered');
+    } else if (method === 'mining.suggest_difficulty') {
+      // Pools answer true, an error, or nothing at all; none of it changes what is mined.
+      log.debug({ result: m.result ?? null, error: m.error ?? null }, 'mining.suggest_difficulty answered');
     } else if (method === 'mining.subscribe') {
       const r = m.result;
       if (!Array.isArray(r) || r.length < 3)
@@ -274,9 +285,24 @@ export class Sv1Session implements MinerSession {
         },
         'connected',
       );
+      this.#startSuggesting();
       // A job that came before the authorize reply is mined now.
       if (this.#lastJob !== undefined) this.#mine(this.#lastJob);
     }
+  }
+
+  /** mining.suggest_difficulty now and then every interval, as NerdMiner keeps its connection alive. */
+  #startSuggesting(): void {
+    const d = this.#o.suggestDifficulty;
+    if (d === undefined || this.#suggestTimer !== undefined) return;
+    const suggest = () => {
+      // An unanswered earlier suggestion is forgotten, so silent pools cost nothing.
+      if (this.#suggestId !== undefined) this.#pending.delete(this.#suggestId);
+      this.#suggestId = this.#request('mining.suggest_difficulty', [d]);
+      this.#ctx.log.debug({ difficulty: d }, 'difficulty suggested');
+    };
+    suggest();
+    this.#suggestTimer = setInterval(suggest, this.#o.suggestDifficultyIntervalMs ?? SUGGEST_INTERVAL_MS);
   }
 
   #checkEn2Size(v: Json | undefined): number {
