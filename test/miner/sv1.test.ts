@@ -1,7 +1,7 @@
 // `strata miner --sv1` against a scripted V1 server: handshake order, shares
 // whose rebuilt header meets the difficulty, BIP310 version bits, ping,
 // set_extranonce, accepted/rejected counting, and standing in for home miners
-// (user agent, suggest_difficulty, hashrate cap).
+// (user agent, suggest_difficulty, hashrate cap, time to the first share).
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -132,7 +132,7 @@ const MAX_HASHRATE = 20_000;
 
 test(
   'SV1 miner as a NerdMiner: its user agent, float suggest_difficulty after the authorize reply, ' +
-    'get_version, --max-hashrate caps the reported hashrate',
+    'get_version, --max-hashrate caps the reported hashrate, first share accepted logged once',
   { timeout: 90_000 },
   async (t) => {
     const server = await FakeSv1Server.start({ difficulty: DIFFICULTY, pingBeforeAuthorizeReply: true });
@@ -177,6 +177,12 @@ test(
       assert.ok(rate > 0, `report ${JSON.stringify(r)}: hashing`);
       assert.ok(rate <= MAX_HASHRATE * 1.2, `report ${JSON.stringify(r)}: over the ${MAX_HASHRATE} H/s cap`);
     }
+
+    const first = miner.records.filter((r) => r.msg === 'first share accepted');
+    assert.equal(first.length, 1, 'logged once per connection');
+    assert.equal(typeof first[0]!.seconds, 'number');
+    assert.ok((first[0]!.seconds as number) >= 0);
+    assert.equal(first[0]!.difficulty, DIFFICULTY);
   },
 );
 
