@@ -1,6 +1,7 @@
 // A scripted Stratum V1 server for the miner tests: plain TCP JSON lines on a
-// random loopback port; answers configure/subscribe/authorize, sends a
-// difficulty and a job, and records every line the miner sends.
+// random loopback port; answers configure/subscribe/authorize/suggest_difficulty,
+// sends a difficulty and a job, and records every line the miner sends (parsed
+// and as text).
 import { createServer, type Server, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import {
@@ -36,6 +37,12 @@ export interface FakeSv1Options {
   difficulty: number;
   /** Replies to the n-th submit (0-based): result and error. */
   reply?: (n: number) => { result: boolean; error: unknown };
+  /**
+   * Ping the miner before answering mining.authorize and answer only once the
+   * pong is back, so whatever the miner had sent before seeing the authorize
+   * reply is recorded before `authorizeReplyAt`.
+   */
+  pingBeforeAuthorizeReply?: boolean;
 }
 
 function hex8(n: number): string {
@@ -51,6 +58,10 @@ function wordSwap(b: Uint8Array): Uint8Array {
 
 export class FakeSv1Server {
   readonly lines: Sv1Msg[] = [];
+  /** The same lines as the miner wrote them. */
+  readonly rawLines: string[] = [];
+  /** Per connection (index in `sockets`): how many lines had arrived when the authorize reply went out. */
+  readonly authorizeReplyAt = new Map<number, number>();
   readonly jobs = new Map<string, Sv1Job>();
   readonly sockets: Socket[] = [];
   extranonce1 = new Uint8Array(randomBytes(4));
@@ -58,6 +69,7 @@ export class FakeSv1Server {
   #waiters: { pred: () => boolean; resolve: () => void }[] = [];
   #submits = 0;
   #jobCounter = 0;
+  readonly #heldAuthorize = new Map<Socket, unknown>();
 
   private constructor(readonly opts: FakeSv1Options) {}
 
@@ -158,6 +170,7 @@ export class FakeSv1Server {
         buf = buf.slice(nl + 1);
         const m = JSON.parse(line) as Sv1Msg;
         this.lines.push(m);
+        this.rawLines.push(line);
         this.#answer(socket, m);
         for (let i = this.#waiters.length - 1; i >= 0; i--) {
           if (this.#waiters[i]!.pred()) this.#waiters.splice(i, 1)[0]!.resolve();
@@ -167,6 +180,12 @@ export class FakeSv1Server {
   }
 
   #answer(socket: Socket, m: Sv1Msg): void {
+    if (m.method === undefined && m.id === 98 && this.#heldAuthorize.has(socket)) {
+      const id = this.#heldAuthorize.get(socket);
+      this.#heldAuthorize.delete(socket);
+      this.#authorized(socket, id);
+      return;
+    }
     switch (m.method) {
       case 'mining.configure':
         this.send(
@@ -192,10 +211,15 @@ export class FakeSv1Server {
         );
         return;
       case 'mining.authorize':
+        if (this.opts.pingBeforeAuthorizeReply === true) {
+          this.#heldAuthorize.set(socket, m.id);
+          this.send({ id: 98, method: 'mining.ping', params: [] }, socket);
+        } else {
+          this.#authorized(socket, m.id);
+        }
+        return;
+      case 'mining.suggest_difficulty':
         this.send({ id: m.id, result: true, error: null }, socket);
-        this.send({ id: null, method: 'mining.set_difficulty', params: [this.opts.difficulty] }, socket);
-        this.notify(socket);
-        this.send({ id: 99, method: 'mining.ping', params: [] }, socket);
         return;
       case 'mining.submit': {
         const r = this.opts.reply?.(this.#submits) ?? { result: true, error: null };
@@ -204,5 +228,13 @@ export class FakeSv1Server {
         return;
       }
     }
+  }
+
+  #authorized(socket: Socket, id: unknown): void {
+    this.authorizeReplyAt.set(this.sockets.indexOf(socket), this.lines.length);
+    this.send({ id, result: true, error: null }, socket);
+    this.send({ id: null, method: 'mining.set_difficulty', params: [this.opts.difficulty] }, socket);
+    this.notify(socket);
+    this.send({ id: 99, method: 'mining.ping', params: [] }, socket);
   }
 }

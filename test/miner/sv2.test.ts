@@ -1,11 +1,18 @@
 // `strata miner` in SV2 mode against a scripted pool over Noise: the setup
 // messages, shares whose recomputed header hash meets the channel target,
-// accepted/rejected counting, reconnect after connection loss and on Reconnect.
+// accepted/rejected counting, the first accepted share of each connection,
+// reconnect after connection loss and on Reconnect.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { hashMeetsTarget, headerHash, serializeHeader, u256ToLE } from '../../src/bitcoin/index.js';
+import {
+  hashMeetsTarget,
+  headerHash,
+  serializeHeader,
+  targetToDifficulty,
+  u256ToLE,
+} from '../../src/bitcoin/index.js';
 import { encodeFrame, MINING_SETUP_FLAGS, PROTOCOL } from '../../src/messages/index.js';
 import { BIP323_MASK } from '../../src/roles/miner/version-roll.js';
 import { ROOT } from '../helpers/paths.js';
@@ -137,12 +144,29 @@ test(
       miner.records.some((r) => r.msg === 'block found'),
       'regtest nBits: shares are blocks too',
     );
+    const firstOf = (connections: number) =>
+      miner.records.filter((r) => r.msg === 'first share accepted' && r.connections === connections);
+    assert.equal(firstOf(1).length, 1, 'first share accepted: once on the connection');
+    assert.equal(typeof firstOf(1)[0]!.seconds, 'number');
+    assert.ok((firstOf(1)[0]!.seconds as number) >= 0);
+    assert.equal(
+      firstOf(1)[0]!.difficulty,
+      Number(targetToDifficulty(TARGET).toPrecision(6)),
+      'the difficulty of the channel target in force',
+    );
 
     // The pool drops the connection: the miner comes back and mines the new job.
     pool.conns[0]!.abort('test drops the miner');
     await miner.waitFor((r) => r.msg === 'connected' && r.connections === 2);
     await pool.until(() => pool.shares.some((s) => s.conn === 2));
     for (const s of pool.shares.filter((s) => s.conn === 2)) checkShare(pool, s);
+    // The new connection measures its own time to the first accepted share.
+    await miner.waitFor((r) => r.msg === 'first share accepted' && r.connections === 2);
+    await miner.waitFor(
+      (r) => r.msg === 'report' && (r.accepted as number) >= (report.accepted as number) + 3,
+    );
+    assert.equal(firstOf(1).length, 1);
+    assert.equal(firstOf(2).length, 1);
   },
 );
 

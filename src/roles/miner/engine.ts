@@ -11,6 +11,8 @@ export interface EngineOptions {
   onShare: (share: FoundShare) => void;
   /** A worker thread failed; the engine is unusable afterwards. */
   onError?: (err: Error) => void;
+  /** At most this many hashes per second over all threads together (each thread gets its share). */
+  maxHashrate?: number;
 }
 
 /** Default thread count: all cores but one, at least one. */
@@ -30,6 +32,9 @@ export class HashEngine {
   constructor(opts: EngineOptions) {
     if (!Number.isInteger(opts.threads) || opts.threads < 1 || opts.threads > 1024)
       throw new RangeError(`threads must be an integer from 1 to 1024, got ${opts.threads}`);
+    const max = opts.maxHashrate;
+    if (max !== undefined && !(Number.isFinite(max) && max > 0))
+      throw new RangeError(`maxHashrate must be a positive number, got ${max}`);
     this.threads = opts.threads;
     this.#opts = opts;
   }
@@ -41,6 +46,8 @@ export class HashEngine {
     for (let i = 0; i < this.threads; i++) {
       const w = new Worker(url);
       this.#workers.push(w);
+      if (this.#opts.maxHashrate !== undefined)
+        this.#post(w, { type: 'limit', hashesPerSecond: this.#opts.maxHashrate / this.threads });
       w.on('message', (m: FromWorker) => this.#onMessage(m));
       w.on('error', (err) => {
         if (!this.#stopped) this.#opts.onError?.(err);

@@ -28,9 +28,17 @@ export interface MinerOptions {
   plain?: boolean;
   /** SV1 password. */
   password?: string;
+  /** SV1: user agent in mining.subscribe and client.get_version (default strata-miner/<version>). */
+  userAgent?: string;
+  /** SV1: mining.suggest_difficulty sent after the authorize reply and repeated every interval. */
+  suggestDifficulty?: number;
+  /** SV1: interval of the repeated suggestion in ms (default 30 000; not a CLI flag). */
+  suggestDifficultyIntervalMs?: number;
   threads?: number;
   /** Advertised hashrate in H/s; measured for ~2 s when absent. */
   nominalHashrate?: number;
+  /** Throttle: at most this many hashes per second over all threads (emulates a slower device). */
+  maxHashrate?: number;
   /** Roll version bits when the job allows it. */
   versionRolling: boolean;
   /** SV2: tell the pool rolling is required (REQUIRES_VERSION_ROLLING). */
@@ -47,6 +55,8 @@ export interface RunningMiner {
 }
 
 const MEASURE_MS = 2000;
+/** Longest --user-agent, in characters. */
+export const MAX_USER_AGENT = 256;
 
 export function packageVersion(): string {
   try {
@@ -67,7 +77,27 @@ export function parseEndpoint(text: string): Endpoint {
   return { host: m[1] ?? m[2]!, port };
 }
 
+/** Refuses options that make no sense together or out of range, before anything starts. */
+function checkOptions(opts: MinerOptions): void {
+  if (opts.mode !== 'sv1') {
+    if (opts.userAgent !== undefined) throw new Error('--user-agent is for Stratum V1 only (add --sv1)');
+    if (opts.suggestDifficulty !== undefined)
+      throw new Error('--suggest-difficulty is for Stratum V1 only (add --sv1)');
+  }
+  const ua = opts.userAgent;
+  if (ua !== undefined) {
+    if (ua.trim() === '') throw new Error('--user-agent: expected a non-empty text');
+    const length = [...ua].length;
+    if (length > MAX_USER_AGENT)
+      throw new Error(`--user-agent: ${length} characters, at most ${MAX_USER_AGENT} allowed`);
+  }
+  const d = opts.suggestDifficulty;
+  if (d !== undefined && !(Number.isFinite(d) && d > 0))
+    throw new Error(`--suggest-difficulty ${d}: expected a positive number`);
+}
+
 export async function startMiner(opts: MinerOptions, log: Logger): Promise<RunningMiner> {
+  checkOptions(opts);
   const authority =
     opts.mode === 'sv2' && !opts.plain
       ? opts.authorityKey !== undefined
@@ -80,13 +110,20 @@ export async function startMiner(opts: MinerOptions, log: Logger): Promise<Runni
   let session: MinerSession | undefined;
   const engine = new HashEngine({
     threads: opts.threads ?? defaultThreads(),
+    maxHashrate: opts.maxHashrate,
     onShare: (share) => session?.onShare(share),
     onError: (err) => log.error({ err: err.message }, 'hashing thread failed'),
   });
   await engine.start();
   const version = packageVersion();
   log.info(
-    { mode: opts.mode, pool: `${opts.pool.host}:${opts.pool.port}`, threads: engine.threads, version },
+    {
+      mode: opts.mode,
+      pool: `${opts.pool.host}:${opts.pool.port}`,
+      threads: engine.threads,
+      max_hashrate: opts.maxHashrate,
+      version,
+    },
     'miner starting',
   );
 
@@ -129,7 +166,9 @@ export async function startMiner(opts: MinerOptions, log: Logger): Promise<Runni
                 user: opts.user,
                 password: opts.password ?? 'x',
                 versionRolling: opts.versionRolling,
-                userAgent: `strata-miner/${version}`,
+                userAgent: opts.userAgent ?? `strata-miner/${version}`,
+                suggestDifficulty: opts.suggestDifficulty,
+                suggestDifficultyIntervalMs: opts.suggestDifficultyIntervalMs,
               },
               ctx,
             );
@@ -184,8 +223,11 @@ interface MinerFlags {
   authorityKey?: string;
   plain?: boolean;
   password: string;
+  userAgent?: string;
+  suggestDifficulty?: string;
   threads?: string;
   nominalHashrate?: string;
+  maxHashrate?: string;
   versionRolling?: boolean;
   reportInterval: string;
   deviceId: string;
@@ -210,8 +252,20 @@ export function registerMiner(program: Command, hooks: RegisterHooks = {}): void
     .option('--authority-key <key|file>', 'SV2: the pool authority public key, or a file holding it')
     .option('--plain', 'SV2 without Noise encryption (only for pools that listen in plain mode)')
     .option('--password <password>', 'SV1: password for mining.authorize', 'x')
+    .option(
+      '--user-agent <text>',
+      `SV1: user agent for mining.subscribe and client.get_version, e.g. NerdMinerV2/1.8.3 or cpuminer/2.5.1 (1-${MAX_USER_AGENT} characters; default: strata-miner/<version>)`,
+    )
+    .option(
+      '--suggest-difficulty <n>',
+      'SV1: send mining.suggest_difficulty with n after the authorize reply and every 30 s, as ESP-Miner (e.g. 1000) and NerdMiner (e.g. 0.00015) do',
+    )
     .option('--threads <n>', 'hashing threads (default: CPU cores - 1, at least 1)')
     .option('--nominal-hashrate <H/s>', 'SV2: hashrate to advertise (default: measured for 2 s at start)')
+    .option(
+      '--max-hashrate <H/s>',
+      'hash at most this many H/s over all threads together, to stand in for a slower device (default: no limit)',
+    )
     .option(
       '--version-rolling',
       'roll version bits (SV2: also require it from the pool; SV1: ask via mining.configure)',
@@ -231,8 +285,11 @@ export function registerMiner(program: Command, hooks: RegisterHooks = {}): void
         authorityKey: f.authorityKey,
         plain: f.plain === true,
         password: f.password,
+        userAgent: f.userAgent,
+        suggestDifficulty: positiveNumber(f.suggestDifficulty, '--suggest-difficulty'),
         threads: positiveNumber(f.threads, '--threads', true),
         nominalHashrate: positiveNumber(f.nominalHashrate, '--nominal-hashrate'),
+        maxHashrate: positiveNumber(f.maxHashrate, '--max-hashrate'),
         // SV2 jobs allow rolling unless said otherwise; SV1 only rolls when asked to.
         versionRolling: f.versionRolling ?? mode === 'sv2',
         requireVersionRolling: mode === 'sv2' && f.versionRolling === true,

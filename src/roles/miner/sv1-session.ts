@@ -27,11 +27,16 @@ export interface Sv1Options {
   password: string;
   versionRolling: boolean;
   userAgent: string;
+  /** Sent as mining.suggest_difficulty after the authorize reply, then again every interval. */
+  suggestDifficulty?: number;
+  /** Interval of the repeated suggestion (default 30 s, NerdMiner's keep-alive). */
+  suggestDifficultyIntervalMs?: number;
 }
 
 const MAX_LINE = 64 * 1024;
 const MAX_WORKS = 16;
 const SETUP_TIMEOUT_MS = 10_000;
+const SUGGEST_INTERVAL_MS = 30_000;
 
 interface Sv1Job {
   job_id: string;
@@ -52,6 +57,8 @@ interface WorkContext {
   networkTarget: bigint;
   versionMask: number;
   epoch: number;
+  /** The difficulty `target` stands for (the pool's number, unrounded). */
+  difficulty: number;
 }
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -106,6 +113,11 @@ export class Sv1Session implements MinerSession {
   #socket: Socket | undefined;
   #closing: string | undefined;
   #established = false;
+  /** ctx.now() at the authorize reply. */
+  #establishedAt = 0;
+  #firstAccepted = false;
+  #suggestTimer: ReturnType<typeof setInterval> | undefined;
+  #suggestId: number | undefined;
   #redirect: Endpoint | undefined;
   #lastJob: Sv1Job | undefined;
 
@@ -121,8 +133,9 @@ export class Sv1Session implements MinerSession {
   #difficulty = 1;
   #epoch = 0;
   readonly #works = new Map<number, WorkContext>();
-  #current: { workId: number; jobTarget: bigint } | undefined;
-  readonly #submits = new Map<number, string>();
+  #current: { workId: number; jobTarget: bigint; jobDifficulty: number } | undefined;
+  /** Submits awaiting a reply: job id and the difficulty the share was mined at. */
+  readonly #submits = new Map<number, { job_id: string; difficulty: number }>();
 
   constructor(opts: Sv1Options, ctx: MinerContext) {
     this.#o = opts;
@@ -174,6 +187,7 @@ export class Sv1Session implements MinerSession {
       socket.on('error', (err) => (reason = `socket error: ${err.message}`));
       socket.on('close', () => {
         clearTimeout(setupTimer);
+        clearInterval(this.#suggestTimer);
         this.#ctx.engine.setWork(null);
         this.#works.clear();
         log.info({ reason: this.#closing ?? reason }, 'connection closed');
@@ -227,13 +241,25 @@ export class Sv1Session implements MinerSession {
     if (submitted !== undefined) {
       this.#submits.delete(m.id);
       const stats = this.#ctx.stats;
+      const job_id = submitted.job_id;
       if (m.result === true && (m.error === null || m.error === undefined)) {
         stats.accepted++;
-        this.#ctx.log.debug({ id: m.id, job_id: submitted }, 'share accepted');
+        this.#ctx.log.debug({ id: m.id, job_id }, 'share accepted');
+        if (!this.#firstAccepted) {
+          this.#firstAccepted = true;
+          this.#ctx.log.info(
+            {
+              seconds: Number(((this.#ctx.now() - this.#establishedAt) / 1000).toFixed(3)),
+              difficulty: submitted.difficulty,
+              connections: stats.connections,
+            },
+            'first share accepted',
+          );
+        }
       } else {
         const reason = errorText(m.error);
         stats.reject(reason);
-        this.#ctx.log.debug({ id: m.id, job_id: submitted, reason }, 'share rejected');
+        this.#ctx.log.debug({ id: m.id, job_id, reason }, 'share rejected');
       }
     }
   }
@@ -249,6 +275,9 @@ export class Sv1Session implements MinerSession {
         this.#versionMask = 0;
       }
       log.debug({ version_mask: hex8(this.#versionMask) }, 'mining.configure answered');
+    } else if (method === 'mining.suggest_difficulty') {
+      // Pools answer true, an error, or nothing at all; none of it changes what is mined.
+      log.debug({ result: m.result ?? null, error: m.error ?? null }, 'mining.suggest_difficulty answered');
     } else if (method === 'mining.subscribe') {
       const r = m.result;
       if (!Array.isArray(r) || r.length < 3)
@@ -261,6 +290,7 @@ export class Sv1Session implements MinerSession {
       if (!this.#subscribed) throw new Error('authorized before the subscribe reply');
       this.#authorized = true;
       this.#established = true;
+      this.#establishedAt = this.#ctx.now();
       const stats = this.#ctx.stats;
       stats.connections++;
       log.info(
@@ -274,9 +304,24 @@ export class Sv1Session implements MinerSession {
         },
         'connected',
       );
+      this.#startSuggesting();
       // A job that came before the authorize reply is mined now.
       if (this.#lastJob !== undefined) this.#mine(this.#lastJob);
     }
+  }
+
+  /** mining.suggest_difficulty now and then every interval, as NerdMiner keeps its connection alive. */
+  #startSuggesting(): void {
+    const d = this.#o.suggestDifficulty;
+    if (d === undefined || this.#suggestTimer !== undefined) return;
+    const suggest = () => {
+      // An unanswered earlier suggestion is forgotten, so silent pools cost nothing.
+      if (this.#suggestId !== undefined) this.#pending.delete(this.#suggestId);
+      this.#suggestId = this.#request('mining.suggest_difficulty', [d]);
+      this.#ctx.log.debug({ difficulty: d }, 'difficulty suggested');
+    };
+    suggest();
+    this.#suggestTimer = setInterval(suggest, this.#o.suggestDifficultyIntervalMs ?? SUGGEST_INTERVAL_MS);
   }
 
   #checkEn2Size(v: Json | undefined): number {
@@ -295,7 +340,7 @@ export class Sv1Session implements MinerSession {
         const d = params[0];
         if (typeof d !== 'number' || !(d > 0) || !Number.isFinite(d)) throw new Error('bad set_difficulty');
         this.#difficulty = d;
-        this.#applyTarget(difficultyToTarget(d));
+        this.#applyDifficulty(d);
         return;
       }
       case 'mining.set_version_mask':
@@ -382,16 +427,18 @@ export class Sv1Session implements MinerSession {
     } catch {
       // A job with malformed nbits still gets mined for shares.
     }
-    const target = difficultyToTarget(this.#difficulty);
+    const difficulty = this.#difficulty;
+    const target = difficultyToTarget(difficulty);
     const id = this.#ctx.nextWorkId();
     const versionMask = this.#versionMask;
-    this.#works.set(id, { job, extranonce2, header, target, networkTarget, versionMask, epoch: this.#epoch });
+    const epoch = this.#epoch;
+    this.#works.set(id, { job, extranonce2, header, target, networkTarget, versionMask, epoch, difficulty });
     for (const old of this.#works.keys()) {
       if (this.#works.size <= MAX_WORKS) break;
       this.#works.delete(old);
     }
-    this.#current = { workId: id, jobTarget: target };
-    this.#ctx.stats.difficulty = this.#difficulty;
+    this.#current = { workId: id, jobTarget: target, jobDifficulty: difficulty };
+    this.#ctx.stats.difficulty = difficulty;
     this.#ctx.engine.setWork({
       id,
       header,
@@ -403,13 +450,16 @@ export class Sv1Session implements MinerSession {
   }
 
   /** A new difficulty: the job in progress takes it only if it is harder (safe under every pool's rule). */
-  #applyTarget(target: bigint): void {
+  #applyDifficulty(difficulty: number): void {
     const cur = this.#current;
     if (cur === undefined) return;
     const w = this.#works.get(cur.workId);
-    const effective = target < cur.jobTarget ? target : cur.jobTarget;
+    const target = difficultyToTarget(difficulty);
+    const harder = target < cur.jobTarget;
+    const effective = harder ? target : cur.jobTarget;
     if (w !== undefined && w.target !== effective) {
       w.target = effective;
+      w.difficulty = harder ? difficulty : cur.jobDifficulty;
       this.#ctx.engine.setTarget(u256ToLE(effective));
       this.#ctx.stats.difficulty = targetToDifficulty(effective);
     }
@@ -432,7 +482,7 @@ export class Sv1Session implements MinerSession {
     // BIP310 submit: the rolled bits as firmware sends them, rolled version XOR job version.
     if (w.versionMask !== 0) params.push(hex8((share.version ^ w.job.version) & w.versionMask));
     const id = this.#nextId++;
-    this.#submits.set(id, w.job.job_id);
+    this.#submits.set(id, { job_id: w.job.job_id, difficulty: w.difficulty });
     if (this.#submits.size > 1024) this.#submits.delete(this.#submits.keys().next().value!);
     stats.submitted++;
     log.debug({ id, job_id: w.job.job_id, hash: toDisplayHex(hash) }, 'share submitted');

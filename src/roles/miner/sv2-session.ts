@@ -81,6 +81,11 @@ export class Sv2Session implements MinerSession {
   #closing: string | undefined;
   #redirect: Endpoint | undefined;
   #established = false;
+  /** ctx.now() when the channel opened. */
+  #establishedAt = 0;
+  #firstAccepted = false;
+  /** Until the first acknowledgement: difficulty of each submitted share by sequence number. */
+  readonly #submittedDifficulty = new Map<number, number>();
 
   #channelId = 0;
   #groupChannelId = 0;
@@ -186,6 +191,7 @@ export class Sv2Session implements MinerSession {
     this.#extranoncePrefix = open.extranonce_prefix.slice();
     this.#channelTarget = u256FromLE(open.target);
     this.#established = true;
+    this.#establishedAt = this.#ctx.now();
     const stats = this.#ctx.stats;
     stats.connections++;
     stats.difficulty = targetToDifficulty(this.#channelTarget);
@@ -278,6 +284,20 @@ export class Sv2Session implements MinerSession {
           },
           'share accepted',
         );
+        if (!this.#firstAccepted && m.new_submits_accepted_count > 0) {
+          this.#firstAccepted = true;
+          const difficulty =
+            this.#submittedDifficulty.get(m.last_sequence_number) ?? this.#ctx.stats.difficulty;
+          this.#submittedDifficulty.clear();
+          log.info(
+            {
+              seconds: Number(((this.#ctx.now() - this.#establishedAt) / 1000).toFixed(3)),
+              difficulty: Number(difficulty.toPrecision(6)),
+              connections: this.#ctx.stats.connections,
+            },
+            'first share accepted',
+          );
+        }
         return;
       case 'SubmitSharesError':
         if (m.channel_id !== this.#channelId) return;
@@ -416,6 +436,11 @@ export class Sv2Session implements MinerSession {
     const sequence_number = this.#sequence;
     this.#sequence = (this.#sequence + 1) >>> 0;
     stats.submitted++;
+    if (!this.#firstAccepted) {
+      this.#submittedDifficulty.set(sequence_number, targetToDifficulty(w.target));
+      if (this.#submittedDifficulty.size > 1024)
+        this.#submittedDifficulty.delete(this.#submittedDifficulty.keys().next().value!);
+    }
     log.debug({ sequence_number, job_id: w.job_id, hash: toDisplayHex(hash) }, 'share submitted');
     this.#send({
       type: 'SubmitSharesStandard',
