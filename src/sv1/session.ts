@@ -71,6 +71,8 @@ export type SessionEvent =
       block: boolean;
     }
   | { type: 'share'; worker: string; accepted: false; reject: Sv1Reject }
+  /** The difficulty for the next job changed (vardiff, a request, the upstream). */
+  | { type: 'difficulty'; difficulty: number }
   | { type: 'warning'; message: string };
 
 type Task =
@@ -177,6 +179,15 @@ export class Sv1Session {
    */
   setUpstreamDifficulty(difficulty: number, now: number): void {
     this.enqueue({ kind: 'upstream', difficulty, now });
+  }
+
+  /**
+   * Called from a `difficulty` event: the job to use from now on (the
+   * upstream moved the miner to another channel); it goes out with the
+   * set_difficulty that is about to be sent instead of the old job.
+   */
+  adoptJob(job: UpstreamJob): void {
+    this.latestJob = job;
   }
 
   /** Sends mining.ping (numeric id); the answer, in either known shape, is ignored. */
@@ -436,6 +447,10 @@ export class Sv1Session {
       return this.reply(rejectLine(id, { code: ERR_UNAUTHORIZED, message: 'Unauthorized worker' }));
     }
     const pass = typeof password === 'string' ? password.slice(0, MAX_USER) : '';
+    // d=N: the miner's own pick, used from now on and never undercut by vardiff. Taken before the
+    // upstream is asked, so the upstream sees the difficulty the miner will mine at.
+    const d = passwordDifficulty(pass);
+    if (d !== undefined) this.setDifficulty(this.diff.password(d, now));
     const answer = await this.o.upstream.authorize(user, pass);
     if (!answer.ok) {
       return this.reply(
@@ -444,9 +459,6 @@ export class Sv1Session {
     }
     this.workers.add(user);
     this.reply(resultLine(id, true));
-    const d = passwordDifficulty(pass);
-    // d=N: the miner's own pick, used from now on and never undercut by vardiff.
-    if (d !== undefined) this.setDifficulty(this.diff.password(d, now));
   }
 
   private suggest(id: RawId, value: unknown, now: number): void {
@@ -525,6 +537,7 @@ export class Sv1Session {
    */
   private setDifficulty(d: number | undefined): void {
     if (d === undefined) return;
+    this.o.onEvent?.({ type: 'difficulty', difficulty: d });
     const job = this.currentJob();
     if (this.working && job && this.announced !== undefined) this.sendJob(job, true, false);
   }

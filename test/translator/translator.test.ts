@@ -3,6 +3,7 @@
 // pool, per-miner channels, keepalive notifies and UpdateChannel.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { targetToDifficulty, u256FromLE } from '../../src/bitcoin/index.js';
 import { startPoolAndTranslator, eventually } from './fixture.js';
 import { JOB_VERSION } from './scripted-pool.js';
 import { V1Client } from './v1-client.js';
@@ -16,7 +17,6 @@ test(
     const { pool, tr } = await startPoolAndTranslator(t);
     await pool.until(() => pool.channels.length === 1);
     assert.equal(pool.opens[0]!.min_extranonce_size, 4 + 8, 'asks for extranonce1 + extranonce2_size');
-    const ch = pool.channels[0]!;
 
     const a = await V1Client.connect(tr.port);
     const b = await V1Client.connect(tr.port);
@@ -24,15 +24,18 @@ test(
     await a.handshake('acct.a', { password: EASY, rolling: true });
     await b.handshake('acct.b', { password: EASY });
     assert.equal(a.mask, 0x1fffe000, 'granted the BIP320 mask ∩ the SV2 job mask');
+    // The port's default band and the miners' own band (difficulty 1e-8): one channel each.
+    await pool.until(() => pool.channels.length === 2);
+    const ch = pool.channels[1]!;
     for (const c of [a, b]) {
       assert.equal(c.extranonce1.length, 8, '4-byte extranonce1');
       // The scripted pool grants exactly 12 bytes: no padding after its prefix.
-      assert.ok(c.notify!.coinb1.endsWith(Buffer.from(ch.prefix).toString('hex')));
+      await c.until(() => c.notify!.coinb1.endsWith(Buffer.from(ch.prefix).toString('hex')));
       assert.equal(c.extranonce2Size, 8);
       assert.equal(c.difficulty, 1e-8);
     }
     assert.notEqual(a.extranonce1, b.extranonce1);
-    assert.equal(pool.channels.length, 1, 'still one upstream channel');
+    assert.equal(pool.channels.length, 2, 'no channel per miner');
 
     for (let i = 0; i < 3; i++) {
       assert.equal((await a.mineAndSubmit('acct.a')).result, true);
@@ -48,6 +51,7 @@ test(
       pool.shares.some((s) => s.msg.version !== JOB_VERSION),
       'rolled version bits reach the pool',
     );
+    assert.ok(pool.shares.every((s) => s.msg.channel_id === ch.channel_id));
     assert.ok(pool.shares.every((s) => s.msg.extranonce.length === ch.extranonce_size));
     assert.equal(tr.translator.metrics.sharesAccepted, 6);
   },
@@ -166,8 +170,46 @@ test('UpdateChannel carries the sum of the miners’ hashrates', { timeout: 60_0
   t.after(() => clients.forEach((c) => c.close()));
   // d=1024 on an ASIC port: each miner counts as 1024 · 2^32 · 6 / 60 H/s.
   for (const c of clients) await c.handshake('acct.u', { password: 'd=1024' });
-  await eventually(() => pool.updates.length > 0, 'an UpdateChannel');
+  // They share the channel of difficulty band [1024, 4096): its UpdateChannel sums them.
   const expected = (3 * 1024 * 2 ** 32 * 6) / 60;
-  const last = pool.updates.at(-1)!;
-  assert.ok(Math.abs(last.nominal_hash_rate - expected) / expected < 1e-3, String(last.nominal_hash_rate));
+  const near = (u: { nominal_hash_rate: number }) =>
+    Math.abs(u.nominal_hash_rate - expected) / expected < 1e-3;
+  await eventually(() => pool.updates.some(near), 'an UpdateChannel with the three miners');
+  const update = pool.updates.find(near)!;
+  const channel = pool.channels.find((c) => c.channel_id === update.channel_id)!;
+  assert.equal(channel.user_identity, 'test-user');
+  assert.equal(
+    Math.round(targetToDifficulty(u256FromLE(update.maximum_target))),
+    4096,
+    "the band's top difficulty",
+  );
 });
+
+test(
+  'difficulty bands: miners far apart in difficulty get shared channels of their own band',
+  { timeout: 60_000 },
+  async (t) => {
+    const { pool, tr } = await startPoolAndTranslator(t);
+    const low = await V1Client.connect(tr.port);
+    const high = await V1Client.connect(tr.port);
+    t.after(() => (low.close(), high.close()));
+    await low.handshake('acct.low', { password: 'd=1e-8' });
+    await high.handshake('acct.high', { password: 'd=0.00002' });
+    assert.equal((await low.mineAndSubmit('acct.low')).result, true);
+    assert.equal((await high.mineAndSubmit('acct.high')).result, true);
+    await pool.until(() => pool.shares.length >= 2);
+    const byMiner = new Map(
+      pool.shares.map((s) => [Buffer.from(s.msg.extranonce).toString('hex'), s.msg.channel_id]),
+    );
+    assert.equal(byMiner.size, 2);
+    const [a, b] = [...byMiner.values()];
+    assert.notEqual(a, b, 'each band has its channel');
+    for (const id of [a, b]) {
+      const open = pool.opens[pool.channels.findIndex((c) => c.channel_id === id)]!;
+      const top = targetToDifficulty(u256FromLE(open.max_target));
+      assert.ok(top === 4 ** Math.round(Math.log(top) / Math.log(4)), `max_target at a power of 4 (${top})`);
+    }
+    assert.ok(pool.shares.every((s) => s.ok));
+    assert.equal(tr.translator.metrics.sharesForwarded, 2);
+  },
+);

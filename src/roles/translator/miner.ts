@@ -43,6 +43,8 @@ export class MinerConnection implements Upstream {
   slot: number | undefined;
   /** Decided at the first authorize. */
   mode: ChannelMode | undefined;
+  /** Shared mode: the difficulty band whose channel the miner belongs on. */
+  band: number | undefined;
   /** Own mode: the user name the channel is opened under, and the scripts it names if it is an address. */
   ownUser: string | undefined;
   payoutScripts: Uint8Array[] = [];

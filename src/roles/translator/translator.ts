@@ -24,6 +24,7 @@ import {
   type UpstreamJob,
 } from '../../sv1/index.js';
 import { AccountCheck, tlvIdentity } from './accounts.js';
+import { SharedChannels, bandMaxTarget, bandOf } from './bands.js';
 import type { MinerSpace, UpstreamChannel } from './channel.js';
 import { UpstreamFailover } from './failover.js';
 import { ConnectionGuard, TokenBucket, ipMatcher } from './guard.js';
@@ -45,10 +46,12 @@ const SV2_ROLLING_MASK = 0x1fffffe0;
 const MAX_QUEUED_BYTES = 1 << 20;
 /** How often a miner's vardiff is re-evaluated without shares (ticks of 1 s). */
 const VARDIFF_TICK_EVERY = 5;
-/** Failback: how long the preferred pool's new shared channel may take to give a job. */
+/** Failback: how long the preferred pool's new shared channels may take to give a job. */
 const FAILBACK_WORK_MS = 10_000;
 /** UpdateChannel at most this often (ticks), and only for a change above 10 %. */
 const UPDATE_EVERY = 10;
+/** A difficulty band nobody mined in for this long has its shared channel closed. */
+const BAND_IDLE_MS = 120_000;
 
 export interface ListenSpec {
   address: string;
@@ -139,8 +142,12 @@ export class Translator implements MinerHost {
   private readonly lastUpdate = new Map<UpstreamChannel, number>();
   private conn: UpstreamConnection | undefined;
   private upstreamIndex = 0;
-  /** Aggregated mode: the channel every miner shares. */
-  private shared: UpstreamChannel | undefined;
+  /** Aggregated mode: the current pool's shared channels, one per difficulty band. */
+  private shared: SharedChannels | undefined;
+  /** The band opened first on every pool: that of the first port's start difficulty. */
+  private defaultBand = 0;
+  /** When each band last had a miner, to close bands nobody uses. */
+  private readonly bandSeen = new Map<number, number>();
   /** The pool refused the shared channel with this error code: own channels only. */
   private sharedRefused: string | undefined;
   private noWorkSince: number | undefined;
@@ -195,7 +202,7 @@ export class Translator implements MinerHost {
   get hasWork(): boolean {
     if (this.connection === undefined) return false;
     if (!this.o.aggregate || this.sharedRefused !== undefined) return true;
-    return this.shared?.current !== undefined;
+    return this.shared?.hasWork ?? false;
   }
 
   async start(): Promise<BoundPort[]> {
@@ -203,6 +210,8 @@ export class Translator implements MinerHost {
     this.noWorkSince = now;
     const bound: BoundPort[] = [];
     for (const spec of this.o.listen) bound.push(await this.listen(spec));
+    const first = this.ports.values().next().value as PortDifficulty | undefined;
+    if (first !== undefined) this.defaultBand = bandOf(first.start);
     this.failover.start();
     this.timer = setInterval(() => this.tick(Date.now()), 1000);
     this.timer.unref();
@@ -332,6 +341,10 @@ export class Translator implements MinerHost {
       this.log.warn({ peer: m.remote, warning: e.message }, 'miner session warning');
       return;
     }
+    if (e.type === 'difficulty') {
+      if (m.mode === 'shared' && m.band !== undefined && this.bandFor(m) !== m.band) this.changeBand(m);
+      return;
+    }
     if (e.accepted) {
       this.metrics.sharesAccepted++;
       m.invalidRun = 0;
@@ -386,8 +399,8 @@ export class Translator implements MinerHost {
     const slot = wanted !== undefined && this.slots.claim(wanted) ? wanted : this.slots.take();
     if (slot === undefined) throw new Error('no free extranonce slot');
     m.slot = slot;
-    // Miners roll what the shared channel has room for (the configured size when it has enough).
-    const size = this.shared?.usable ? this.shared.extranonce2Size : this.o.extranonce2Size;
+    // Miners roll what the shared channels have room for (the configured size when they have enough).
+    const size = this.shared?.usable?.extranonce2Size ?? this.o.extranonce2Size;
     return minerExtranonce(slot, size);
   }
 
@@ -411,10 +424,54 @@ export class Translator implements MinerHost {
         'user name over 32 bytes: its work is credited to the channel identity',
       );
     }
-    if (m.mode === 'shared' && this.shared !== undefined && m.channel !== this.shared && !m.gone) {
-      this.place(m, this.shared, Date.now());
-    }
+    if (m.mode === 'shared' && !m.gone) await this.joinBand(m);
     return answer;
+  }
+
+  /**
+   * A miner's difficulty left its band. When the new band's channel is open
+   * its job goes out with the set_difficulty the session is about to send
+   * (one notify, not two); otherwise the channel is opened and its first job
+   * follows.
+   */
+  private changeBand(m: MinerConnection): void {
+    const band = this.bandFor(m);
+    const channel = this.shared?.get(band);
+    const job = channel?.current;
+    if (channel === undefined || job === undefined || !this.fits(m, channel)) return void this.joinBand(m);
+    m.band = band;
+    m.channel = channel;
+    this.bandSeen.set(band, Date.now());
+    m.session.adoptJob(job);
+  }
+
+  /**
+   * Puts a shared-mode miner on the channel of its difficulty's band, opening
+   * it when missing; until it is open the miner keeps what it has.
+   */
+  private async joinBand(m: MinerConnection): Promise<void> {
+    const shared = this.shared;
+    if (shared === undefined) return;
+    const band = this.bandFor(m);
+    m.band = band;
+    this.bandSeen.set(band, Date.now());
+    let channel = shared.get(band);
+    if (channel === undefined) {
+      try {
+        channel = await shared.open(band);
+      } catch (err) {
+        if (shared === this.shared) {
+          this.log.warn({ band, err: errorText(err) }, 'cannot open the shared channel of a difficulty band');
+        }
+        return;
+      }
+      this.log.info(
+        { channel_id: channel.channel_id, band, max_difficulty: 4 ** (band + 1) },
+        'shared channel open for a difficulty band',
+      );
+    }
+    if (m.gone || m.band !== band || shared !== this.shared || m.mode !== 'shared') return;
+    if (m.channel !== channel) this.place(m, channel, Date.now());
   }
 
   /**
@@ -519,7 +576,7 @@ export class Translator implements MinerHost {
   }
 
   private anyJob(): UpstreamJob | undefined {
-    if (this.shared?.current) return this.shared.current;
+    for (const c of this.shared?.all() ?? []) if (c.current) return c.current;
     for (const c of this.owners.keys()) if (c.current) return c.current;
     return undefined;
   }
@@ -554,20 +611,24 @@ export class Translator implements MinerHost {
         void this.openOwnOn(current, m).then((c) => {
           if (c !== undefined && current === this.conn) this.adopt(m, c, Date.now());
         });
-      } else if (this.shared !== undefined) {
-        this.place(m, this.shared, now);
+      } else if (m.mode === 'shared') {
+        void this.joinBand(m);
       }
     }
   }
 
-  private sharedRequest(index: number): OpenRequest {
-    const { nominal, maxTarget } = this.aggregateDemand();
+  private sharedRequest(index: number, band: number): OpenRequest {
     return {
       user_identity: this.identity(index),
-      nominal_hash_rate: nominal,
-      max_target: maxTarget,
+      nominal_hash_rate: this.bandDemand(band),
+      max_target: this.o.vardiff ? bandMaxTarget(band) : U256_MAX,
       space: this.space,
     };
+  }
+
+  /** Shared channels on `conn`, one per band, all under this pool's identity. */
+  private sharedOn(conn: UpstreamConnection, index: number): SharedChannels {
+    return new SharedChannels(conn, (band) => this.sharedRequest(index, band));
   }
 
   private onUpstream(conn: UpstreamConnection, index: number): void {
@@ -581,11 +642,14 @@ export class Translator implements MinerHost {
       this.reopenOwn(conn);
       return;
     }
-    conn
-      .openChannel(this.sharedRequest(index))
+    const shared = this.sharedOn(conn, index);
+    this.shared = shared;
+    shared
+      .open(this.defaultBand)
       .then((channel) => {
         if (conn !== this.conn || conn.isClosed) return;
         this.useShared(channel);
+        for (const m of this.miners) if (m.mode === 'shared' && !m.gone) void this.joinBand(m);
         this.reopenOwn(conn);
       })
       .catch((err: unknown) => {
@@ -597,7 +661,6 @@ export class Translator implements MinerHost {
   }
 
   private useShared(channel: UpstreamChannel): void {
-    this.shared = channel;
     this.log.info(
       {
         channel_id: channel.channel_id,
@@ -618,6 +681,7 @@ export class Translator implements MinerHost {
   /** The pool refused the shared channel (a solo pool refuses a name that is not an address): own channels only. */
   private sharedUnavailable(conn: UpstreamConnection, error_code: string): void {
     this.sharedRefused = error_code;
+    this.shared = undefined;
     this.log.warn(
       { upstream: conn.target.name, error_code, user_identity: this.identity() },
       'pool refused the shared channel: every miner mines on a channel of its own name',
@@ -669,15 +733,21 @@ export class Translator implements MinerHost {
   private async onCandidate(conn: UpstreamConnection, index: number): Promise<void> {
     const name = conn.target.name;
     try {
-      let shared: UpstreamChannel | undefined;
+      let shared: SharedChannels | undefined;
       let refused: string | undefined;
       if (this.o.aggregate) {
+        shared = this.sharedOn(conn, index);
+        // The bands the miners are in (and the default one), each with a job before anyone moves.
+        const bands = new Set([this.defaultBand]);
+        for (const m of this.miners) if (m.mode === 'shared' && m.band !== undefined) bands.add(m.band);
         try {
-          shared = await conn.openChannel(this.sharedRequest(index));
-          await this.firstJob(conn, shared, FAILBACK_WORK_MS);
+          await Promise.all(
+            [...bands].map(async (band) => this.firstJob(conn, await shared!.open(band), FAILBACK_WORK_MS)),
+          );
         } catch (err) {
           if (!(err instanceof ChannelRefused)) throw err;
           refused = err.error_code;
+          shared = undefined;
         }
       }
       const own = new Map<MinerConnection, UpstreamChannel>();
@@ -710,7 +780,9 @@ export class Translator implements MinerHost {
           m.mode = 'own';
           this.adopt(m, channel, now);
         } else if (m.mode === 'shared' && shared !== undefined) {
-          this.place(m, shared, now);
+          const channel = shared.get(m.band ?? this.defaultBand);
+          if (channel !== undefined) this.place(m, channel, now);
+          else void this.joinBand(m);
         } else if (m.mode !== undefined && m.session.authorizedWorkers.size > 0) {
           m.session.reconnect(now);
         }
@@ -756,14 +828,17 @@ export class Translator implements MinerHost {
   private onChannelJob(channel: UpstreamChannel): void {
     const job = channel.current;
     const now = Date.now();
-    if (channel === this.shared) {
+    const band = this.shared?.bandOf(channel);
+    if (band !== undefined) {
       if (job === undefined) {
-        this.noWorkSince ??= now;
+        if (!this.hasWork) this.noWorkSince ??= now;
         return;
       }
       this.workArrived();
       this.lastPush.set(channel, now);
-      for (const m of this.miners) if (m.mode === 'shared') this.deliver(m, channel, job, now);
+      for (const m of this.miners) {
+        if (m.mode === 'shared' && (m.band ?? this.defaultBand) === band) this.deliver(m, channel, job, now);
+      }
       return;
     }
     const m = this.owners.get(channel);
@@ -806,7 +881,7 @@ export class Translator implements MinerHost {
     if (this.o.vardiff) return;
     const d = targetToDifficulty(channel.target);
     const now = Date.now();
-    if (channel === this.shared) {
+    if (this.shared?.bandOf(channel) !== undefined) {
       for (const m of this.miners) if (m.channel === channel) m.session.setUpstreamDifficulty(d, now);
       return;
     }
@@ -814,9 +889,9 @@ export class Translator implements MinerHost {
   }
 
   private onChannelClosed(channel: UpstreamChannel, reason: string): void {
-    if (channel === this.shared) {
-      this.log.warn({ channel_id: channel.channel_id, reason }, 'pool closed the shared channel');
-      // Without its one channel the connection is of no use: move on.
+    if (this.shared?.bandOf(channel) !== undefined) {
+      this.log.warn({ channel_id: channel.channel_id, reason }, 'pool closed a shared channel');
+      // The pool wants no aggregated work from us: move on to the next pool.
       this.conn?.close(`channel closed by pool: ${reason}`);
       return;
     }
@@ -861,7 +936,10 @@ export class Translator implements MinerHost {
       }
     } else {
       this.keepalive(now);
-      if (this.ticks % UPDATE_EVERY === 0) this.updateChannels();
+      if (this.ticks % UPDATE_EVERY === 0) {
+        this.rebandMiners(now);
+        this.updateChannels();
+      }
     }
     if (this.o.summaryMs > 0 && now - this.lastSummary >= this.o.summaryMs) {
       this.lastSummary = now;
@@ -872,7 +950,7 @@ export class Translator implements MinerHost {
   /** Re-sends the current job, ntime moved on, to miners that got nothing new for a while. */
   private keepalive(now: number): void {
     if (this.o.keepaliveMs <= 0) return;
-    const channels = [...(this.shared ? [this.shared] : []), ...this.owners.keys()];
+    const channels = [...(this.shared?.all() ?? []), ...this.owners.keys()];
     for (const channel of channels) {
       const last = this.lastPush.get(channel) ?? 0;
       if (now - last < this.o.keepaliveMs) continue;
@@ -885,18 +963,40 @@ export class Translator implements MinerHost {
     }
   }
 
-  /** What the shared channel should be sized for: the sum of the miners' hashrates, the hardest miner target. */
-  private aggregateDemand(): { nominal: number; maxTarget: bigint } {
+  /** The band a shared-mode miner belongs in; with vardiff off the pool sets one difficulty for all: one band. */
+  private bandFor(m: MinerConnection): number {
+    return this.o.vardiff ? bandOf(m.session.difficulty) : this.defaultBand;
+  }
+
+  /** A band channel's nominal hashrate: the sum over its miners (one miner of the band's top before any). */
+  private bandDemand(band: number): number {
     let nominal = 0;
-    let maxDifficulty = 0;
     for (const m of this.miners) {
-      if (!m.ready || m.mode !== 'shared') continue;
-      const d = m.session.difficulty;
-      nominal += hashrateForDifficulty(d, this.o.sharesPerMinute);
-      maxDifficulty = Math.max(maxDifficulty, d);
+      if (!m.ready || m.mode !== 'shared' || m.band !== band) continue;
+      nominal += hashrateForDifficulty(m.session.difficulty, this.o.sharesPerMinute);
     }
-    if (nominal === 0) return { nominal: this.o.minHashrate, maxTarget: U256_MAX };
-    return { nominal, maxTarget: difficultyToTarget(maxDifficulty) };
+    return nominal > 0 ? nominal : hashrateForDifficulty(4 ** (band + 1), this.o.sharesPerMinute);
+  }
+
+  /** Vardiff moved some miners out of their band: onto their new band's channel; idle bands are closed. */
+  private rebandMiners(now: number): void {
+    const shared = this.shared;
+    if (shared === undefined) return;
+    for (const m of this.miners) {
+      if (m.gone || m.mode !== 'shared' || !m.ready) continue;
+      const band = this.bandFor(m);
+      this.bandSeen.set(band, now);
+      if (band !== m.band || m.channel === undefined || shared.bandOf(m.channel) === undefined) {
+        void this.joinBand(m);
+      }
+    }
+    for (const c of shared.all()) {
+      const band = shared.bandOf(c)!;
+      if (band === this.defaultBand || now - (this.bandSeen.get(band) ?? 0) < BAND_IDLE_MS) continue;
+      this.lastPush.delete(c);
+      this.lastUpdate.delete(c);
+      shared.release(band, 'no miner in this difficulty band');
+    }
   }
 
   private updateChannels(): void {
@@ -908,9 +1008,9 @@ export class Translator implements MinerHost {
       this.lastUpdate.set(channel, nominal);
       conn.updateChannel(channel, nominal, maxTarget);
     };
-    if (this.shared !== undefined) {
-      const { nominal, maxTarget } = this.aggregateDemand();
-      send(this.shared, nominal, maxTarget);
+    for (const channel of this.shared?.all() ?? []) {
+      const band = this.shared!.bandOf(channel)!;
+      send(channel, this.bandDemand(band), this.o.vardiff ? bandMaxTarget(band) : U256_MAX);
     }
     for (const [channel, m] of this.owners) {
       if (!channel.alive || !m.ready || channel.sink !== conn) continue;
