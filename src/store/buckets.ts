@@ -57,13 +57,15 @@ export class BatchAggregate {
     time: number,
     difficulty: number,
     shareDifficulty: number,
+    belowTarget = false,
   ): void {
     this.bump(account_id, worker_id, time, difficulty, 1, 0);
     const w = this.worker(worker_id);
     w.accepted++;
     if (w.last_share_at === null || time >= w.last_share_at) {
       w.last_share_at = time;
-      w.current_difficulty = difficulty;
+      // A block below the channel target is credited at the network difficulty, not the channel's.
+      if (!belowTarget) w.current_difficulty = difficulty;
     }
     if (shareDifficulty > w.best_share_difficulty) w.best_share_difficulty = shareDifficulty;
   }

@@ -292,7 +292,7 @@ export class Store {
         const id = Number(info.lastInsertRowid);
         results.push(id);
         shares.push({ id, account_id, difficulty: s.difficulty });
-        agg.accepted(account_id, worker_id, item.time, s.difficulty, s.share_difficulty);
+        agg.accepted(account_id, worker_id, item.time, s.difficulty, s.share_difficulty, s.below_target);
       } else {
         results.push(null);
         agg.rejected(account_id, worker_id, item.time, item.reason);
