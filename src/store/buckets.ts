@@ -3,6 +3,8 @@
 
 export const MINUTE_MS = 60_000;
 export const TEN_MINUTES_MS = 600_000;
+/** 1-minute buckets are kept this long (they serve the 10 min and 1 h windows, and refine 24 h). */
+export const MINUTE_BUCKETS_KEEP_MS = 3 * 3600_000;
 
 export function bucketStart(time: number, size: number): number {
   return time - (((time % size) + size) % size);
