@@ -73,7 +73,13 @@ export interface PoolStats extends HashrateWindows {
   workers_online: number;
   totals: Totals;
   best_share: BestShare | null;
+  /** Blocks the chain kept (pending and confirmed). */
   blocks_found: number;
+  /** Candidates that are valid but not on the best chain. */
+  blocks_orphaned: number;
+  /** Candidates the node refused as invalid. */
+  blocks_rejected: number;
+  /** The newest block the chain kept. */
   last_block: { height: number; hash: string; time: number; status: string } | null;
 }
 
@@ -361,9 +367,17 @@ export class StoreStats {
       `SELECT (SELECT COUNT(*) FROM accounts) AS accounts, COUNT(*) AS workers,
          COALESCE(SUM(last_share_at >= ?), 0) AS online FROM workers`,
     ).get(now - ONLINE_WINDOW_MS) as { accounts: number; workers: number; online: number };
-    const blocks = this.q('SELECT COUNT(*) AS n FROM blocks').get() as { n: number };
+    const blocks = new Map(
+      (
+        this.q('SELECT status, COUNT(*) AS n FROM blocks GROUP BY status').all() as {
+          status: string;
+          n: number;
+        }[]
+      ).map((r) => [r.status, r.n]),
+    );
     const last = this.q(
-      'SELECT height, hash, time, status FROM blocks ORDER BY time DESC, height DESC LIMIT 1',
+      `SELECT height, hash, time, status FROM blocks WHERE status IN ('pending', 'confirmed')
+       ORDER BY time DESC, height DESC LIMIT 1`,
     ).get() as PoolStats['last_block'] | undefined;
     return {
       time: now,
@@ -373,7 +387,9 @@ export class StoreStats {
       workers_online: counts.online,
       totals: this.totals(),
       best_share: this.bestShare(),
-      blocks_found: blocks.n,
+      blocks_found: (blocks.get('pending') ?? 0) + (blocks.get('confirmed') ?? 0),
+      blocks_orphaned: blocks.get('orphaned') ?? 0,
+      blocks_rejected: blocks.get('rejected') ?? 0,
       last_block: last ?? null,
     };
   }

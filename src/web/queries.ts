@@ -174,12 +174,15 @@ export class WebQueries {
     return row.n;
   }
 
+  /** Recorded blocks per status, every status present. */
   blockCounts(): Record<string, number> {
+    const out: Record<string, number> = { pending: 0, confirmed: 0, orphaned: 0, rejected: 0 };
     const rows = this.#q('SELECT status, COUNT(*) AS n FROM blocks GROUP BY status').all() as {
       status: string;
       n: number;
     }[];
-    return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+    for (const r of rows) out[r.status] = r.n;
+    return out;
   }
 
   /** Blocks found by one account, newest first. */
