@@ -26,6 +26,8 @@ const WINDOW = 20;
 const WARMUP_MS = 1000;
 const MEASURE_MS = Number(process.env.BLOCKS_BENCH_MS ?? 10_000);
 const SETTLE_LIMIT_MS = 60_000;
+/** BLOCKS_BENCH_RPC=0: the pool without node RPC (statuses from the TP's tips only). */
+const RPC = process.env.BLOCKS_BENCH_RPC !== '0';
 
 /** CPU time (user + system) a process has used, in ms (clock ticks of 10 ms). */
 function cpuMs(pid: number): number {
@@ -45,10 +47,7 @@ export default async function (): Promise<void> {
     const s = await startStack(scope);
     poolAccountCli(['add', 'bench', '--database', s.db]);
     const pool = await startPool(scope, s, [
-      '--rpc-url',
-      s.devnet.url,
-      '--rpc-cookie',
-      s.devnet.cookie,
+      ...(RPC ? ['--rpc-url', s.devnet.url, '--rpc-cookie', s.devnet.cookie] : []),
       '--block-check-interval',
       '1',
       '--block-confirmations',
@@ -153,7 +152,7 @@ export default async function (): Promise<void> {
         console.log(name, JSON.stringify([...counts]));
       }
     }
-    const common = { clients: CLIENTS, window: WINDOW, measure_ms: MEASURE_MS, rpc: true };
+    const common = { clients: CLIENTS, window: WINDOW, measure_ms: MEASURE_MS, rpc: RPC };
     emit({
       bench: 'pool block candidates answered',
       value: Math.round(((n1 - n0) * 1000) / elapsed),

@@ -137,16 +137,30 @@ export class Ledger {
   }
 
   /**
-   * Blocks whose status can still change: pending ones, and orphaned ones at
-   * most `depth` below the highest recorded block (a reorg may bring them back).
+   * Heights with blocks whose status can still change: pending ones, and
+   * orphaned ones at most `depth` below the highest recorded block (a reorg
+   * may bring them back). Ascending.
    */
-  unsettledBlocks(depth: number): BlockState[] {
+  unsettledHeights(depth: number): number[] {
+    return (
+      this.q(
+        `SELECT height FROM blocks WHERE status = 'pending'
+         UNION
+         SELECT height FROM blocks WHERE status = 'orphaned' AND height >= (SELECT MAX(height) FROM blocks) - ?
+         ORDER BY height`,
+      ).all(depth) as { height: number }[]
+    ).map((r) => r.height);
+  }
+
+  /**
+   * The blocks at `height` whose status depends on which block the chain
+   * has there: `hash` (when recorded) and every block there the chain kept.
+   */
+  blocksAt(height: number, hash: string | null): BlockState[] {
     const rows = this.q(
-      `SELECT hash, height, prev_hash, status, payouts_recorded FROM blocks WHERE status = 'pending'
-       UNION ALL
-       SELECT hash, height, prev_hash, status, payouts_recorded FROM blocks
-         WHERE status = 'orphaned' AND height >= (SELECT MAX(height) FROM blocks) - ?`,
-    ).all(depth) as (Omit<BlockState, 'payouts_recorded'> & { payouts_recorded: number })[];
+      `SELECT hash, height, prev_hash, status, payouts_recorded FROM blocks
+       WHERE height = ? AND (hash = ? OR status IN (${KEPT_SQL})) ORDER BY rowid`,
+    ).all(height, hash) as (Omit<BlockState, 'payouts_recorded'> & { payouts_recorded: number })[];
     return rows.map((r) => ({ ...r, payouts_recorded: r.payouts_recorded !== 0 }));
   }
 

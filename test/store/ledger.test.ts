@@ -207,14 +207,16 @@ test('payouts recorded late apply their own change: a competitor that wins after
     store.ledger.blocks(10, 0, { kept: true }).map((x) => x.hash),
     [HASH_B],
   );
+  assert.deepEqual(store.ledger.unsettledHeights(10), [5]);
   assert.deepEqual(
-    store.ledger
-      .unsettledBlocks(10)
-      .map((x) => [x.hash, x.status, x.payouts_recorded])
-      .sort(),
+    store.ledger.blocksAt(5, HASH_A).map((x) => [x.hash, x.status, x.payouts_recorded]),
     [
       [HASH_A, 'orphaned', true],
       [HASH_B, 'pending', true],
     ],
+  );
+  assert.deepEqual(
+    store.ledger.blocksAt(5, null).map((x) => x.hash),
+    [HASH_B],
   );
 });

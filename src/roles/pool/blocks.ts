@@ -52,7 +52,7 @@ import {
 import type { BlockCandidate, ShareRecord, StoredTemplate } from '../../channels/index.js';
 import type { Logger } from '../../log.js';
 import { isRpcError, type BitcoinRpc } from '../../rpc/index.js';
-import { offChain, type BlockState, type BlockStatus, type Store } from '../../store/index.js';
+import { offChain, type BlockStatus, type Store } from '../../store/index.js';
 import type { TdpClient } from '../common/tdp-client.js';
 import type { PayoutPlan } from './payouts.js';
 
@@ -317,6 +317,20 @@ export class Blocks {
     this.#deferred.delete(hash);
   }
 
+  /**
+   * Settles the blocks at `height` when the chain's block there is `there`
+   * and the chain is `top` high: the others there leave the chain first.
+   */
+  #settleAt(height: number, there: string, top: number): void {
+    const rows = this.#o.store.ledger.blocksAt(height, there);
+    for (const b of rows) if (b.hash !== there) this.#settle(b.hash, height, 'orphaned', b.status);
+    const on = rows.find((b) => b.hash === there);
+    if (on) {
+      const status = top - height + 1 >= this.#o.confirmations ? 'confirmed' : 'pending';
+      this.#settle(on.hash, height, status, on.status);
+    }
+  }
+
   /** A new tip from the TP: `height` and display hash of the block it builds on. */
   onTip(height: number, hash: string): void {
     if (height < 0) return;
@@ -324,85 +338,66 @@ export class Blocks {
     this.#tipAt.set(height, hash);
     for (const h of this.#tipAt.keys()) if (h < height - this.#o.confirmations - 16) this.#tipAt.delete(h);
     this.#firstTipHeight = Math.min(this.#firstTipHeight, height);
-    let blocks: BlockState[];
     try {
-      blocks = this.#o.store.ledger.unsettledBlocks(this.#o.confirmations);
-    } catch (err) {
-      this.#log.error({ err: errText(err) }, 'reading unsettled blocks failed');
-      return;
-    }
-    if (this.#o.rpc !== null) {
-      // The node's block at the tip's height is known for sure; the rest is the RPC check's.
-      for (const b of blocks) {
-        if (b.height !== height) continue;
-        if (b.hash === hash) this.#settle(b.hash, b.height, 'pending', b.status);
-        else if (!offChain(b.status)) this.#settle(b.hash, b.height, 'orphaned', b.status);
+      // With RPC the node's block at the tip's height is known for sure; the rest is the RPC check's.
+      if (this.#o.rpc !== null) {
+        this.#settleAt(height, hash, height);
+        return;
       }
-      return;
-    }
-    const chain = this.#chainFrom(height, hash, blocks);
-    const n = this.#o.confirmations;
-    for (const b of blocks) {
-      if (b.height < 0 || b.height > height) continue;
-      const there = chain.get(b.height);
-      let status: BlockStatus | null;
-      if (there === b.hash) status = height - b.height + 1 >= n ? 'confirmed' : 'pending';
-      else if (there !== undefined || b.height >= this.#firstTipHeight) status = 'orphaned';
-      // Before this run's first tip and not placed: keep it, confirmed by depth.
-      else status = b.status === 'pending' && height - b.height + 1 >= n ? 'confirmed' : null;
-      if (status !== null) this.#settle(b.hash, b.height, status, b.status);
+      const ledger = this.#o.store.ledger;
+      const chain = this.#chainFrom(height, hash);
+      for (const h of ledger.unsettledHeights(this.#o.confirmations)) {
+        if (h < 0 || h > height) continue;
+        const there = chain.get(h);
+        if (there !== undefined) {
+          this.#settleAt(h, there, height);
+          continue;
+        }
+        for (const b of ledger.blocksAt(h, null)) {
+          // The tips passed this height without showing it: orphaned. Before this
+          // run's first tip nothing was seen: kept as it is, confirmed by depth.
+          if (h >= this.#firstTipHeight) this.#settle(b.hash, h, 'orphaned', b.status);
+          else if (height - h + 1 >= this.#o.confirmations) this.#settle(b.hash, h, 'confirmed', b.status);
+        }
+      }
+    } catch (err) {
+      this.#log.error({ err: errText(err) }, 'settling blocks at a new tip failed');
     }
   }
 
   /** The chain's block per height as far as known: tips seen, then ancestors through our blocks' prev hashes. */
-  #chainFrom(height: number, hash: string, blocks: readonly BlockState[]): Map<number, string> {
+  #chainFrom(height: number, hash: string): Map<number, string> {
     const chain = new Map(this.#tipAt);
-    const prevOf = new Map(blocks.map((b) => [b.hash, b.prev_hash]));
     const lookup = this.#o.store.db.prepare('SELECT prev_hash FROM blocks WHERE hash = ?');
     let h = height;
     let at: string | null = hash;
     while (at !== null && h >= 0 && h >= height - this.#o.confirmations) {
       chain.set(h, at);
-      const prev: string | null | undefined =
-        prevOf.get(at) ?? (lookup.get(at) as { prev_hash: string | null } | undefined)?.prev_hash;
-      at = prev ?? null;
+      at = (lookup.get(at) as { prev_hash: string | null } | undefined)?.prev_hash ?? null;
       h--;
     }
     return chain;
   }
 
-  /** One RPC status pass over unsettled blocks (no-op without RPC or while one runs). */
+  /** One RPC status pass over unsettled blocks, one getblockhash per height (no-op without RPC or while one runs). */
   async check(): Promise<void> {
     const rpc = this.#o.rpc;
     if (rpc === null || this.#checking) return;
     this.#checking = true;
     try {
-      const blocks = this.#o.store.ledger.unsettledBlocks(this.#o.confirmations);
-      if (blocks.length === 0) return;
+      const heights = this.#o.store.ledger.unsettledHeights(this.#o.confirmations);
+      if (heights.length === 0) return;
       const tip = await rpc.getblockcount();
-      const heights = [...new Set(blocks.map((b) => b.height))].filter((h) => h >= 0 && h <= tip);
-      const chain = new Map<number, string>();
       for (const h of heights) {
+        if (h < 0 || h > tip) continue;
+        let there: string;
         try {
-          chain.set(h, await rpc.call<string>('getblockhash', [h]));
+          there = await rpc.call<string>('getblockhash', [h]);
         } catch (err) {
-          if (!isRpcError(err)) throw err;
+          if (isRpcError(err)) continue;
+          throw err;
         }
-      }
-      // Blocks coming onto the chain last, after those leaving it.
-      const order = [...blocks].sort(
-        (a, b) => Number(chain.get(a.height) === a.hash) - Number(chain.get(b.height) === b.hash),
-      );
-      for (const b of order) {
-        const there = chain.get(b.height);
-        if (there === undefined) continue;
-        const status: BlockStatus =
-          there !== b.hash
-            ? 'orphaned'
-            : tip - b.height + 1 >= this.#o.confirmations
-              ? 'confirmed'
-              : 'pending';
-        this.#settle(b.hash, b.height, status, b.status);
+        this.#settleAt(h, there, tip);
       }
     } catch (err) {
       this.#log.warn({ err: errText(err) }, 'block status check failed');
