@@ -231,3 +231,26 @@ test('a first share right after a start reads over at least a minute', async (t)
   await worker(store, 'fay', 'new', NOW - 2000, [NOW - 1000]);
   assert.equal(store.stats.poolHashrate(NOW).hashrate_10m, (100 * G) / 60);
 });
+
+test("a block below the channel target does not become the worker's current difficulty", async (t) => {
+  const store = Store.open(tempDbPath(t));
+  t.after(() => store.close());
+  const base = { account: 'vic', worker: 'rig', channel_id: 1, job_id: 1 };
+  const p = [
+    store.enqueue({ ...base, time: NOW - 2000, difficulty: 512, share_difficulty: 600 }),
+    store.enqueue({
+      ...base,
+      time: NOW - 1000,
+      difficulty: 4.6e-10,
+      share_difficulty: 0.03,
+      below_target: true,
+      is_block: true,
+    }),
+  ];
+  store.flush();
+  await Promise.all(p);
+  const [w] = store.stats.accountWorkers('vic', NOW)!;
+  assert.equal(w!.current_difficulty, 512);
+  assert.equal(w!.accepted, 2);
+  assert.equal(w!.last_share_at, NOW - 1000);
+});
