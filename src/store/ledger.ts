@@ -138,15 +138,18 @@ export class Ledger {
 
   /**
    * Heights with blocks whose status can still change: pending ones, and
-   * orphaned ones at most `depth` below the highest recorded block (a reorg
-   * may bring them back). Ascending.
+   * orphaned or rejected ones at most `depth` below the highest recorded
+   * block (a reorg may bring an orphan back; a refusal of one serialization
+   * of a block does not keep another with the same header off the chain).
+   * Ascending.
    */
   unsettledHeights(depth: number): number[] {
     return (
       this.q(
         `SELECT height FROM blocks WHERE status = 'pending'
          UNION
-         SELECT height FROM blocks WHERE status = 'orphaned' AND height >= (SELECT MAX(height) FROM blocks) - ?
+         SELECT height FROM blocks WHERE status IN ('orphaned', 'rejected')
+           AND height >= (SELECT MAX(height) FROM blocks) - ?
          ORDER BY height`,
       ).all(depth) as { height: number }[]
     ).map((r) => r.height);

@@ -55,7 +55,8 @@ export interface Account {
  * pending: on the chain (or not yet settled), fewer than block_confirmations
  * deep; confirmed: on the chain and deep enough; orphaned: valid but not on
  * the best chain (can come back in a reorg); rejected: refused by the node as
- * invalid (never comes back). Only pending and confirmed blocks count as found.
+ * invalid (comes back only if the chain turns out to hold its header after
+ * all). Only pending and confirmed blocks count as found.
  */
 export type BlockStatus = 'pending' | 'confirmed' | 'orphaned' | 'rejected';
 

@@ -167,6 +167,9 @@ test('a rejected block pays nobody: its credit changes are undone and payouts re
   );
   assert.deepEqual(store.ledger.blockCounts(), { pending: 0, confirmed: 0, orphaned: 1, rejected: 1 });
   assert.deepEqual(store.ledger.blocks(10, 0, { kept: true }), []);
+  // Both are still looked at: a refused serialization does not keep the header off the chain.
+  assert.deepEqual(store.ledger.unsettledHeights(10), [1, 2]);
+  assert.deepEqual(store.ledger.unsettledHeights(0), [2]);
   assert.throws(() => store.ledger.recordBlock(block('cc'.repeat(32), 3, { prev_hash: 'x' })), /prev_hash/);
 });
 

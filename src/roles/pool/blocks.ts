@@ -24,12 +24,14 @@
 // 'confirmed'; "inconclusive" / "duplicate-inconclusive": valid but not on the
 // best chain, 'orphaned'; "duplicate" (the TP was first): getblockhash at its
 // height decides; any other answer: 'rejected', refused as invalid, never
-// counted (its payouts undone like an orphan's). At most SUBMIT_CONCURRENCY
+// counted (its payouts undone like an orphan's) — unless getblockhash finds
+// the block on the chain after all (the refusal was of this serialization;
+// the TP's, with the same header, may have been accepted). At most SUBMIT_CONCURRENCY
 // submitblock calls run at once; past SUBMIT_QUEUE waiting candidates the
 // oldest competing ones are left to the TP's submission and the periodic
-// check. Every block_check_interval the pending blocks, and the orphaned ones
-// within block_confirmations of the newest, are compared with getblockhash
-// at their heights (one call per height).
+// check. Every block_check_interval the pending blocks, and the orphaned and
+// rejected ones within block_confirmations of the newest, are compared with
+// getblockhash at their heights (one call per height).
 //
 // Every new tip from the TP settles the blocks at its height (the tip's hash
 // is the node's block there). Without RPC that is all the pool sees: a block
@@ -119,6 +121,8 @@ export class Blocks {
   constructor(opts: BlocksOptions) {
     this.#o = opts;
     this.#log = opts.logger;
+    // A restarted TP numbers its templates afresh.
+    opts.tdp.on('connected', () => this.#txData.clear());
   }
 
   /** submitblock calls waiting or running (for tests and metrics). */
@@ -189,10 +193,11 @@ export class Blocks {
               { template_id: String(template_id), err: errText(err) },
               'transaction data unavailable',
             );
+            this.#txData.delete(template_id); // the next candidate asks again
             return null;
           })
         : Promise.resolve(null);
-      remember(this.#txData, template_id, p, 8);
+      if (this.#o.tdp.connected) remember(this.#txData, template_id, p, 8);
     }
     return p;
   }
@@ -252,14 +257,19 @@ export class Blocks {
     if (s.first || verdict === null) this.#log.info({ ...fields, verdict }, 'submitblock done');
     let status = verdictStatus(verdict);
     if (status === 'rejected') this.#log.warn({ ...fields, verdict }, 'node rejected the block');
-    if (status === null) {
+    if (status === null || status === 'rejected') {
       // "duplicate": the node has it (usually from the TP); is it on the best chain?
+      // A refusal is checked too: it judged this serialization of the block, and the
+      // TP's may have reached the chain with the same header.
+      let there: string | null = null;
       try {
-        status = (await rpc.call<string>('getblockhash', [s.height])) === s.hash ? 'pending' : 'orphaned';
+        there = await rpc.call<string>('getblockhash', [s.height]);
       } catch (err) {
         if (!isRpcError(err)) this.#log.warn({ ...fields, err: errText(err) }, 'getblockhash failed');
-        return; // the periodic check settles it
+        if (status === null) return; // the periodic check settles it
       }
+      if (there === s.hash) status = 'pending';
+      else if (status === null) status = 'orphaned';
     }
     this.#settle(s.hash, s.height, status);
   }
@@ -288,8 +298,8 @@ export class Blocks {
     try {
       store.db.transaction(() => {
         const was = (st.status.get(hash) as { status: BlockStatus } | undefined)?.status;
-        // A block the node refused never comes back.
-        if (was === undefined || was === status || was === 'rejected') return;
+        // A block the node refused leaves that status only for the chain (found there by hash).
+        if (was === undefined || was === status || (was === 'rejected' && offChain(status))) return;
         if (!offChain(status) && height >= 0) {
           for (const other of st.keptAt.all(height, hash) as { hash: string; status: BlockStatus }[])
             change(other.hash, other.status, 'orphaned');
