@@ -7,6 +7,7 @@ import {
   buildCoinbase,
   parseOutputs,
   pushData,
+  targetToDifficulty,
   u256ToLE,
   type CoinbaseParts,
   type TxOutput,
@@ -34,6 +35,8 @@ export interface ChainTip {
   nbits: number;
   /** Network target from nbits, 32 little-endian bytes. */
   network_target: Uint8Array;
+  /** Difficulty of the network target. */
+  network_difficulty: number;
   /** Template whose future job the tip activated. */
   template_id: bigint;
   /** Counts tips: jobs remember the one they were made for. */
@@ -121,11 +124,13 @@ export class MiningChain {
     const activated = this.templates.get(message.template_id);
     if (!activated) return false;
     const epoch = ++this.epochCounter;
+    const network = bitsToTarget(message.nBits);
     this.currentTip = {
       prev_hash: Uint8Array.from(message.prev_hash),
       header_timestamp: message.header_timestamp,
       nbits: message.nBits,
-      network_target: u256ToLE(bitsToTarget(message.nBits)),
+      network_target: u256ToLE(network),
+      network_difficulty: targetToDifficulty(network),
       template_id: message.template_id,
       epoch,
       received_at: now,

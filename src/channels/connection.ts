@@ -52,11 +52,22 @@ export interface ShareRecord {
   /** Worker name from the 0x0002 TLV of SubmitSharesExtended, if any. */
   worker: string | null;
   payout_key: string;
-  /** Target the share was credited at, and its difficulty (what SubmitShares.Success sums). */
+  /**
+   * Target the share was credited at, and its difficulty (what
+   * SubmitShares.Success sums, what the store and PPLNS count): the hardest
+   * channel target the hash meets, or the network target for a block that
+   * meets no channel target (below_target). Never above share_difficulty.
+   */
   target: bigint;
   difficulty: number;
   /** Difficulty the hash itself reaches. */
   share_difficulty: number;
+  /**
+   * A block whose hash meets none of the channel's targets (the network
+   * target is easier, as on regtest): credited at the network difficulty,
+   * the work such a block is expected to take, and not counted by vardiff.
+   */
+  below_target: boolean;
   hash: Uint8Array;
   header: Uint8Array;
   version: number;
@@ -701,8 +712,12 @@ export class ServerConnectionChannels {
     );
     if (!judged.ok) return reject(channel, msg, judged.error_code);
     if (!channel.duplicates.add(judged.hash)) return reject(channel, msg, SUBMIT_ERROR.DUPLICATE_SHARE);
-    // A block that misses every channel target is still credited at the hardest one.
-    const step = steps[judged.target_index]!;
+    // A block below every channel target proves only the network target: the
+    // expected work behind it is the network difficulty (its own hash
+    // difficulty would overstate it), and it says nothing about the rate of
+    // shares at the channel target.
+    const below_target = judged.target_index === null;
+    const step = below_target ? null : steps[judged.target_index!]!;
     const template_id = job.coinbase.template.message.template_id;
     const share: ShareRecord = {
       channel_id: channel.channel_id,
@@ -712,9 +727,10 @@ export class ServerConnectionChannels {
       user_identity: channel.user_identity,
       worker,
       payout_key: channel.payout_key,
-      target: step.target,
-      difficulty: step.difficulty,
+      target: step ? step.target : u256FromLE(tip.network_target),
+      difficulty: step ? step.difficulty : tip.network_difficulty,
       share_difficulty: hashDifficulty(judged.hash),
+      below_target,
       hash: judged.hash,
       header: judged.header,
       version: msg.version,
@@ -724,7 +740,7 @@ export class ServerConnectionChannels {
       block: judged.block,
     };
     channel.accepted++;
-    channel.vardiff.recordShare(now);
+    if (!below_target) channel.vardiff.recordShare(now);
     let block: BlockCandidate | null = null;
     if (judged.block) {
       channel.blocks++;

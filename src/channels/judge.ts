@@ -45,8 +45,12 @@ export type Judgement =
       block: boolean;
       header: Uint8Array;
       hash: Uint8Array;
-      /** Index in `targets` of the hardest target the hash meets. */
-      target_index: number;
+      /**
+       * Index in `targets` of the hardest target the hash meets; null for a
+       * block that meets none of them (possible where the network target is
+       * easier than the share targets, as on regtest).
+       */
+      target_index: number | null;
     }
   | { ok: false; error_code: string; header?: Uint8Array; hash?: Uint8Array };
 
@@ -76,13 +80,12 @@ export function judgeShare(job: JudgedJob, work: JudgedWork): Judgement {
     header,
   );
   const hash = sha256d(header);
-  // A block is a block whatever the channel target says.
-  if (hashMeetsTarget(hash, job.network_target))
-    return { ok: true, block: true, header, hash, target_index: 0 };
+  const block = hashMeetsTarget(hash, job.network_target);
   for (let i = 0; i < job.targets.length; i++) {
-    if (hashMeetsTarget(hash, job.targets[i]!))
-      return { ok: true, block: false, header, hash, target_index: i };
+    if (hashMeetsTarget(hash, job.targets[i]!)) return { ok: true, block, header, hash, target_index: i };
   }
+  // A block is a block whatever the channel target says.
+  if (block) return { ok: true, block, header, hash, target_index: null };
   return { ok: false, error_code: SUBMIT_ERROR.DIFFICULTY_TOO_LOW, header, hash };
 }
 

@@ -3,6 +3,8 @@
 
 export const MINUTE_MS = 60_000;
 export const TEN_MINUTES_MS = 600_000;
+/** 1-minute buckets are kept this long (they serve the 10 min and 1 h windows, and refine 24 h). */
+export const MINUTE_BUCKETS_KEEP_MS = 3 * 3600_000;
 
 export function bucketStart(time: number, size: number): number {
   return time - (((time % size) + size) % size);
@@ -57,13 +59,15 @@ export class BatchAggregate {
     time: number,
     difficulty: number,
     shareDifficulty: number,
+    belowTarget = false,
   ): void {
     this.bump(account_id, worker_id, time, difficulty, 1, 0);
     const w = this.worker(worker_id);
     w.accepted++;
     if (w.last_share_at === null || time >= w.last_share_at) {
       w.last_share_at = time;
-      w.current_difficulty = difficulty;
+      // A block below the channel target is credited at the network difficulty, not the channel's.
+      if (!belowTarget) w.current_difficulty = difficulty;
     }
     if (shareDifficulty > w.best_share_difficulty) w.best_share_difficulty = shareDifficulty;
   }

@@ -48,25 +48,48 @@ export function schemaVersion(db: SqliteDatabase): number {
   return row.v ?? 0;
 }
 
-/** Applies every migration newer than the database's version; returns the versions applied. */
+/**
+ * Applies every migration the database has not recorded, in version order
+ * (also one numbered below a version already applied); returns the versions
+ * applied. Foreign keys are off while migrations run, so one can rebuild a
+ * table others refer to; each is checked with foreign_key_check before it
+ * commits.
+ */
 export function migrate(db: SqliteDatabase, migrations: readonly Migration[] = MIGRATIONS): number[] {
   db.exec(
     `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`,
   );
-  const current = schemaVersion(db);
+  const have = new Set(
+    (db.prepare('SELECT version FROM schema_version').all() as { version: number }[]).map((r) => r.version),
+  );
+  const known = new Set(migrations.map((m) => m.version));
   const latest = migrations.reduce((max, m) => Math.max(max, m.version), 0);
-  if (current > latest) {
-    throw new Error(`database schema version ${current} is newer than this program knows (${latest})`);
+  for (const v of have) {
+    if (v > latest)
+      throw new Error(`database schema version ${v} is newer than this program knows (${latest})`);
+    if (!known.has(v)) throw new Error(`database schema version ${v} is unknown to this program`);
   }
+  const todo = [...migrations].filter((m) => !have.has(m.version)).sort((a, b) => a.version - b.version);
+  if (todo.length === 0) return [];
+  const foreignKeys = db.pragma('foreign_keys', { simple: true }) === 1;
+  if (foreignKeys) db.pragma('foreign_keys = OFF');
   const applied: number[] = [];
-  const sorted = [...migrations].sort((a, b) => a.version - b.version);
-  for (const m of sorted) {
-    if (m.version <= current) continue;
-    db.transaction(() => {
-      db.exec(m.sql);
-      db.prepare('INSERT INTO schema_version (version, applied_at) VALUES (?, ?)').run(m.version, Date.now());
-    })();
-    applied.push(m.version);
+  try {
+    for (const m of todo) {
+      db.transaction(() => {
+        db.exec(m.sql);
+        const broken = db.pragma('foreign_key_check') as unknown[];
+        if (broken.length > 0)
+          throw new Error(`migration ${m.version} breaks ${broken.length} foreign key reference(s)`);
+        db.prepare('INSERT INTO schema_version (version, applied_at) VALUES (?, ?)').run(
+          m.version,
+          Date.now(),
+        );
+      })();
+      applied.push(m.version);
+    }
+  } finally {
+    if (foreignKeys) db.pragma('foreign_keys = ON');
   }
   return applied;
 }

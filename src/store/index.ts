@@ -12,6 +12,6 @@ export { MIGRATIONS, type Migration } from './schema.js';
 export { Store, foldName, type StoreOptions, type PplnsWindowResult } from './store.js';
 export { BatchWriter, type BatchWriterOptions } from './writer.js';
 export { RunningWindow, type WindowShare, type WindowSnapshot } from './window.js';
-export { Ledger } from './ledger.js';
+export { Ledger, offChain, type BlockState } from './ledger.js';
 export * from './stats.js';
 export * from './pplns.js';

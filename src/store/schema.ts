@@ -1,6 +1,7 @@
-// The store's schema as an ordered list of migrations. open() applies the ones
-// a database has not seen yet, each in its own transaction, and records the
-// new version in `schema_version`. Append new migrations; never edit old ones.
+// The store's schema as a list of migrations. open() applies the ones a
+// database has not seen yet, in version order, each in its own transaction,
+// and records each version in `schema_version`. Append new migrations; never
+// edit old ones.
 
 export interface Migration {
   version: number;
@@ -153,6 +154,38 @@ export const MIGRATIONS: readonly Migration[] = [
         expires INTEGER NOT NULL
       ) WITHOUT ROWID;
       CREATE INDEX web_revoked_sessions_expires ON web_revoked_sessions (expires);
+    `,
+  },
+  {
+    version: 3,
+    description: "blocks: status 'rejected' (refused by the node), prev_hash, index on (status, height)",
+    // SQLite cannot change a CHECK constraint in place: the table is rebuilt
+    // with every row kept (migrate() runs this with foreign keys off and
+    // checks them before the commit).
+    sql: `
+      CREATE TABLE blocks_v3 (
+        hash TEXT PRIMARY KEY,
+        height INTEGER NOT NULL,
+        -- Display hex of the block the candidate builds on; NULL for rows older than this column.
+        prev_hash TEXT,
+        account_id INTEGER,
+        worker_id INTEGER,
+        reward_sats INTEGER NOT NULL,
+        coinbase_value INTEGER NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending'
+          CHECK (status IN ('pending', 'confirmed', 'orphaned', 'rejected')),
+        time INTEGER NOT NULL,
+        payouts_recorded INTEGER NOT NULL DEFAULT 0
+      );
+      INSERT INTO blocks_v3 (hash, height, account_id, worker_id, reward_sats, coinbase_value, status, time,
+          payouts_recorded)
+        SELECT hash, height, account_id, worker_id, reward_sats, coinbase_value, status, time, payouts_recorded
+        FROM blocks;
+      DROP TABLE blocks;
+      ALTER TABLE blocks_v3 RENAME TO blocks;
+      CREATE INDEX blocks_time ON blocks (time);
+      CREATE INDEX blocks_status_height ON blocks (status, height);
+      CREATE INDEX blocks_prev_hash ON blocks (prev_hash);
     `,
   },
 ];

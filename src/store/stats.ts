@@ -1,15 +1,27 @@
 // Read side for the web page and JSON API. Every query reads the pre-aggregated
-// buckets or the small accounts/workers tables, never the shares table:
-// hashrate = Σ accepted difficulty × 2^32 / seconds covered.
+// buckets or the small accounts/workers tables, never the shares table.
+//
+// Hashrate = Σ accepted difficulty × 2^32 / seconds covered. A window covers
+// its buckets up to `now`; but a pool, account or worker whose work starts
+// inside the window (no data in the window's length before it) covers only
+// the time since then: from its first bucket with data in the window (for
+// the 24 h window refined with the 1-minute buckets while they are kept),
+// refined again to the moment it was first seen when that falls inside that
+// bucket. So five minutes of work show at their rate, not at half of it in
+// the 10-minute window, while a miner whose shares are merely sparse keeps
+// the whole window. The cover is at least a minute (or the whole window, if
+// shorter), so a first share just after a start does not read as a burst.
 import type { Statement } from 'better-sqlite3';
 import type { SqliteDatabase } from './db.js';
-import { bucketStart, MINUTE_MS, TEN_MINUTES_MS } from './buckets.js';
+import { bucketStart, MINUTE_BUCKETS_KEEP_MS, MINUTE_MS, TEN_MINUTES_MS } from './buckets.js';
 
 /** The SubmitShares.Error code counted as stale. */
 export const STALE_REASON = 'stale-share';
 /** A worker counts as online when its last share is this recent. */
 export const ONLINE_WINDOW_MS = 10 * MINUTE_MS;
 export const CHART_POINTS = 144;
+/** The least time a hashrate figure is taken to cover. */
+export const MIN_COVER_MS = MINUTE_MS;
 
 const HASHES_PER_DIFFICULTY = 2 ** 32;
 
@@ -61,7 +73,13 @@ export interface PoolStats extends HashrateWindows {
   workers_online: number;
   totals: Totals;
   best_share: BestShare | null;
+  /** Blocks the chain kept (pending and confirmed). */
   blocks_found: number;
+  /** Candidates that are valid but not on the best chain. */
+  blocks_orphaned: number;
+  /** Candidates the node refused as invalid. */
+  blocks_rejected: number;
+  /** The newest block the chain kept. */
   last_block: { height: number; hash: string; time: number; status: string } | null;
 }
 
@@ -74,7 +92,8 @@ export interface AccountStats extends HashrateWindows {
   best_share_difficulty: number;
 }
 
-type Scope = 'pool' | 'account' | 'worker';
+export type Scope = 'pool' | 'account' | 'worker';
+export type HashrateWindow = keyof HashrateWindows;
 
 interface WindowSpec {
   table: '1m' | '10m';
@@ -82,21 +101,61 @@ interface WindowSpec {
   count: number;
 }
 
-const WINDOWS: Record<keyof HashrateWindows, WindowSpec> = {
+const WINDOWS: Record<HashrateWindow, WindowSpec> = {
   hashrate_10m: { table: '1m', size: MINUTE_MS, count: 10 },
   hashrate_1h: { table: '1m', size: MINUTE_MS, count: 60 },
   hashrate_24h: { table: '10m', size: TEN_MINUTES_MS, count: 144 },
 };
+const ALL_WINDOWS = Object.keys(WINDOWS) as HashrateWindow[];
 
-/** First bucket of a window that ends with the bucket holding `now`, and the seconds it covers. */
-function span(w: WindowSpec, now: number): { first: number; last: number; seconds: number } {
+/** First and last bucket of a window that ends with the bucket holding `now`. */
+function span(w: WindowSpec, now: number): { first: number; last: number } {
   const last = bucketStart(now, w.size);
-  const first = last - (w.count - 1) * w.size;
-  return { first, last, seconds: Math.max(1, (now - first) / 1000) };
+  return { first: last - (w.count - 1) * w.size, last };
+}
+
+/**
+ * Seconds a window's figure covers for one pool, account or worker whose
+ * data starts at bucket `dataFirst` (of `size` ms) inside the window and not
+ * before it: from `dataFirst`, moved on to `fineFirst` (its first 1-minute
+ * bucket) when that lies inside the first bucket, then to `since` (when it
+ * was first seen) when that lies inside the bucket reached so far. At least
+ * MIN_COVER_MS, or the whole window if that is shorter.
+ */
+export function coveredSeconds(
+  windowFirst: number,
+  now: number,
+  dataFirst: number,
+  size: number,
+  fineFirst: number | null = null,
+  since: number | null = null,
+): number {
+  let start = Math.max(windowFirst, dataFirst);
+  let resolution = size;
+  if (fineFirst !== null && fineFirst >= start && fineFirst < start + resolution) {
+    start = fineFirst;
+    resolution = MINUTE_MS;
+  }
+  if (since !== null && since >= start && since < start + resolution) start = since;
+  const floor = Math.min(MIN_COVER_MS, now - windowFirst);
+  return Math.max(1, floor, now - start) / 1000;
 }
 
 function rate(difficulty: number, seconds: number): number {
   return (difficulty * HASHES_PER_DIFFICULTY) / seconds;
+}
+
+/** Which pools, accounts or workers a grouped read covers: all, or the ids a subquery yields. */
+export interface KeyFilter {
+  /** A SELECT of one id column, e.g. `SELECT id FROM workers WHERE account_id = ?`. */
+  sql: string;
+  args: unknown[];
+}
+
+const KEY: Record<Scope, string> = { pool: '0', account: 'account_id', worker: 'worker_id' };
+
+function emptyWindows(): HashrateWindows {
+  return { hashrate_10m: 0, hashrate_1h: 0, hashrate_24h: 0 };
 }
 
 export class StoreStats {
@@ -120,20 +179,117 @@ export class StoreStats {
       { id: number; name: string; payout_address: string | null } | undefined;
   }
 
-  private windows(scope: Scope, id: number, now: number): HashrateWindows {
-    const out = { hashrate_10m: 0, hashrate_1h: 0, hashrate_24h: 0 };
-    for (const key of Object.keys(WINDOWS) as (keyof HashrateWindows)[]) {
-      const w = WINDOWS[key];
-      const { first, last, seconds } = span(w, now);
-      const where = scope === 'pool' ? '' : `${scope}_id = ? AND `;
-      const args = scope === 'pool' ? [first, last] : [id, first, last];
-      const row = this.q(
-        `SELECT COALESCE(SUM(accepted_difficulty), 0) AS d FROM stats_${scope}_${w.table}
-         WHERE ${where}bucket BETWEEN ? AND ?`,
-      ).get(...args) as { d: number };
-      out[key] = rate(row.d, seconds);
+  /**
+   * Hashrate windows per id of a scope (the pool's id is 0): every id with
+   * work in the last 24 h, or those `keys` selects. Ids without work in a
+   * window have 0 there.
+   */
+  hashrates(
+    scope: Scope,
+    now = Date.now(),
+    keys?: KeyFilter,
+    windows: readonly HashrateWindow[] = ALL_WINDOWS,
+  ): Map<number, HashrateWindows> {
+    const key = KEY[scope];
+    const keyIn = keys && scope !== 'pool' ? `AND ${key} IN (${keys.sql})` : '';
+    const keyArgs = keys && scope !== 'pool' ? keys.args : [];
+    const group = scope === 'pool' ? '' : `GROUP BY ${key}`;
+    const out = new Map<number, HashrateWindows>();
+    let since: Map<number, number> | undefined;
+    for (const name of windows) {
+      const w = WINDOWS[name];
+      const { first, last } = span(w, now);
+      const rows = this.q(
+        `SELECT ${key} AS id, SUM(accepted_difficulty) AS d, MIN(bucket) AS first FROM stats_${scope}_${w.table}
+         WHERE bucket BETWEEN ? AND ? ${keyIn} ${group}`,
+      ).all(first, last, ...keyArgs) as { id: number; d: number | null; first: number | null }[];
+      const present = rows.filter((r) => r.first !== null) as { id: number; d: number; first: number }[];
+      if (present.length === 0) continue;
+      // Data from the window's first bucket, or in the window's length before
+      // it: work that was going on when the window began.
+      const late = present.filter((r) => r.first > first);
+      const before = this.withDataBefore(scope, w, late, first, first - w.count * w.size);
+      const started = late.filter((r) => !before.has(r.id));
+      if (started.length > 0) since ??= this.firstSeen(scope, keys);
+      const fine = w.table === '10m' ? this.fineFirst(scope, started, now) : new Map<number, number>();
+      const starts = new Map(started.map((r) => [r.id, r.first]));
+      for (const r of present) {
+        const dataFirst = starts.get(r.id);
+        const seconds =
+          dataFirst === undefined
+            ? Math.max(1, now - first) / 1000
+            : coveredSeconds(first, now, dataFirst, w.size, fine.get(r.id) ?? null, since?.get(r.id));
+        let v = out.get(r.id);
+        if (!v) out.set(r.id, (v = emptyWindows()));
+        v[name] = rate(r.d, seconds);
+      }
     }
     return out;
+  }
+
+  /** When each id's first worker was first seen. */
+  private firstSeen(scope: Scope, keys?: KeyFilter): Map<number, number> {
+    const where =
+      keys && scope !== 'pool' ? `WHERE ${scope === 'account' ? 'account_id' : 'id'} IN (${keys.sql})` : '';
+    const args = keys && scope !== 'pool' ? keys.args : [];
+    const sql =
+      scope === 'pool'
+        ? 'SELECT 0 AS id, MIN(first_seen) AS since FROM workers'
+        : scope === 'account'
+          ? `SELECT account_id AS id, MIN(first_seen) AS since FROM workers ${where} GROUP BY account_id`
+          : `SELECT id, first_seen AS since FROM workers ${where}`;
+    const rows = this.q(sql).all(...args) as { id: number; since: number | null }[];
+    return new Map(rows.filter((r) => r.since !== null).map((r) => [r.id, r.since as number]));
+  }
+
+  /** The ids among `rows` with data in the buckets [from, until). */
+  private withDataBefore(
+    scope: Scope,
+    w: WindowSpec,
+    rows: readonly { id: number }[],
+    until: number,
+    from: number,
+  ): Set<number> {
+    if (rows.length === 0) return new Set();
+    const key = KEY[scope];
+    const found = (
+      scope === 'pool'
+        ? this.q(`SELECT 0 AS id FROM stats_pool_${w.table} WHERE bucket >= ? AND bucket < ? LIMIT 1`).all(
+            from,
+            until,
+          )
+        : this.q(
+            `SELECT DISTINCT ${key} AS id FROM stats_${scope}_${w.table}
+             WHERE bucket >= ? AND bucket < ? AND ${key} IN (SELECT value FROM json_each(?))`,
+          ).all(from, until, JSON.stringify(rows.map((r) => r.id)))
+    ) as { id: number }[];
+    return new Set(found.map((r) => r.id));
+  }
+
+  /** First 1-minute bucket of the ids whose 10-minute data starts recently enough for its 1-minute buckets to be kept. */
+  private fineFirst(
+    scope: Scope,
+    rows: readonly { id: number; first: number }[],
+    now: number,
+  ): Map<number, number> {
+    const recent = rows.filter((r) => r.first >= now - MINUTE_BUCKETS_KEEP_MS);
+    if (recent.length === 0) return new Map();
+    const from = Math.min(...recent.map((r) => r.first));
+    const key = KEY[scope];
+    const found = (
+      scope === 'pool'
+        ? this.q(`SELECT 0 AS id, MIN(bucket) AS first FROM stats_pool_1m WHERE bucket >= ?`).all(from)
+        : this.q(
+            `SELECT ${key} AS id, MIN(bucket) AS first FROM stats_${scope}_1m
+             WHERE bucket >= ? AND ${key} IN (SELECT value FROM json_each(?)) GROUP BY ${key}`,
+          ).all(from, JSON.stringify(recent.map((r) => r.id)))
+    ) as { id: number; first: number | null }[];
+    return new Map(found.filter((r) => r.first !== null).map((r) => [r.id, r.first as number]));
+  }
+
+  private windows(scope: Scope, id: number, now: number): HashrateWindows {
+    const keys = scope === 'pool' ? undefined : { sql: 'SELECT ?', args: [id] };
+    return this.hashrates(scope, now, keys).get(scope === 'pool' ? 0 : id) ?? emptyWindows();
   }
 
   private chart(scope: Scope, id: number, now: number): ChartPoint[] {
@@ -211,9 +367,17 @@ export class StoreStats {
       `SELECT (SELECT COUNT(*) FROM accounts) AS accounts, COUNT(*) AS workers,
          COALESCE(SUM(last_share_at >= ?), 0) AS online FROM workers`,
     ).get(now - ONLINE_WINDOW_MS) as { accounts: number; workers: number; online: number };
-    const blocks = this.q('SELECT COUNT(*) AS n FROM blocks').get() as { n: number };
+    const blocks = new Map(
+      (
+        this.q('SELECT status, COUNT(*) AS n FROM blocks GROUP BY status').all() as {
+          status: string;
+          n: number;
+        }[]
+      ).map((r) => [r.status, r.n]),
+    );
     const last = this.q(
-      'SELECT height, hash, time, status FROM blocks ORDER BY time DESC, height DESC LIMIT 1',
+      `SELECT height, hash, time, status FROM blocks WHERE status IN ('pending', 'confirmed')
+       ORDER BY time DESC, height DESC LIMIT 1`,
     ).get() as PoolStats['last_block'] | undefined;
     return {
       time: now,
@@ -223,7 +387,9 @@ export class StoreStats {
       workers_online: counts.online,
       totals: this.totals(),
       best_share: this.bestShare(),
-      blocks_found: blocks.n,
+      blocks_found: (blocks.get('pending') ?? 0) + (blocks.get('confirmed') ?? 0),
+      blocks_orphaned: blocks.get('orphaned') ?? 0,
+      blocks_rejected: blocks.get('rejected') ?? 0,
       last_block: last ?? null,
     };
   }
@@ -265,21 +431,10 @@ export class StoreStats {
       `SELECT id, name, user_agent, first_seen, last_share_at, best_share_difficulty, current_difficulty,
          accepted, rejected FROM workers WHERE account_id = ? ORDER BY name`,
     ).all(a.id) as (Omit<WorkerStats, keyof HashrateWindows | 'online' | 'rejects_24h'> & { id: number })[];
-    const rates = new Map<number, HashrateWindows>();
-    for (const key of Object.keys(WINDOWS) as (keyof HashrateWindows)[]) {
-      const w = WINDOWS[key];
-      const { first, last, seconds } = span(w, now);
-      const sums = this.q(
-        `SELECT s.worker_id AS id, SUM(s.accepted_difficulty) AS d FROM workers w
-         JOIN stats_worker_${w.table} s ON s.worker_id = w.id AND s.bucket BETWEEN ? AND ?
-         WHERE w.account_id = ? GROUP BY s.worker_id`,
-      ).all(first, last, a.id) as { id: number; d: number }[];
-      for (const s of sums) {
-        let r = rates.get(s.id);
-        if (!r) rates.set(s.id, (r = { hashrate_10m: 0, hashrate_1h: 0, hashrate_24h: 0 }));
-        r[key] = rate(s.d, seconds);
-      }
-    }
+    const rates = this.hashrates('worker', now, {
+      sql: 'SELECT id FROM workers WHERE account_id = ?',
+      args: [a.id],
+    });
     const since = bucketStart(now, TEN_MINUTES_MS) - (CHART_POINTS - 1) * TEN_MINUTES_MS;
     const rejects = this.q(
       `SELECT r.worker_id AS id, r.reason, SUM(r.count) AS n FROM workers w
@@ -295,7 +450,7 @@ export class StoreStats {
     return rows.map(({ id, ...w }) => ({
       ...w,
       online: w.last_share_at !== null && w.last_share_at >= now - ONLINE_WINDOW_MS,
-      ...(rates.get(id) ?? { hashrate_10m: 0, hashrate_1h: 0, hashrate_24h: 0 }),
+      ...(rates.get(id) ?? emptyWindows()),
       rejects_24h: byWorker.get(id) ?? {},
     }));
   }

@@ -3,7 +3,14 @@
 // stats buckets, the PPLNS window, blocks, payouts and carried credits.
 import type { Statement } from 'better-sqlite3';
 import { openDatabase, type OpenDatabaseOptions, type SqliteDatabase } from './db.js';
-import { BatchAggregate, type BucketSum, RESOLUTIONS, SCOPES, TEN_MINUTES_MS } from './buckets.js';
+import {
+  BatchAggregate,
+  type BucketSum,
+  MINUTE_BUCKETS_KEEP_MS,
+  RESOLUTIONS,
+  SCOPES,
+  TEN_MINUTES_MS,
+} from './buckets.js';
 import { BatchWriter, type BatchWriterOptions } from './writer.js';
 import { RunningWindow, type WindowShare } from './window.js';
 import { Ledger } from './ledger.js';
@@ -34,8 +41,6 @@ type BatchItem =
 const MAX_NAME_LENGTH = 255;
 const WINDOW_LOAD_CHUNK = 50_000;
 const PRUNE_EVERY_MS = 10 * 60_000;
-/** 1-minute buckets serve the 10 min and 1 h windows; keep a margin. */
-const MINUTE_BUCKETS_KEEP_MS = 3 * 3600_000;
 
 /** SQLite's NOCASE folds ASCII letters only; caches must fold the same way. */
 export function foldName(name: string): string {
@@ -292,7 +297,7 @@ export class Store {
         const id = Number(info.lastInsertRowid);
         results.push(id);
         shares.push({ id, account_id, difficulty: s.difficulty });
-        agg.accepted(account_id, worker_id, item.time, s.difficulty, s.share_difficulty);
+        agg.accepted(account_id, worker_id, item.time, s.difficulty, s.share_difficulty, s.below_target);
       } else {
         results.push(null);
         agg.rejected(account_id, worker_id, item.time, item.reason);

@@ -5,10 +5,16 @@ export interface ShareInput {
   /** The `account` of `account.worker` (for solo mining: the payout address). */
   account: string;
   worker: string;
-  /** Difficulty of the channel target the share met: what it is credited with. */
+  /**
+   * What the share is credited with: the difficulty of the channel target it
+   * met, or the network difficulty for a block below every channel target
+   * (below_target).
+   */
   difficulty: number;
   /** Difficulty of the share's own hash (≥ difficulty). */
   share_difficulty: number;
+  /** A block that met no channel target: its difficulty is not the worker's current one. */
+  below_target?: boolean;
   channel_id: number;
   job_id: number;
   /** Defaults to the time of enqueue. */
@@ -45,12 +51,24 @@ export interface Account {
   created_at: number;
 }
 
-export type BlockStatus = 'pending' | 'confirmed' | 'orphaned';
+/**
+ * pending: on the chain (or not yet settled), fewer than block_confirmations
+ * deep; confirmed: on the chain and deep enough; orphaned: valid but not on
+ * the best chain (can come back in a reorg); rejected: refused by the node as
+ * invalid (comes back only if the chain turns out to hold its header after
+ * all). Only pending and confirmed blocks count as found.
+ */
+export type BlockStatus = 'pending' | 'confirmed' | 'orphaned' | 'rejected';
+
+/** Statuses of blocks the chain kept. */
+export const KEPT_STATUSES: readonly BlockStatus[] = ['pending', 'confirmed'];
 
 export interface BlockInput {
   height: number;
   /** Block hash as displayed (big-endian hex). */
   hash: string;
+  /** Display hash of the block it builds on. */
+  prev_hash?: string;
   account: string | null;
   worker: string | null;
   /** What the block pays the pool's miners (split by PPLNS), sats. */
@@ -64,6 +82,7 @@ export interface BlockInput {
 export interface Block {
   height: number;
   hash: string;
+  prev_hash: string | null;
   account: string | null;
   worker: string | null;
   reward_sats: bigint;

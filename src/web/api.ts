@@ -29,6 +29,8 @@ export function statsJson(v: PoolView) {
     shares: v.shares,
     best_share: v.best_share,
     blocks_found: v.blocks_found,
+    blocks_orphaned: v.blocks_orphaned,
+    blocks_rejected: v.blocks_rejected,
     last_block: v.blocks[0] ? block(v.blocks[0]) : null,
     network: {
       name: v.network_name,

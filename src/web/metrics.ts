@@ -43,13 +43,14 @@ export function createMetrics(ctx: WebContext): Metrics {
   });
   new Gauge({
     name: 'strata_blocks',
-    help: 'Blocks found, by status',
+    help: 'Block candidates by status: pending and confirmed are on the chain, orphaned and rejected are not',
     labelNames: ['status'],
     registers: [registry],
     collect() {
       this.reset();
       const counts = pool().block_counts;
-      for (const status of ['pending', 'confirmed', 'orphaned']) this.set({ status }, counts[status] ?? 0);
+      for (const status of ['pending', 'confirmed', 'orphaned', 'rejected'])
+        this.set({ status }, counts[status] ?? 0);
     },
   });
   new Counter({

@@ -3,11 +3,10 @@
 // account's blocks and payouts, the sample behind a chart. All of them read
 // the small tables and pre-aggregated buckets, never the shares table.
 import type { Statement } from 'better-sqlite3';
-import { bucketStart, MINUTE_MS, TEN_MINUTES_MS } from '../store/buckets.js';
-import { ONLINE_WINDOW_MS, type SqliteDatabase } from '../store/index.js';
+import { bucketStart, TEN_MINUTES_MS } from '../store/buckets.js';
+import { ONLINE_WINDOW_MS, StoreStats, type SqliteDatabase } from '../store/index.js';
 import { deviceFamily } from './devices.js';
 
-const HASHES_PER_DIFFICULTY = 2 ** 32;
 /** Families shown before the rest are folded into "other". */
 const MAX_FAMILIES = 12;
 /** Device families read every worker's recent buckets: reuse the answer this long. */
@@ -44,30 +43,21 @@ export interface AccountPayout {
   time: number;
 }
 
-interface Span {
-  first: number;
-  last: number;
-  seconds: number;
+/** Ten-minute buckets of the last 24 h: the first and the one holding `now`. */
+function day(now: number): { first: number; last: number } {
+  const last = bucketStart(now, TEN_MINUTES_MS);
+  return { first: last - 143 * TEN_MINUTES_MS, last };
 }
-
-/** Buckets of `size` covering `count` buckets up to the one holding `now`, and the seconds they cover. */
-function span(size: number, count: number, now: number): Span {
-  const last = bucketStart(now, size);
-  const first = last - (count - 1) * size;
-  return { first, last, seconds: Math.max(1, (now - first) / 1000) };
-}
-
-const WINDOWS = {
-  hashrate_10m: { table: '1m', size: MINUTE_MS, count: 10 },
-  hashrate_1h: { table: '1m', size: MINUTE_MS, count: 60 },
-  hashrate_24h: { table: '10m', size: TEN_MINUTES_MS, count: 144 },
-} as const;
 
 export class WebQueries {
   readonly #cache = new Map<string, Statement>();
   #families: { at: number; value: DeviceFamily[] } | null = null;
+  /** Hashrates computed exactly as the store's pool, account and worker figures. */
+  readonly #stats: StoreStats;
 
-  constructor(private readonly db: SqliteDatabase) {}
+  constructor(private readonly db: SqliteDatabase) {
+    this.#stats = new StoreStats(db);
+  }
 
   #q(sql: string): Statement {
     let st = this.#cache.get(sql);
@@ -103,32 +93,19 @@ export class WebQueries {
 
   /** Accounts with work in the last 24 h, by 24 h hashrate. */
   miners(now = Date.now(), limit = 100): MinerSummary[] {
-    const byId = new Map<number, MinerSummary>();
-    for (const key of Object.keys(WINDOWS) as (keyof typeof WINDOWS)[]) {
-      const w = WINDOWS[key];
-      const s = span(w.size, w.count, now);
-      const rows = this.#q(
-        `SELECT s.account_id AS id, a.name AS name, SUM(s.accepted_difficulty) AS d
-         FROM stats_account_${w.table} s JOIN accounts a ON a.id = s.account_id
-         WHERE s.bucket BETWEEN ? AND ? GROUP BY s.account_id`,
-      ).all(s.first, s.last) as { id: number; name: string; d: number }[];
-      for (const r of rows) {
-        let m = byId.get(r.id);
-        if (!m) {
-          m = { account: r.name, workers_online: 0, hashrate_10m: 0, hashrate_1h: 0, hashrate_24h: 0 };
-          byId.set(r.id, m);
-        }
-        m[key] = (r.d * HASHES_PER_DIFFICULTY) / s.seconds;
-      }
-    }
-    const online = this.#q(
-      'SELECT account_id AS id, COUNT(*) AS n FROM workers WHERE last_share_at >= ? GROUP BY account_id',
-    ).all(now - ONLINE_WINDOW_MS) as { id: number; n: number }[];
-    for (const o of online) {
-      const m = byId.get(o.id);
-      if (m) m.workers_online = o.n;
-    }
-    return [...byId.values()]
+    const rates = this.#stats.hashrates('account', now);
+    const names = this.#q(
+      'SELECT a.id, a.name FROM accounts a WHERE a.id IN (SELECT value FROM json_each(?))',
+    ).all(JSON.stringify([...rates.keys()])) as { id: number; name: string }[];
+    const online = new Map(
+      (
+        this.#q(
+          'SELECT account_id AS id, COUNT(*) AS n FROM workers WHERE last_share_at >= ? GROUP BY account_id',
+        ).all(now - ONLINE_WINDOW_MS) as { id: number; n: number }[]
+      ).map((o) => [o.id, o.n]),
+    );
+    return names
+      .map((a) => ({ account: a.name, workers_online: online.get(a.id) ?? 0, ...rates.get(a.id)! }))
       .sort((a, b) => b.hashrate_24h - a.hashrate_24h || (a.account < b.account ? -1 : 1))
       .slice(0, limit);
   }
@@ -143,19 +120,18 @@ export class WebQueries {
   }
 
   #deviceFamilies(now: number): DeviceFamily[] {
-    const s = span(MINUTE_MS, 10, now);
-    const rows = this.#q(
-      `SELECT w.user_agent AS ua, COALESCE(SUM(s.accepted_difficulty), 0) AS d FROM workers w
-       LEFT JOIN stats_worker_1m s ON s.worker_id = w.id AND s.bucket BETWEEN ? AND ?
-       WHERE w.last_share_at >= ? GROUP BY w.id`,
-    ).all(s.first, s.last, now - ONLINE_WINDOW_MS) as { ua: string | null; d: number }[];
+    const online = { sql: 'SELECT id FROM workers WHERE last_share_at >= ?', args: [now - ONLINE_WINDOW_MS] };
+    const rates = this.#stats.hashrates('worker', now, online, ['hashrate_10m']);
+    const rows = this.#q('SELECT id, user_agent AS ua FROM workers WHERE last_share_at >= ?').all(
+      now - ONLINE_WINDOW_MS,
+    ) as { id: number; ua: string | null }[];
     const families = new Map<string, DeviceFamily>();
     for (const r of rows) {
       const name = deviceFamily(r.ua);
       let f = families.get(name);
       if (!f) families.set(name, (f = { family: name, workers: 0, hashrate: 0 }));
       f.workers++;
-      f.hashrate += (r.d * HASHES_PER_DIFFICULTY) / s.seconds;
+      f.hashrate += rates.get(r.id)?.hashrate_10m ?? 0;
     }
     const sorted = [...families.values()].sort((a, b) => b.hashrate - a.hashrate || b.workers - a.workers);
     if (sorted.length <= MAX_FAMILIES) return sorted;
@@ -185,7 +161,7 @@ export class WebQueries {
 
   /** Accepted shares in the last 24 h (the sample a 24 h chart rests on). */
   sharesLast24h(account_id: number | null, now = Date.now()): number {
-    const s = span(TEN_MINUTES_MS, 144, now);
+    const s = day(now);
     const row = (
       account_id === null
         ? this.#q(
@@ -198,12 +174,15 @@ export class WebQueries {
     return row.n;
   }
 
+  /** Recorded blocks per status, every status present. */
   blockCounts(): Record<string, number> {
+    const out: Record<string, number> = { pending: 0, confirmed: 0, orphaned: 0, rejected: 0 };
     const rows = this.#q('SELECT status, COUNT(*) AS n FROM blocks GROUP BY status').all() as {
       status: string;
       n: number;
     }[];
-    return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+    for (const r of rows) out[r.status] = r.n;
+    return out;
   }
 
   /** Blocks found by one account, newest first. */

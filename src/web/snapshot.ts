@@ -13,6 +13,7 @@ export interface PoolAggregates {
   time: number;
   stats: PoolStats;
   rejected_by_reason: Record<string, number>;
+  /** The newest blocks the chain kept. */
   blocks: Block[];
   block_counts: Record<string, number>;
   devices: DeviceFamily[];
@@ -26,7 +27,7 @@ export function readPoolAggregates(store: Store, queries: WebQueries, now: numbe
     time: now,
     stats: store.stats.poolStats(now),
     rejected_by_reason: queries.rejectsByReason(),
-    blocks: store.ledger.blocks(RECENT_BLOCKS),
+    blocks: store.ledger.blocks(RECENT_BLOCKS, 0, { kept: true }),
     block_counts: queries.blockCounts(),
     devices: queries.deviceFamilies(now),
     chart: store.stats.poolChart(now),

@@ -54,7 +54,12 @@ export interface PoolView {
   channels: number;
   shares: { accepted: number; rejected: number; stale: number; rejected_by_reason: Record<string, number> };
   best_share: BestShareView | null;
+  /** Blocks the chain kept (pending and confirmed). */
   blocks_found: number;
+  /** Candidates off the chain: valid but not on the best chain, and refused as invalid. */
+  blocks_orphaned: number;
+  blocks_rejected: number;
+  /** The newest blocks the chain kept. */
   blocks: Block[];
   network: NetworkView | null;
   network_name: string;
@@ -172,6 +177,8 @@ export function poolView(ctx: WebContext, host: string, now = Date.now()): PoolV
     shares: { ...stats.totals, rejected_by_reason: agg.rejected_by_reason },
     best_share: best ? { ...best, of_network: ofNetwork(best.difficulty, network) } : null,
     blocks_found: stats.blocks_found,
+    blocks_orphaned: stats.blocks_orphaned,
+    blocks_rejected: stats.blocks_rejected,
     blocks: agg.blocks,
     network,
     network_name: ctx.live.network_name,

@@ -149,6 +149,8 @@ export class MiningClient {
   prev: Msg<'SetNewPrevHash'> | undefined;
   /** Sum of new_submits_accepted_count over every SubmitShares.Success. */
   acknowledged = 0;
+  /** SubmitShares.Error messages received. */
+  refused = 0;
   readonly #inbox = new Inbox<Message>();
   #seq = 0;
   #nonce = 0;
@@ -176,6 +178,7 @@ export class MiningClient {
       if (m.type === 'NewExtendedMiningJob') this.jobs.set(m.job_id, copyJob(m));
       if (m.type === 'SetNewPrevHash') this.prev = { ...m, prev_hash: m.prev_hash.slice() };
       if (m.type === 'SubmitSharesSuccess') this.acknowledged += m.new_submits_accepted_count;
+      if (m.type === 'SubmitSharesError') this.refused++;
       this.#inbox.push(m);
     }
     this.#inbox.wake();
@@ -264,13 +267,15 @@ export class MiningClient {
 
   /**
    * Mines one share of `work` meeting `target`: a block (hash within the
-   * network target) or deliberately not one. Returns the message to send.
+   * network target) or deliberately not one; or, with 'block-below-target',
+   * a block whose hash does not meet `target` (possible where the network
+   * target is the easier one, as on devnet). Returns the message to send.
    */
   mine(
     channel: Msg<'OpenExtendedMiningChannelSuccess'>,
     work: Work,
     target: bigint,
-    kind: 'share' | 'block',
+    kind: 'share' | 'block' | 'block-below-target',
   ): Msg<'SubmitSharesExtended'> {
     const { job, prev } = work;
     const network = bitsToTarget(prev.nbits);
@@ -292,8 +297,12 @@ export class MiningClient {
     for (let i = 0; i < 1_000_000; i++) {
       header.nonce = this.#nonce++ >>> 0;
       const hash = blockHash(header);
-      if (!hashMeetsTarget(hash, target)) continue;
-      if (hashMeetsTarget(hash, network) === (kind === 'block')) {
+      const block = hashMeetsTarget(hash, network);
+      const wanted =
+        kind === 'block-below-target'
+          ? block && !hashMeetsTarget(hash, target)
+          : hashMeetsTarget(hash, target) && block === (kind === 'block');
+      if (wanted) {
         return {
           type: 'SubmitSharesExtended',
           channel_id: channel.channel_id,

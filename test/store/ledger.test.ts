@@ -113,3 +113,113 @@ test('payouts are idempotent per block; an orphan gives the credits back', (t) =
 
   assert.throws(() => store.ledger.recordBlockPayouts(HASH_B, r.outputs, r.carried), /unknown block/);
 });
+
+function pplns(credits: ReadonlyMap<string, bigint>) {
+  // alice 50 %, bob 30 %, carol 20 % of 10,000 (no fee); carol has no payout script.
+  return computePplnsPayouts({
+    window: [
+      { account: 'alice', difficulty: 5 },
+      { account: 'bob', difficulty: 3 },
+      { account: 'carol', difficulty: 2 },
+    ],
+    reward_sats: 10_000n,
+    pool_fee_percent: 0,
+    credits,
+    pool_payout_script: script(0),
+    payout_scripts: { alice: script(1), bob: script(2) },
+  });
+}
+
+function block(hash: string, height: number, extra: object = {}) {
+  return {
+    height,
+    hash,
+    account: 'alice',
+    worker: 'rig',
+    reward_sats: 10_000n,
+    coinbase_value: 10_000n,
+    ...extra,
+  };
+}
+
+test('a rejected block pays nobody: its credit changes are undone and payouts refused', (t) => {
+  const store = Store.open(tempDbPath(t));
+  t.after(() => store.close());
+  setup(store);
+  store.db.exec(
+    `INSERT INTO pplns_credits (account_id, credit) SELECT id, 1000 FROM accounts WHERE name = 'bob'`,
+  );
+  const credits = store.ledger.credits();
+  const r = pplns(credits);
+  assert.equal(store.ledger.recordBlock(block(HASH_A, 1, { prev_hash: '11'.repeat(32) })), true);
+  assert.equal(store.ledger.getBlock(HASH_A)?.prev_hash, '11'.repeat(32));
+  assert.equal(store.ledger.recordBlockPayouts(HASH_A, r.outputs, r.carried, credits), true);
+  assert.deepEqual([...store.ledger.credits()], [['carol', 2_000n]]);
+  assert.equal(store.ledger.updateBlockStatus(HASH_A, 'rejected'), true);
+  assert.deepEqual([...store.ledger.credits()], [...credits]);
+  // Orphaned after rejected: still off the chain, nothing moves.
+  assert.equal(store.ledger.updateBlockStatus(HASH_A, 'orphaned'), true);
+  assert.deepEqual([...store.ledger.credits()], [...credits]);
+  assert.equal(store.ledger.recordBlock(block(HASH_B, 2, { status: 'rejected' })), true);
+  assert.throws(
+    () => store.ledger.recordBlockPayouts(HASH_B, r.outputs, r.carried),
+    /rejected: it pays nobody/,
+  );
+  assert.deepEqual(store.ledger.blockCounts(), { pending: 0, confirmed: 0, orphaned: 1, rejected: 1 });
+  assert.deepEqual(store.ledger.blocks(10, 0, { kept: true }), []);
+  // Both are still looked at: a refused serialization does not keep the header off the chain.
+  assert.deepEqual(store.ledger.unsettledHeights(10), [1, 2]);
+  assert.deepEqual(store.ledger.unsettledHeights(0), [2]);
+  assert.throws(() => store.ledger.recordBlock(block('cc'.repeat(32), 3, { prev_hash: 'x' })), /prev_hash/);
+});
+
+test('payouts recorded late apply their own change: a competitor that wins after the first left', (t) => {
+  const store = Store.open(tempDbPath(t));
+  t.after(() => store.close());
+  setup(store);
+  store.db.exec(
+    `INSERT INTO pplns_credits (account_id, credit) SELECT id, 1000 FROM accounts WHERE name = 'bob'`,
+  );
+  store.db.exec(
+    `INSERT INTO pplns_credits (account_id, credit) SELECT id, 300 FROM accounts WHERE name = 'carol'`,
+  );
+  const start = store.ledger.credits();
+  // Block A pays bob his 1,000 of credit and leaves carol 2,300.
+  const a = pplns(start);
+  store.ledger.recordBlock(block(HASH_A, 5));
+  store.ledger.recordBlockPayouts(HASH_A, a.outputs, a.carried, start);
+  const afterA = store.ledger.credits();
+  assert.deepEqual([...afterA], [['carol', 2_300n]]);
+  // Block B at the same height was built on a later template, from the credits after A:
+  // it pays bob only his 3,000 and leaves carol 4,300. The node keeps B, not A.
+  const b = pplns(afterA);
+  store.ledger.recordBlock(block(HASH_B, 5, { status: 'orphaned' }));
+  assert.equal(store.ledger.updateBlockStatus(HASH_A, 'orphaned'), true);
+  assert.equal(store.ledger.updateBlockStatus(HASH_B, 'pending'), true);
+  assert.equal(store.ledger.recordBlockPayouts(HASH_B, b.outputs, b.carried, afterA), true);
+  // Only B's coinbase paid: bob still has the 1,000 A would have paid, carol 300 + 2,000 from B.
+  assert.deepEqual(
+    [...store.ledger.credits()],
+    [
+      ['bob', 1_000n],
+      ['carol', 2_300n],
+    ],
+  );
+  assert.deepEqual(store.ledger.blockCounts(), { pending: 1, confirmed: 0, orphaned: 1, rejected: 0 });
+  assert.deepEqual(
+    store.ledger.blocks(10, 0, { kept: true }).map((x) => x.hash),
+    [HASH_B],
+  );
+  assert.deepEqual(store.ledger.unsettledHeights(10), [5]);
+  assert.deepEqual(
+    store.ledger.blocksAt(5, HASH_A).map((x) => [x.hash, x.status, x.payouts_recorded]),
+    [
+      [HASH_A, 'orphaned', true],
+      [HASH_B, 'pending', true],
+    ],
+  );
+  assert.deepEqual(
+    store.ledger.blocksAt(5, null).map((x) => x.hash),
+    [HASH_B],
+  );
+});

@@ -22,6 +22,22 @@ test('home page shows pool figures, connection URLs with the authority key, devi
     reward_sats: 5_000_000_000n,
     coinbase_value: 5_000_000_000n,
   });
+  // Candidates the chain did not keep: counted apart, not in the table.
+  for (const [hash, status] of [
+    ['c1'.repeat(32), 'orphaned'],
+    ['c2'.repeat(32), 'orphaned'],
+    ['c3'.repeat(32), 'rejected'],
+  ] as const) {
+    f.store.ledger.recordBlock({
+      height: 555,
+      hash,
+      account: 'alice',
+      worker: 'rig1',
+      reward_sats: 5_000_000_000n,
+      coinbase_value: 5_000_000_000n,
+      status,
+    });
+  }
   const c = new Client(f.web);
   const r = await c.get('/');
   assert.equal(r.status, 200);
@@ -36,6 +52,27 @@ test('home page shows pool figures, connection URLs with the authority key, devi
   assert.match(r.flat, /id="shares-rejected">1</);
   assert.match(r.flat, /id="shares-stale">1</);
   assert.match(r.flat, /id="blocks-found">1</);
+  assert.match(r.flat, /id="blocks-off-chain">2 \/ 1</);
+  assert.ok(!r.flat.includes('<td class="num">555</td>'), 'off-chain candidates are not listed as found');
+  const stats = (await c.get('/api/stats')).json<ReturnType<typeof statsJson>>();
+  assert.deepEqual(
+    [stats.blocks_found, stats.blocks_orphaned, stats.blocks_rejected, stats.last_block?.height],
+    [1, 2, 1, 101],
+  );
+  const listed = (await c.get('/api/blocks')).json<{ blocks: { height: number; status: string }[] }>();
+  assert.deepEqual(listed.blocks.map((b) => b.status).sort(), [
+    'orphaned',
+    'orphaned',
+    'pending',
+    'rejected',
+  ]);
+  const metrics = new Set((await c.get('/metrics')).body.split('\n'));
+  for (const want of [
+    'strata_blocks{status="pending"} 1',
+    'strata_blocks{status="orphaned"} 2',
+    'strata_blocks{status="rejected"} 1',
+  ])
+    assert.ok(metrics.has(want), `missing ${want}`);
   assert.match(r.flat, /id="height">101</);
   assert.match(r.flat, /PPLNS, fee 1.5 %/);
   assert.match(r.flat, /<td class="name">Bitaxe<\/td><td class="num">1<\/td>/);

@@ -93,8 +93,10 @@ test('worker rows: online from the last share, windows, rejects by reason, live 
   assert.equal(rig1.best_share_difficulty, 4000);
   assert.equal(rig2.current_difficulty, 1200, 'not connected: the difficulty its last share was credited at');
   assert.equal(rig2.best_share_session, null);
-  // 600 difficulty in the 10-minute window (9.5 minutes covered); rig2's share is only in the 1 h and 24 h ones.
-  assert.equal(rig1.hashrate_10m, (600 * 2 ** 32) / (9 * 60 + 30));
+  // 600 difficulty in the 10-minute window, where rig1's work starts in the
+  // current minute (30 s ago): read over the least cover, a minute. rig2's
+  // share is only in the 1 h and 24 h windows.
+  assert.equal(rig1.hashrate_10m, (600 * 2 ** 32) / 60);
   assert.equal(rig2.hashrate_10m, 0);
   assert.ok(rig2.hashrate_1h > 0 && rig2.hashrate_24h > 0);
   assert.equal(v.hashrate_10m, rig1.hashrate_10m);
@@ -202,4 +204,30 @@ test('stats come from the store: a restarted server shows the same workers and f
   assert.deepEqual(after.chart, before.chart);
   assert.deepEqual(after.totals, before.totals);
   assert.equal(after.hashrate_24h, before.hashrate_24h);
+});
+
+test('/api/miners and device families divide by the same covered time as the account and worker figures', async (t) => {
+  const f = await startWeb(t);
+  f.store.ensureWorker('dora', 'cpu', { user_agent: 'cpuminer/2.5' });
+  const seen = NOW - 5 * MIN - 7000;
+  f.store.db.prepare('UPDATE workers SET first_seen = ?').run(seen);
+  const times = Array.from({ length: 30 }, (_, i) => seen + 10_000 * (i + 1));
+  await seed(
+    f.store,
+    times.map((time) => share('dora', 'cpu', 50, time)),
+    [],
+  );
+  const q = new WebQueries(f.store.db);
+  const expected = (30 * 50 * 2 ** 32) / ((NOW - seen) / 1000);
+  const account = f.store.stats.accountHashrate('dora', NOW)!;
+  assert.equal(account.hashrate_10m, expected);
+  const miner = q.miners(NOW).find((m) => m.account === 'dora')!;
+  assert.deepEqual(
+    [miner.hashrate_10m, miner.hashrate_1h, miner.hashrate_24h],
+    [account.hashrate_10m, account.hashrate_1h, account.hashrate_24h],
+  );
+  assert.equal(miner.workers_online, 1);
+  const family = q.deviceFamilies(NOW).find((d) => d.workers === 1)!;
+  assert.equal(family.hashrate, expected);
+  assert.equal(f.store.stats.accountWorkers('dora', NOW)![0]!.hashrate_10m, expected);
 });

@@ -25,6 +25,8 @@ export interface PayoutPlan {
   outputs: PplnsOutput[];
   /** Credit every account carries if this coinbase makes it into the chain (PPLNS). */
   carried: Map<string, bigint>;
+  /** The credits the plan was computed from: recording the block moves each by carried − before. */
+  credits_before: Map<string, bigint>;
   /** coinbase_tx_value_remaining: what the outputs split. */
   reward: bigint;
 }
@@ -99,7 +101,7 @@ export class Payouts {
     const fee = (reward * BigInt(Math.round(this.#o.feePercent * 10_000))) / 1_000_000n;
     const outputs: PplnsOutput[] = [{ account: address, script, value: reward - fee }];
     if (fee > 0n) outputs.push({ account: null, script: this.#o.poolScript!, value: fee });
-    return { outputs, carried: new Map(), reward };
+    return { outputs, carried: new Map(), credits_before: new Map(), reward };
   }
 
   #pplns(template: NewTemplateMessage): PayoutPlan {
@@ -126,6 +128,6 @@ export class Payouts {
       pool_payout_script: o.poolScript!,
       payout_scripts,
     });
-    return { outputs: result.outputs, carried: result.carried, reward };
+    return { outputs: result.outputs, carried: result.carried, credits_before: credits, reward };
   }
 }

@@ -253,9 +253,6 @@ export class Pool implements SessionHost {
       );
       return;
     }
-    if (!this.#apply(future)) return;
-    if (!this.chain.setNewPrevHash(p, Date.now())) return;
-    this.#broadcast((c) => c.onSetNewPrevHash());
     const hash = toDisplayHex(p.prev_hash);
     let height = -1;
     try {
@@ -263,8 +260,13 @@ export class Pool implements SessionHost {
     } catch {
       // No BIP34 height: the block keeper cannot place this tip.
     }
-    this.#heldFuture.clear();
+    // Block statuses (and the credits they move) first: the new template's
+    // PPLNS plan is computed when its jobs are built.
     this.blocks.onTip(height, hash);
+    if (!this.#apply(future)) return;
+    if (!this.chain.setNewPrevHash(p, Date.now())) return;
+    this.#broadcast((c) => c.onSetNewPrevHash());
+    this.#heldFuture.clear();
     this.#log.info(
       { height, prev_hash: hash, target: bitsToTarget(p.nBits).toString(16), channels: this.#channelCount() },
       'new tip',

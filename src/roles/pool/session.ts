@@ -309,6 +309,7 @@ export class MiningSession {
         worker,
         difficulty: share.difficulty,
         share_difficulty: share.share_difficulty,
+        below_target: share.below_target,
         channel_id: share.channel_id,
         job_id: share.job_id,
         is_block: share.block,

@@ -603,7 +603,6 @@ export class Translator implements MinerHost {
   private onRetiredClosed(conn: UpstreamConnection): void {
     const current = this.connection;
     if (conn === this.conn || current === undefined) return;
-    const now = Date.now();
     for (const m of this.miners) {
       if (m.gone || m.channel?.sink !== conn) continue;
       if (this.owners.get(m.channel) === m) {

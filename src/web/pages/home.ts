@@ -112,6 +112,7 @@ export function homePage(v: PoolView, user: PageUser | null, csrf: string, refre
         ${stat('Rejected shares', v.shares.rejected, 'shares-rejected')}
         ${stat('Stale shares', v.shares.stale, 'shares-stale')}
         ${stat('Blocks found', v.blocks_found, 'blocks-found')}
+        ${stat('Orphaned / rejected blocks', `${v.blocks_orphaned} / ${v.blocks_rejected}`, 'blocks-off-chain')}
         ${stat('Network difficulty', n ? difficulty(n.difficulty) : '—', 'network-difficulty')}
         ${stat('Height', n ? n.height : '—', 'height')}
         ${stat('Expected time to a block', v.expected_block_seconds === null ? '—' : duration(v.expected_block_seconds), 'expected-block')}
@@ -140,6 +141,11 @@ export function homePage(v: PoolView, user: PageUser | null, csrf: string, refre
     <section class="card" id="blocks" data-live>
       <h2>Blocks found</h2>
       ${blocksTable(v, v.time)}
+      <p class="muted">
+        Blocks on the chain, pending until buried deep enough to count as confirmed. Candidates that did not
+        make it (orphaned, or rejected by the node) are counted apart above and listed with their status at
+        <a href="/api/blocks">/api/blocks</a>.
+      </p>
     </section>`;
   return layout({ title: 'Pool', user, csrf, refresh }, body);
 }
