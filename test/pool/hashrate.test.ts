@@ -5,12 +5,21 @@
 // lines). On devnet every share at the channel target is also a block, so
 // the chain, block submission and PPLNS run all along.
 //
-// Miners are a list: one SV2 device on a standard channel; a Stratum V1
-// device through a translator can join it with its own start function.
+// Miners are a list: one SV2 device on a standard channel, and one Stratum
+// V1 device through a translator (its shares go upstream on the shared
+// channel of its difficulty band, named by the 0x0002 TLV).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startRole, type RoleProcess } from '../helpers/process.js';
-import { poolAccountCli, startPool, startStack, type PoolProcess, type Stack } from './fixture.js';
+import { roleArgv, startRole, waitReady, type RoleProcess } from '../helpers/process.js';
+import {
+  poolAccountCli,
+  spawnNode,
+  startPool,
+  startStack,
+  type Cleanup,
+  type PoolProcess,
+  type Stack,
+} from './fixture.js';
 
 const ACCOUNT = 'honest';
 const MINING_MS = 5 * 60_000;
@@ -19,13 +28,17 @@ const REPORT_SECONDS = 10;
 interface Miner {
   /** Worker name; the miner logs in as ACCOUNT.worker. */
   worker: string;
-  start(s: Stack, pool: PoolProcess): Promise<RoleProcess>;
+  /** Starts the miner (and what it needs), each process stopped when `t` ends. */
+  start(t: Cleanup, s: Stack, pool: PoolProcess): Promise<RoleProcess>;
 }
+
+/** The translator's own identity, an account of the pool (its shared channels open under it). */
+const TRANSLATOR_IDENTITY = 'strata-translator';
 
 const MINERS: Miner[] = [
   {
     worker: 'sv2',
-    async start(s, pool) {
+    async start(t, s, pool) {
       const p = startRole([
         'miner',
         '--pool',
@@ -39,6 +52,42 @@ const MINERS: Miner[] = [
         '--report-interval',
         String(REPORT_SECONDS),
       ]);
+      t.after(() => p.stop());
+      await p.waitFor((r) => r.msg === 'connected', 30_000);
+      return p;
+    },
+  },
+  {
+    worker: 'sv1',
+    async start(t, s, pool) {
+      const translator = spawnNode(
+        roleArgv('translator', [
+          '--upstream',
+          `127.0.0.1:${pool.port}`,
+          '--upstream-authority-pubkey',
+          s.poolKeys.publicPath,
+          '--downstream-address',
+          '127.0.0.1',
+          '--downstream-port',
+          '0',
+        ]),
+      );
+      t.after(() => translator.stop());
+      const listening = await waitReady(translator, (r) => r.msg === 'listening');
+      await translator.waitFor((r) => r.msg === 'upstream channel open', 30_000);
+      const p = startRole([
+        'miner',
+        '--sv1',
+        '--pool',
+        `127.0.0.1:${String(listening.port)}`,
+        '--user',
+        `${ACCOUNT}.sv1`,
+        '--threads',
+        '1',
+        '--report-interval',
+        String(REPORT_SECONDS),
+      ]);
+      t.after(() => p.stop());
       await p.waitFor((r) => r.msg === 'connected', 30_000);
       return p;
     },
@@ -68,6 +117,7 @@ interface Rates {
 test('after five minutes the pool, account and worker hashrates are within 2x of what the miners measure', async (t) => {
   const s = await startStack(t);
   poolAccountCli(['add', ACCOUNT, '--database', s.db]);
+  poolAccountCli(['add', TRANSLATOR_IDENTITY, '--database', s.db]);
   const pool = await startPool(t, s, ['--rpc-url', s.devnet.url, '--rpc-cookie', s.devnet.cookie]);
   const web = await pool.proc.waitFor((r) => r.msg === 'web ready');
   const api = async <T>(path: string): Promise<T> => {
@@ -78,8 +128,7 @@ test('after five minutes the pool, account and worker hashrates are within 2x of
 
   const running: { miner: Miner; proc: RoleProcess }[] = [];
   for (const miner of MINERS) {
-    const proc = await miner.start(s, pool);
-    t.after(() => proc.stop());
+    const proc = await miner.start(t, s, pool);
     running.push({ miner, proc });
   }
   await new Promise((resolve) => setTimeout(resolve, MINING_MS));

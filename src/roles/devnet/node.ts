@@ -73,7 +73,11 @@ export class Devnet {
           log.warn({ height: tip.height, hash: tip.hashHex, disconnected: disconnected.length }, 'reorg');
         this.wake();
       },
-      onRejected: (hash, reason) => log.warn({ hash, reason }, 'block rejected'),
+      // A block submitted twice (the pool and the tp both submit what they find) is no fault.
+      onRejected: (hash, reason) =>
+        reason === 'duplicate'
+          ? log.info({ hash, reason }, 'block already known')
+          : log.warn({ hash, reason }, 'block rejected'),
     };
 
     let credentials: string;

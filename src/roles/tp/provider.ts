@@ -41,12 +41,25 @@ export interface TemplateProviderOptions {
 
 /** The witness reserved value (BIP141) of a coinbase that commits to witnesses: 32 zero bytes. */
 const WITNESS_RESERVED_VALUE = new Uint8Array(32);
+/** submitblock calls at once. */
+const SUBMIT_CONCURRENCY = 4;
+/** Solutions waiting for a submitblock slot. */
+const SUBMIT_QUEUE = 256;
+
+interface QueuedSolution {
+  session: TdpSession;
+  msg: SubmitSolutionMsg;
+  done: () => void;
+}
 
 export class TemplateProvider implements SessionHost {
   readonly #o: TemplateProviderOptions;
   readonly #log: Logger;
   readonly #store = new TemplateStore();
   readonly #sessions = new Set<TdpSession>();
+  readonly #submitQueue: QueuedSolution[] = [];
+  #submitting = 0;
+  #submitsDropped = 0;
   readonly #watch: NodeWatch;
   #server: FramedServer | undefined;
   /** The template all current records were fitted from. */
@@ -130,14 +143,53 @@ export class TemplateProvider implements SessionHost {
     };
   }
 
-  async submitSolution(session: TdpSession, msg: SubmitSolutionMsg): Promise<void> {
+  /**
+   * SubmitSolution → submitblock. A pool finding blocks faster than the node
+   * takes them (on devnet half of all hashes are blocks) must not flood the
+   * node: at most SUBMIT_CONCURRENCY calls run at once, at most SUBMIT_QUEUE
+   * wait (the oldest waiting one is dropped beyond that), and a waiting
+   * solution whose template's tip is gone by its turn is dropped unsent — a
+   * block of its height was accepted meanwhile.
+   */
+  submitSolution(session: TdpSession, msg: SubmitSolutionMsg): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (this.#submitQueue.length >= SUBMIT_QUEUE) {
+        const dropped = this.#submitQueue.shift()!;
+        this.#submitsDropped++;
+        if (this.#submitsDropped % 100 === 1) {
+          this.#log.warn(
+            { dropped: this.#submitsDropped },
+            'solutions arrive faster than the node takes them: oldest dropped',
+          );
+        }
+        dropped.done();
+      }
+      this.#submitQueue.push({ session, msg, done: resolve });
+      this.#pumpSubmits();
+    });
+  }
+
+  #pumpSubmits(): void {
+    while (this.#submitting < SUBMIT_CONCURRENCY && this.#submitQueue.length > 0) {
+      const next = this.#submitQueue.shift()!;
+      this.#submitting++;
+      void this.#submitOne(next.session, next.msg).finally(() => {
+        this.#submitting--;
+        next.done();
+        this.#pumpSubmits();
+      });
+    }
+  }
+
+  async #submitOne(session: TdpSession, msg: SubmitSolutionMsg): Promise<void> {
     const template_id = String(msg.template_id);
+    // Looked up at its turn: a solution that waited through a new tip is stale by now.
     const found = this.#store.lookup(msg.template_id);
     if (found.kind !== 'ok') {
-      this.#log.warn(
-        { peer: session.peer, template_id, why: found.kind === 'stale' ? 'stale' : 'unknown' },
-        `SubmitSolution for ${found.kind === 'stale' ? 'a stale' : 'an unknown'} template_id ignored`,
-      );
+      // Stale solutions are routine after a new tip (competing blocks of the old height); unknown ones are not.
+      const fields = { peer: session.peer, template_id, why: found.kind === 'stale' ? 'stale' : 'unknown' };
+      if (found.kind === 'stale') this.#log.info(fields, 'SubmitSolution for a stale template_id ignored');
+      else this.#log.warn(fields, 'SubmitSolution for an unknown template_id ignored');
       return;
     }
     let block;
@@ -160,6 +212,9 @@ export class TemplateProvider implements SessionHost {
       return;
     }
     if (verdict === null) this.#log.info(fields, 'block accepted by bitcoind');
+    // The pool submits what it finds itself too: whichever copy arrives second is a duplicate.
+    else if (verdict === 'duplicate') this.#log.info(fields, 'block already known to bitcoind');
+    else if (verdict === 'inconclusive') this.#log.info(fields, 'block valid but not on the best chain');
     else this.#log.warn({ ...fields, reason: verdict }, 'block rejected by bitcoind');
   }
 
