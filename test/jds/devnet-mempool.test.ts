@@ -46,5 +46,15 @@ test('devnet mempool RPC gives what the mirror needs, as Bitcoin Core names it',
     }
   }
   assert.ok(compared >= 10, `${compared} entries compared with the template`);
+  // The batch forms the mirror uses: the same answers as one call each, null for what is not there.
+  const some = [...ids.slice(0, 5), '00'.repeat(32)];
+  const raws = await rpc.getrawtransactions(some);
+  const entries = await rpc.getmempoolentries(some);
+  for (const [i, id] of some.slice(0, 5).entries()) {
+    assert.equal(raws[i], await rpc.getrawtransaction(id, false));
+    assert.equal(entries[i]!.wtxid, pool[id]!.wtxid);
+  }
+  assert.equal(raws[5], null);
+  assert.equal(entries[5], null);
   await assert.rejects(rpc.getmempoolentry('00'.repeat(32)), /not in mempool/);
 });

@@ -121,11 +121,17 @@ export async function startJds(
   t: Cleanup | undefined,
   s: JdsStack,
   extra: string[] = [],
+  loadTimeoutMs = 20_000,
 ): Promise<JdsProcess> {
   const proc = startNode(roleArgv('jds', jdsArgs(s, extra)));
   t?.after(() => proc.stop());
   const ready = await waitReady(proc, (r) => r.msg === 'job declarator server ready');
-  await waitReady(proc, (r) => r.msg === 'mempool mirror loaded');
+  try {
+    await proc.waitFor((r) => r.msg === 'mempool mirror loaded', loadTimeoutMs);
+  } catch (err) {
+    await proc.kill();
+    throw err;
+  }
   return { proc, port: Number(ready.port) };
 }
 

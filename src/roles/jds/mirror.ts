@@ -2,7 +2,7 @@
 // key DeclareMiningJob.wtxid_list uses): txid, raw bytes, fee, weight and
 // legacy sigops of each transaction. One poll = getrawmempool verbose (every
 // txid with its wtxid and base fee) and getrawtransaction for the entries not
-// yet held; entries the node dropped are dropped here too. When the node holds
+// yet held, in JSON-RPC batches; entries the node dropped are dropped here too. When the node holds
 // more than `maxTxs`, the highest fee rates are kept.
 import {
   LEGACY_SIGOP_COST,
@@ -14,8 +14,9 @@ import {
 } from '../../bitcoin/index.js';
 import type { BitcoinRpc, MempoolEntry } from '../../rpc/index.js';
 
-/** getrawtransaction calls in flight at once while filling the mirror. */
-const FETCH_CONCURRENCY = 16;
+/** getrawtransaction calls per batch request while filling the mirror, and batch requests in flight. */
+const FETCH_BATCH = 500;
+const FETCH_CONCURRENCY = 4;
 
 export interface MirrorTx {
   /** Internal byte order. */
@@ -119,28 +120,31 @@ export class MempoolMirror {
       removed++;
     }
     const fresh = listed.filter(([txid]) => !this.#byTxid.has(txid));
+    const chunks: (typeof fresh)[] = [];
+    for (let i = 0; i < fresh.length; i += FETCH_BATCH) chunks.push(fresh.slice(i, i + FETCH_BATCH));
     let added = 0;
     let skipped = 0;
     let next = 0;
     const worker = async () => {
-      while (next < fresh.length) {
-        const [txidHex, entry] = fresh[next++]!;
-        if (await this.#fetch(txidHex, entry)) added++;
-        else skipped++;
+      while (next < chunks.length) {
+        const chunk = chunks[next++]!;
+        const raws = await this.#rpc.getrawtransactions(
+          chunk.map(([txid]) => txid),
+          { retry: false },
+        );
+        for (const [i, [txidHex, entry]] of chunk.entries()) {
+          if (this.#add(txidHex, entry, raws[i] ?? null)) added++;
+          else skipped++;
+        }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(FETCH_CONCURRENCY, fresh.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(FETCH_CONCURRENCY, chunks.length) }, worker));
     return { txs: this.#byWtxid.size, added, removed, skipped };
   }
 
-  /** getrawtransaction of one listed entry; false when gone meanwhile or not matching its ids. */
-  async #fetch(txidHex: string, entry: MempoolEntry): Promise<boolean> {
-    let hex: string;
-    try {
-      hex = await this.#rpc.getrawtransaction(txidHex, false, undefined, { retry: false });
-    } catch {
-      return false;
-    }
+  /** Adds one listed entry with its raw hex; false when gone meanwhile (null) or not matching its ids. */
+  #add(txidHex: string, entry: MempoolEntry, hex: string | null): boolean {
+    if (hex === null || this.#byTxid.has(txidHex)) return false;
     let raw: Uint8Array;
     try {
       raw = hexToBytes(hex);
@@ -150,7 +154,6 @@ export class MempoolMirror {
     const d = describeTransaction(raw);
     const key = internalHex(entry.wtxid);
     if (d === null || wtxidKey(d.wtxid) !== key || wtxidKey(d.txid) !== internalHex(txidHex)) return false;
-    if (this.#byTxid.has(txidHex)) return false;
     this.#byWtxid.set(key, {
       txid: d.txid,
       txidHex,

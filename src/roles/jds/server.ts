@@ -19,8 +19,6 @@ import type { TokenPolicy } from './tokens.js';
  * prefixes; nothing else comes close.
  */
 export const JDS_MAX_PAYLOAD = 5 * 1024 * 1024;
-/** Up to this many missing transactions are priced with getmempoolentry each; more with one getrawmempool. */
-const FEE_LOOKUP_SINGLE_MAX = 16;
 /** setTimeout's longest delay (about 24.8 days); longer poll intervals wait this long. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -140,27 +138,13 @@ export class JobDeclaratorServer implements SessionHost {
   }
 
   async feesOf(txids: readonly Uint8Array[]): Promise<(bigint | undefined)[]> {
-    const hex = txids.map(toDisplayHex);
-    const rpc = this.#o.rpc;
-    if (hex.length <= FEE_LOOKUP_SINGLE_MAX) {
-      return Promise.all(
-        hex.map((id) =>
-          rpc.getmempoolentry(id, { retry: false }).then(
-            (e) => satoshis(e.fees.base),
-            () => undefined,
-          ),
-        ),
-      );
-    }
+    if (txids.length === 0) return [];
     try {
-      const pool = await rpc.getrawmempool(true, { retry: false });
-      return hex.map((id) => {
-        const e = pool[id];
-        return e === undefined ? undefined : satoshis(e.fees.base);
-      });
+      const entries = await this.#o.rpc.getmempoolentries(txids.map(toDisplayHex), { retry: false });
+      return entries.map((e) => (e === null ? undefined : satoshis(e.fees.base)));
     } catch (err) {
       this.#log.warn({ err: (err as Error).message }, 'cannot read fees from the node; counted as 0');
-      return hex.map(() => undefined);
+      return txids.map(() => undefined);
     }
   }
 
