@@ -36,17 +36,15 @@ test('a batch is one request; answers in any order come back in request order, e
   const node = await server(t, (reqs) => ({
     status: 200,
     body: JSON.stringify(
-      [...reqs]
-        .reverse()
-        .map((r) =>
-          String(r.params[0]).startsWith('00')
-            ? {
-                result: null,
-                error: { code: -5, message: 'No such mempool or blockchain transaction.' },
-                id: r.id,
-              }
-            : { result: `raw-${String(r.params[0])}`, error: null, id: r.id },
-        ),
+      [...reqs].reverse().map((r) =>
+        String(r.params[0]).startsWith('00')
+          ? {
+              result: null,
+              error: { code: -5, message: 'No such mempool or blockchain transaction.' },
+              id: r.id,
+            }
+          : { result: `raw-${String(r.params[0])}`, error: null, id: r.id },
+      ),
     ),
   }));
   const rpc = rpcFor(node.url);
