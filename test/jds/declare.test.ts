@@ -12,6 +12,7 @@ import { blockSubsidy, serializeOutputs, toDisplayHex } from '../../src/bitcoin/
 import { TOKEN_KIND, verifyToken } from '../../src/channels/jd-token.js';
 import {
   JdClient,
+  POOL_ADDRESS,
   POOL_SCRIPT,
   buildJob,
   jobFromTemplate,
@@ -138,4 +139,37 @@ test('a job whose transactions the JDS all knows is acknowledged without asking'
   assert.equal(logged.txs, known.length);
   assert.equal(logged.known_fees, String(fees));
   assert.equal(logged.unknown_fees, 0);
+  assert.equal(await jds.proc.stop(), 0, 'SIGTERM stops the JDS cleanly');
+});
+
+test('the mempool mirror follows the node: new transactions in, confirmed ones out, at most max_mempool_txs', async (t) => {
+  const s = await startJdsStack(t, ['--tx-rate', '3000']);
+  const rpc = s.devnet.rpc;
+  await until('a mempool', async () => ((await mempoolSize(rpc)) >= 20 ? true : undefined));
+  const jds = await startJds(t, s, [
+    '--mempool-poll',
+    '0.2',
+    '--max-mempool-txs',
+    '15',
+    '--log-level',
+    'debug',
+  ]);
+  const update = (pred: (r: Record<string, unknown>) => boolean) =>
+    jds.proc.waitFor(
+      (r) => (r.msg === 'mempool mirror loaded' || r.msg === 'mempool mirror updated') && pred(r),
+    );
+  // Bounded: the node holds more than 15, the mirror exactly 15 (the highest fee rates).
+  const full = await update((r) => r.txs === 15);
+  assert.equal(full.txs, 15);
+  assert.ok(jds.proc.records.every((r) => typeof r.txs !== 'number' || r.txs <= 15));
+  // A block confirms (and removes) every mempool transaction: the mirror drops them and refills.
+  const skip = jds.proc.records.length;
+  await rpc.generatetoaddress(1, POOL_ADDRESS);
+  const after = await recordAfter(
+    jds.proc,
+    skip,
+    (r) => r.msg === 'mempool mirror updated' && Number(r.removed) > 0,
+  );
+  assert.ok(Number(after.removed) > 0);
+  await recordAfter(jds.proc, skip, (r) => r.msg === 'mempool mirror updated' && Number(r.added) > 0);
 });

@@ -56,7 +56,6 @@ export class JobDeclaratorServer implements SessionHost {
   #server: FramedServer | undefined;
   #tipHeight: number | undefined;
   #pollTimer: ReturnType<typeof setTimeout> | undefined;
-  #polling: Promise<void> | undefined;
   #polls = 0;
   #outage = false;
   #stopped = false;
@@ -93,15 +92,15 @@ export class JobDeclaratorServer implements SessionHost {
       logger: this.#log,
       onConnection: (conn) => this.#sessions.add(new JdsSession(conn, this, this.#log)),
     });
-    this.#polling = this.#poll();
+    void this.#poll();
     return { host: this.#server.host, port: this.#server.port };
   }
 
+  /** Stops listening and polling; a node read in flight is left to finish or fail on its own. */
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#pollTimer);
     await this.#server?.close();
-    await this.#polling;
   }
 
   // SessionHost
@@ -228,11 +227,6 @@ export class JobDeclaratorServer implements SessionHost {
       this.#outage = true;
     }
     if (this.#stopped) return;
-    this.#pollTimer = setTimeout(
-      () => {
-        this.#polling = this.#poll();
-      },
-      Math.min(MAX_TIMER_MS, this.#o.mempoolPollMs),
-    );
+    this.#pollTimer = setTimeout(() => void this.#poll(), Math.min(MAX_TIMER_MS, this.#o.mempoolPollMs));
   }
 }
