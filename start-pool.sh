@@ -20,7 +20,8 @@ usage() {
   cat <<'EOF'
 Usage: ./start-pool.sh [start|stop|status] [options]
 
-  start (default)  install and build if needed, create missing authority keys,
+  start (default)  install and build if needed, create missing authority keys
+                   and the job declaration token secret,
                    start the roles in order, each once the previous one answers
   stop             stop what start started (SIGTERM, then SIGKILL after
                    stop_grace_secs), by the PID files in <data_dir>/run
@@ -278,6 +279,15 @@ ensure_key() {
   say "created authority key $KEYS_DIR/$name.pub"
 }
 
+# The secret job declaration tokens are signed with (shared by the pool and the
+# job declarator server): 32 random bytes as hex, made once and kept.
+ensure_token_secret() {
+  local file="$KEYS_DIR/jd-token.key" out
+  [[ -f "$file" ]] && return
+  out="$(node dist/src/cli.js keygen --jd-token-secret "$file" 2>&1)" || die "cannot create $file: $out"
+  say "created job declaration token secret $file"
+}
+
 ensure_accounts() {
   ((${#ACCOUNTS[@]} > 0)) || return 0
   local existing name
@@ -319,6 +329,7 @@ cmd_start() {
   chmod 700 "$KEYS_DIR"
   ensure_key tp-authority
   ensure_key pool-authority
+  ensure_token_secret
   [[ " ${ROLES[*]} " == *" pool "* ]] && ensure_accounts
 
   STARTED=()

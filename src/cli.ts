@@ -4,6 +4,7 @@
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { registerDevnet } from './roles/devnet/index.js';
+import { registerJds } from './roles/jds/index.js';
 import { registerKeygen } from './roles/keygen.js';
 import { registerMiner } from './roles/miner/index.js';
 import { registerPool } from './roles/pool/index.js';
@@ -23,6 +24,7 @@ const ROLES: RoleRegistration[] = [
   registerTp,
   registerPool,
   registerTranslator,
+  registerJds,
   (program) => registerMiner(program),
 ];
 
@@ -30,7 +32,9 @@ export function buildProgram(): Command {
   const program = new Command();
   program
     .name('strata')
-    .description('Strata: a Stratum V2 mining stack (template provider bridge, pool, translator, miner)')
+    .description(
+      'Strata: a Stratum V2 mining stack (template provider bridge, pool, translator, job declarator server, miner)',
+    )
     .version(pkg.version, '-V, --version', 'print the Strata version')
     .showHelpAfterError('(run with --help for usage)')
     .allowExcessArguments(false);

@@ -1,9 +1,13 @@
 // `strata keygen`: writes a new authority key pair (spec 4.7 strings) for a
 // pool, JDS or TP to sign its Noise certificates with, and loads such keys
 // from configs, which may hold either the string itself or a path to a file.
+// `strata keygen --jd-token-secret <file>` writes the secret the job
+// declarator server and the pool sign and check job declaration tokens with.
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { TOKEN_SECRET_SIZE, parseTokenSecret } from '../channels/jd-token.js';
 import {
   decodeAuthorityPublicKey,
   decodeAuthoritySecretKey,
@@ -43,14 +47,58 @@ export function writeAuthorityKeyPair(opts: KeygenOptions): KeygenResult {
   return { publicKey, publicPath, secretPath };
 }
 
+/**
+ * Writes a fresh job declaration token secret: 32 random bytes as 64 hex
+ * digits and a newline, mode 0600 (directories created). Refuses to replace
+ * an existing file unless `force`: every token signed with it would die.
+ */
+export function writeTokenSecret(opts: { file: string; force: boolean }): string {
+  const file = resolve(opts.file);
+  if (!opts.force && existsSync(file)) throw new Error(`${file} already exists (use --force to overwrite)`);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, randomBytes(TOKEN_SECRET_SIZE).toString('hex') + '\n', { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return file;
+}
+
+/** Reads a token secret file (64 hex digits); the error names the file, never its content. */
+export function loadTokenSecret(file: string): Uint8Array {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new Error(
+      `token_secret_file: cannot read ${file} (${(err as Error).message}); create it with ` +
+        `strata keygen --jd-token-secret ${file}`,
+    );
+  }
+  try {
+    return parseTokenSecret(text);
+  } catch (err) {
+    throw new Error(`token_secret_file ${file}: ${(err as Error).message}`);
+  }
+}
+
 export function registerKeygen(program: Command): void {
   program
     .command('keygen')
-    .description('write a new authority key pair: NAME.pub (public key) and NAME.key (secret key, mode 0600)')
+    .description(
+      'write a new authority key pair: NAME.pub (public key) and NAME.key (secret key, mode 0600); ' +
+        'with --jd-token-secret, a job declaration token secret instead',
+    )
     .option('--out-dir <dir>', 'directory to write the key files into', '.')
     .option('--name <name>', 'base name of the key files', 'authority')
+    .option(
+      '--jd-token-secret <file>',
+      'write only a job declaration token secret (32 random bytes as hex, mode 0600) to <file>',
+    )
     .option('--force', 'overwrite existing key files', false)
-    .action((o: { outDir: string; name: string; force: boolean }) => {
+    .action((o: { outDir: string; name: string; force: boolean; jdTokenSecret?: string }) => {
+      if (o.jdTokenSecret !== undefined) {
+        const file = writeTokenSecret({ file: o.jdTokenSecret, force: o.force });
+        process.stderr.write(`wrote ${file}\n`);
+        return;
+      }
       if (!/^[A-Za-z0-9._-]+$/.test(o.name))
         throw new Error(`--name ${o.name}: use letters, digits, '.', '_' or '-'`);
       const r = writeAuthorityKeyPair({ outDir: o.outDir, name: o.name, force: o.force });

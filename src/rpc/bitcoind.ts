@@ -115,6 +115,29 @@ export class BitcoinRpc extends JsonRpcClient {
     return this.call('getmempoolentry', [txid], opts);
   }
 
+  /**
+   * getrawtransaction (hex) of many txids in one batch request; null where
+   * the node answered with an error (no such mempool or blockchain transaction).
+   */
+  async getrawtransactions(txids: readonly string[], opts?: CallOptions): Promise<(string | null)[]> {
+    const replies = await this.callBatch<string>(
+      'getrawtransaction',
+      txids.map((id) => [id, false]),
+      opts,
+    );
+    return replies.map((r) => (r instanceof RpcError ? null : r));
+  }
+
+  /** getmempoolentry of many txids in one batch request; null where the transaction is not in the mempool. */
+  async getmempoolentries(txids: readonly string[], opts?: CallOptions): Promise<(MempoolEntry | null)[]> {
+    const replies = await this.callBatch<MempoolEntry>(
+      'getmempoolentry',
+      txids.map((id) => [id]),
+      opts,
+    );
+    return replies.map((r) => (r instanceof RpcError ? null : r));
+  }
+
   /** Mines `nblocks` to `address` (regtest/devnet); returns the block hashes. */
   generatetoaddress(
     nblocks: number,

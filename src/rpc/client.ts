@@ -84,7 +84,34 @@ export class JsonRpcClient {
   }
 
   /** Calls `method` and returns its result, retrying where a retry cannot do harm. */
-  async call<T>(method: string, params: unknown[] = [], opts: CallOptions = {}): Promise<T> {
+  call<T>(method: string, params: unknown[] = [], opts: CallOptions = {}): Promise<T> {
+    return this.withRetry(method, opts, () => this.once<T>(method, params, opts));
+  }
+
+  /**
+   * Calls `method` once per entry of `paramsList` in one HTTP request (a
+   * JSON-RPC batch, which Bitcoin Core answers with an array); results come
+   * back in order, each the result or that call's RpcError. A failure of the
+   * request itself (connection, auth, a reply that is no batch) throws.
+   */
+  callBatch<T>(
+    method: string,
+    paramsList: readonly unknown[][],
+    opts: CallOptions = {},
+  ): Promise<(T | RpcError)[]> {
+    if (paramsList.length === 0) return Promise.resolve([]);
+    return this.withRetry(method, opts, async () => {
+      const first = this.nextId;
+      this.nextId += paramsList.length;
+      const body = JSON.stringify(
+        paramsList.map((params, i) => ({ jsonrpc: this.version, id: first + i, method, params })),
+      );
+      const { status, text } = await this.post(method, body, opts);
+      return this.parseBatchReply<T>(method, first, paramsList.length, status, text);
+    });
+  }
+
+  private async withRetry<T>(method: string, opts: CallOptions, attemptOnce: () => Promise<T>): Promise<T> {
     const policy: RetryPolicy =
       opts.retry === false
         ? { ...this.retryPolicy, attempts: 1 }
@@ -94,7 +121,7 @@ export class JsonRpcClient {
     let cookieRefreshed = false;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.once<T>(method, params, opts);
+        return await attemptOnce();
       } catch (e) {
         if (!(e instanceof RpcError)) throw e;
         if (e.kind === 'connection' || e.kind === 'cookie') this.credentials.invalidate();
@@ -125,6 +152,18 @@ export class JsonRpcClient {
 
   /** One HTTP round trip; every failure becomes an RpcError. */
   private async once<T>(method: string, params: unknown[], opts: CallOptions): Promise<T> {
+    const id = this.nextId++;
+    const body = JSON.stringify({ jsonrpc: this.version, id, method, params });
+    const { status, text } = await this.post(method, body, opts);
+    return this.parseReply<T>(method, id, status, text);
+  }
+
+  /** POSTs a request body; connection, cookie, timeout and abort failures become RpcErrors. */
+  private async post(
+    method: string,
+    body: string,
+    opts: CallOptions,
+  ): Promise<{ status: number; text: string }> {
     const url = this.url;
     if (opts.signal?.aborted === true) throw this.abortedError(method);
     let authHeader: string | undefined;
@@ -138,8 +177,6 @@ export class JsonRpcClient {
         { url, method, cause: e },
       );
     }
-    const id = this.nextId++;
-    const body = JSON.stringify({ jsonrpc: this.version, id, method, params });
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (authHeader !== undefined) headers.authorization = authHeader;
 
@@ -173,7 +210,7 @@ export class JsonRpcClient {
       clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onCallerAbort);
     }
-    return this.parseReply<T>(method, id, status, text);
+    return { status, text };
   }
 
   private networkError(method: string, e: unknown): RpcError {
@@ -208,6 +245,71 @@ export class JsonRpcClient {
       default:
         return reach(code ?? (e instanceof Error ? e.message : String(e)));
     }
+  }
+
+  /** A batch reply: an array holding one reply per request id (any order). */
+  private parseBatchReply<T>(
+    method: string,
+    firstId: number,
+    count: number,
+    status: number,
+    text: string,
+  ): (T | RpcError)[] {
+    let reply: unknown;
+    try {
+      reply = JSON.parse(text);
+    } catch {
+      reply = undefined;
+    }
+    // Not an array: a failure of the whole request (auth, overload, ...), reported like a single call's.
+    if (!Array.isArray(reply)) return fail(this.failureOf(method, status, text));
+    const out = new Array<T | RpcError>(count);
+    for (const item of reply as unknown[]) {
+      const r = item as { id?: unknown; result?: JsonValue; error?: unknown } | null;
+      const i = typeof r?.id === 'number' ? r.id - firstId : -1;
+      if (r === null || i < 0 || i >= count || out[i] !== undefined) {
+        return fail(badShape(this.url, method, status, 'a batch reply with an unknown or repeated id'));
+      }
+      const err = r.error;
+      if (err !== undefined && err !== null) {
+        const eo = err as { code?: unknown; message?: unknown };
+        out[i] =
+          typeof eo.code === 'number'
+            ? fromRpcErrorObject(
+                {
+                  code: eo.code,
+                  message: typeof eo.message === 'string' ? eo.message : JSON.stringify(eo.message),
+                },
+                this.url,
+                method,
+                status,
+              )
+            : badShape(this.url, method, status, `malformed error object ${snippet(JSON.stringify(err))}`);
+      } else if (!('result' in r)) {
+        out[i] = badShape(this.url, method, status, 'reply has neither result nor error');
+      } else {
+        out[i] = r.result as T;
+      }
+    }
+    for (let i = 0; i < count; i++) {
+      out[i] ??= badShape(
+        this.url,
+        method,
+        status,
+        `the batch reply lacks the answer to request ${firstId + i}`,
+      );
+    }
+    return out;
+  }
+
+  /** The error a reply that is not the expected JSON shape stands for. */
+  private failureOf(method: string, status: number, text: string): RpcError {
+    try {
+      this.parseReply<unknown>(method, -1, status, text);
+    } catch (e) {
+      if (e instanceof RpcError) return e;
+    }
+    return badShape(this.url, method, status, 'not a JSON-RPC batch reply');
   }
 
   private parseReply<T>(method: string, id: number, status: number, text: string): T {

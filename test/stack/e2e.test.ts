@@ -96,6 +96,11 @@ test('start-pool.sh --with-miner from a fresh clone: shares, blocks, status, cle
   }
   assert.ok(existsSync(join(clone, 'data', 'keys', 'pool-authority.key')), 'pool key created');
   assert.ok(existsSync(join(clone, 'data', 'keys', 'tp-authority.key')), 'tp key created');
+  assert.match(
+    readFileSync(join(clone, 'data', 'keys', 'jd-token.key'), 'utf8'),
+    /^[0-9a-f]{64}\n$/,
+    'job declaration token secret created',
+  );
 
   // Both demo miners get shares accepted (V1 through the translator, SV2 on the pool).
   const sharesOk = await poll(
