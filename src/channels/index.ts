@@ -41,5 +41,6 @@ export * from './connection.js';
 export * from './duplicates.js';
 export * from './errors.js';
 export * from './extranonce.js';
+export * from './jd-token.js';
 export * from './judge.js';
 export * from './vardiff.js';
