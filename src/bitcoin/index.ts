@@ -24,3 +24,4 @@ export * from './network.js';
 export * from './address.js';
 export * from './sigops.js';
 export * from './tx-size.js';
+export * from './subsidy.js';

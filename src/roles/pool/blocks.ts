@@ -146,7 +146,8 @@ export class Blocks {
     if (first) remember(this.#firstOnPrev, prev, hash);
     const direct = this.#o.rpc !== null;
     if (direct && m.merkle_path.length > 0) this.#transactions(m.template_id);
-    this.#o.tdp.sendSubmitSolution(candidate.submit_solution).catch((err: unknown) => {
+    // A template job's candidate always carries its SubmitSolution.
+    this.#o.tdp.sendSubmitSolution(candidate.submit_solution!).catch((err: unknown) => {
       this.#log.error({ hash, err: errText(err) }, 'SubmitSolution to the template provider failed');
     });
     const fields = { hash, height, account: b.account, worker: b.worker, template_id: String(m.template_id) };

@@ -191,12 +191,13 @@ export class Pool implements SessionHost {
 
   onBlock(_session: MiningSession, verdict: Parameters<SessionHost['onBlock']>[1], who: Who): void {
     const { share, block } = verdict;
+    // Custom jobs need work selection, which this pool refuses.
+    if (!block || share.template_id === null) return;
     const template = this.chain.template(share.template_id);
-    if (!block) return;
     this.counters.blocks_submitted++;
     if (!template) {
       // The template left the chain's memory; the TP may still know it.
-      this.tdp.sendSubmitSolution(block.submit_solution).catch(() => {});
+      this.tdp.sendSubmitSolution(block.submit_solution!).catch(() => {});
       this.#log.warn(
         { template_id: String(share.template_id) },
         'block on a forgotten template submitted to the TP only',
