@@ -15,6 +15,13 @@ import type { Logger } from '../../log.js';
 import { listenFramed, type FramedServer } from '../../net/server.js';
 import type { Store } from '../../store/index.js';
 import {
+  MiningSession,
+  type Authorization,
+  type SessionHost,
+  type ShareSink,
+  type Who,
+} from '../common/mining-session.js';
+import {
   TdpClient,
   type NewTemplateMsg,
   type SetNewPrevHashTdpMsg,
@@ -24,7 +31,6 @@ import type { BitcoinRpc } from '../../rpc/index.js';
 import { Blocks } from './blocks.js';
 import { parseIdentity, scriptOfAddress } from './identity.js';
 import type { Payouts } from './payouts.js';
-import { MiningSession, type Authorization, type SessionHost, type Who } from './session.js';
 import type { Network } from '../../bitcoin/index.js';
 import type { PayoutMode } from './config.js';
 import { LiveCounters } from '../../web/live.js';
@@ -139,6 +145,10 @@ export class Pool implements SessionHost {
   }
 
   // SessionHost
+
+  get shares(): ShareSink {
+    return this.store;
+  }
 
   authorize(user_identity: string, device: string): Authorization {
     const { account, worker } = parseIdentity(user_identity);
