@@ -10,7 +10,7 @@ export function halvingInterval(network: NetworkName): number {
 }
 
 /** The subsidy in satoshis of the block at `height`. */
-export function blockSubsidy(height: number, network: NetworkName): bigint {
+export function blockSubsidy(height: number, network: NetworkName = 'mainnet'): bigint {
   if (!Number.isSafeInteger(height) || height < 0)
     throw new RangeError(`block height out of range: ${height}`);
   const halvings = Math.floor(height / halvingInterval(network));

@@ -2,9 +2,23 @@
 // Provider, the chain tip they build on, the extranonce allocator, and the
 // coinbases built per (template, payout, extranonce size). One MiningChain per
 // pool; each ServerConnectionChannels reads from it.
+//
+// Coinbase scriptSig of a template job:
+//   template coinbase_prefix (BIP34 height) ‖ push(pool_signature + miner_tag)
+//   ‖ push opcode N ‖ extranonce_fixed (L bytes) ‖ channel extranonce (N − L bytes)
+// where the channel extranonce is extranonce_prefix ‖ the miner's rolled bytes.
+// extranonce_fixed comes from the payout (CoinbasePayout) and is empty for a
+// pool. A job declarator client serving its own downstreams puts its upstream
+// pool's extranonce_prefix there: its downstream channels get prefixes of its
+// own after those bytes, and the whole pushed extranonce (N bytes, fixed
+// bytes included) is exactly the full extranonce of its upstream channel, so
+// a solution found downstream is a share upstream. Downstream jobs carry the
+// fixed bytes at the end of coinbase_tx_prefix. The scriptSig stays within
+// 100 bytes: the tag gives way first.
 import {
   bitsToTarget,
   buildCoinbase,
+  decodeBip34Height,
   parseOutputs,
   pushData,
   targetToDifficulty,
@@ -25,6 +39,12 @@ export interface CoinbasePayout {
   outputs: readonly TxOutput[];
   /** Appended to the pool signature in the scriptSig tag. */
   miner_tag?: string;
+  /**
+   * Bytes placed at the start of the extranonce (right after its push
+   * opcode), before every channel's extranonce_prefix; the push counts them.
+   * Absent or empty for a pool (see the layout above).
+   */
+  extranonce_fixed?: Uint8Array;
 }
 
 export type PayoutResolver = (payout_key: string, template: NewTemplateMessage) => CoinbasePayout;
@@ -39,6 +59,8 @@ export interface ChainTip {
   network_difficulty: number;
   /** Template whose future job the tip activated. */
   template_id: bigint;
+  /** Height of the block being mined on this tip (BIP34 height of that template); null if it has none. */
+  height: number | null;
   /** Counts tips: jobs remember the one they were made for. */
   epoch: number;
   /** `now` when the tip arrived, for the ntime upper bound. */
@@ -125,6 +147,12 @@ export class MiningChain {
     if (!activated) return false;
     const epoch = ++this.epochCounter;
     const network = bitsToTarget(message.nBits);
+    let height: number | null = null;
+    try {
+      height = decodeBip34Height(activated.message.coinbase_prefix).height;
+    } catch {
+      // A template without a BIP34 height: custom jobs cannot be checked against it.
+    }
     this.currentTip = {
       prev_hash: Uint8Array.from(message.prev_hash),
       header_timestamp: message.header_timestamp,
@@ -132,6 +160,7 @@ export class MiningChain {
       network_target: u256ToLE(network),
       network_difficulty: targetToDifficulty(network),
       template_id: message.template_id,
+      height,
       epoch,
       received_at: now,
     };
@@ -152,11 +181,14 @@ export class MiningChain {
     if (!template) throw new Error(`unknown template ${template_id}`);
     const m = template.message;
     const payout = this.resolvePayout(payout_key, m);
-    // scriptSig = BIP34 prefix ‖ push(tag) ‖ push opcode ‖ extranonce, at most 100 bytes: the tag gives way.
-    const room = 100 - m.coinbase_prefix.length - 1 - extranonce_size - 1;
+    // scriptSig = BIP34 prefix ‖ push(tag) ‖ push opcode ‖ fixed ‖ extranonce, at most 100 bytes: the tag gives way.
+    const fixed = payout.extranonce_fixed ?? new Uint8Array(0);
+    const pushed = fixed.length + extranonce_size;
+    if (pushed > 75) throw new RangeError(`extranonce of ${pushed} bytes does not fit one direct push`);
+    const room = 100 - m.coinbase_prefix.length - 1 - pushed - 1;
     let tag = encoder.encode(this.config.pool_signature + (payout.miner_tag ?? ''));
     if (tag.length > Math.min(room, 75)) tag = tag.subarray(0, Math.max(0, Math.min(room, 75)));
-    const extra = new Uint8Array([...(tag.length > 0 ? pushData(tag) : []), extranonce_size]);
+    const extra = new Uint8Array([...(tag.length > 0 ? pushData(tag) : []), pushed, ...fixed]);
     const parts = buildCoinbase({
       coinbase_tx_version: m.coinbase_tx_version,
       coinbase_prefix: m.coinbase_prefix,

@@ -9,16 +9,40 @@
 // join one group channel, which receives each job once as NewExtendedMiningJob
 // on the group channel id (members derive their merkle roots from their own
 // extranonce_prefix). Job ids count up per stream.
+//
+// A connection with REQUIRES_WORK_SELECTION (a job declarator client) gets
+// no jobs from the templates and no SetNewPrevHash: it opens extended
+// channels only and declares its own jobs with SetCustomMiningJob
+// (custom-job.ts); each new chain tip makes them stale.
 import {
+  MAX_COINBASE_SCRIPT_SIG,
+  buildCoinbase,
+  encodeBip34Height,
+  equalBytes,
   hashDifficulty,
   hashrateToTarget,
   targetToDifficulty,
+  parseOutputs,
+  serializeOutputs,
   u256FromLE,
   u256ToLE,
+  type CoinbaseParts,
+  type TxOutput,
 } from '../bitcoin/index.js';
 import { MINING_SETUP_FLAGS, type MessageByName, type MessageName } from '../messages/index.js';
 import { AckBatch } from './acks.js';
-import type { JobCoinbase, MiningChain, StoredTemplate } from './chain.js';
+import type { MiningChain, StoredTemplate } from './chain.js';
+import {
+  CUSTOM_JOB_ERROR,
+  CUSTOM_JOB_NTIME_SLACK,
+  LOCKTIME_THRESHOLD,
+  VERSION_TOP_BITS,
+  VERSION_TOP_BITS_MASK,
+  type CustomJobCheck,
+  type CustomJobInfo,
+  type CustomJobRefusal,
+  type CustomJobVerdict,
+} from './custom-job.js';
 import { DuplicateFilter } from './duplicates.js';
 import { OPEN_ERROR, SUBMIT_ERROR, UPDATE_ERROR } from './errors.js';
 import { coinbaseMerkleRoot, judgeShare } from './judge.js';
@@ -37,7 +61,9 @@ export type ChannelsOutMessage =
   | Msg<'SetTarget'>
   | Msg<'UpdateChannelError'>
   | Msg<'SubmitSharesSuccess'>
-  | Msg<'SubmitSharesError'>;
+  | Msg<'SubmitSharesError'>
+  | Msg<'SetCustomMiningJobSuccess'>
+  | Msg<'SetCustomMiningJobError'>;
 
 /** The pool's verdict on the user_identity of an Open*Channel (after its own account checks). */
 export type ChannelAuth = { ok: true; payout_key: string } | { ok: false; error_code?: string };
@@ -47,7 +73,8 @@ export interface ShareRecord {
   channel_id: number;
   sequence_number: number;
   job_id: number;
-  template_id: bigint;
+  /** The job's template; null for a custom job (SetCustomMiningJob). */
+  template_id: bigint | null;
   user_identity: string;
   /** Worker name from the 0x0002 TLV of SubmitSharesExtended, if any. */
   worker: string | null;
@@ -78,14 +105,18 @@ export interface ShareRecord {
   block: boolean;
 }
 
-/** A share that meets the network target: submit it at once. */
+/** A share that meets the network target: submit it at once (a template's), or leave it to its declarer (a custom job's). */
 export interface BlockCandidate {
-  template_id: bigint;
+  /** null for a custom job. */
+  template_id: bigint | null;
   header: Uint8Array;
   hash: Uint8Array;
-  /** Full segwit serialization of the coinbase. */
+  /** Full serialization of the coinbase (segwit form when it commits to witnesses). */
   coinbase_tx: Uint8Array;
-  submit_solution: Msg<'SubmitSolution'>;
+  /** For the template provider; null for a custom job, whose template only its declarer has. */
+  submit_solution: Msg<'SubmitSolution'> | null;
+  /** The custom job the block was found on, if any. */
+  custom: CustomJobInfo | null;
 }
 
 export type ShareVerdict =
@@ -110,7 +141,11 @@ export interface ChannelInfo {
 
 interface Job {
   job_id: number;
-  coinbase: JobCoinbase;
+  parts: CoinbaseParts;
+  merkle_path: Uint8Array[];
+  /** The template the job was made from; null for a custom job. */
+  template: StoredTemplate | null;
+  custom: CustomJobInfo | null;
   version: number;
   version_rolling_allowed: boolean;
   /** Sent with min_ntime unset: later SetTargets apply to it too (spec 5.3.21). */
@@ -179,12 +214,15 @@ export class ServerConnectionChannels {
   private readonly groups = new Map<string, Stream>();
   private nextChannelId = 1;
   private readonly requiresStandardJobs: boolean;
+  /** REQUIRES_WORK_SELECTION: custom jobs only, on extended channels. */
+  readonly workSelection: boolean;
 
   constructor(
     readonly chain: MiningChain,
     options: ConnectionOptions,
   ) {
     this.requiresStandardJobs = (options.flags & MINING_SETUP_FLAGS.REQUIRES_STANDARD_JOBS) !== 0;
+    this.workSelection = (options.flags & MINING_SETUP_FLAGS.REQUIRES_WORK_SELECTION) !== 0;
   }
 
   get channelCount(): number {
@@ -194,6 +232,9 @@ export class ServerConnectionChannels {
   // ---- opening, updating, closing ------------------------------------------------------------
 
   openStandard(msg: Msg<'OpenStandardMiningChannel'>, auth: ChannelAuth, now: number): ChannelsOutMessage[] {
+    if (this.workSelection) {
+      return [openError(msg.request_id, OPEN_ERROR.STANDARD_CHANNELS_NOT_SUPPORTED_FOR_CUSTOM_WORK)];
+    }
     const refused = this.checkOpen(msg, auth);
     if (refused) return [refused];
     const config = this.chain.config;
@@ -274,7 +315,8 @@ export class ServerConnectionChannels {
         extranonce_prefix: slot.prefix,
         group_channel_id: 0,
       },
-      ...this.initialJobs(stream),
+      // A work-selection channel mines the jobs it declares.
+      ...(this.workSelection ? [] : this.initialJobs(stream)),
     ];
   }
 
@@ -315,7 +357,7 @@ export class ServerConnectionChannels {
   onNewTemplate(template_id: bigint): ChannelsOutMessage[] {
     const stored = this.chain.template(template_id);
     const tip = this.chain.tip;
-    if (!stored) return [];
+    if (!stored || this.workSelection) return [];
     if (stored.epoch !== null && stored.epoch !== tip?.epoch) return [];
     const out: ChannelsOutMessage[] = [];
     for (const stream of this.streams.values()) out.push(this.addJob(stream, stored));
@@ -325,8 +367,158 @@ export class ServerConnectionChannels {
   /** Call after chain.setNewPrevHash(): activates the future job of each stream and sends SetNewPrevHash. */
   onSetNewPrevHash(): ChannelsOutMessage[] {
     const out: ChannelsOutMessage[] = [];
+    if (this.workSelection) {
+      // Custom jobs build on the old tip: all stale now; nothing to send.
+      for (const stream of this.streams.values()) {
+        for (const job of [...stream.jobs.values()]) this.retire(stream, job.job_id);
+        for (const member of stream.members) member.duplicates.clear();
+      }
+      return out;
+    }
     for (const stream of this.streams.values()) out.push(...this.activate(stream));
     return out;
+  }
+
+  // ---- custom jobs ---------------------------------------------------------------------------
+
+  /**
+   * SetCustomMiningJob on an extended channel of a work-selection
+   * connection: checked against the chain tip and by `check` (the caller's
+   * token verdict and job checks), then a job of the channel's stream with a
+   * new job id, valid until the next chain tip. Returns the Success or Error
+   * to send.
+   */
+  setCustomJob(msg: Msg<'SetCustomMiningJob'>, check: CustomJobCheck, now: number): CustomJobVerdict {
+    const refuse = (r: CustomJobRefusal): CustomJobVerdict => ({
+      accepted: false,
+      error_code: r.error_code,
+      reason: r.reason,
+      message: {
+        type: 'SetCustomMiningJobError',
+        channel_id: msg.channel_id,
+        request_id: msg.request_id,
+        error_code: r.error_code,
+      },
+    });
+    const E = CUSTOM_JOB_ERROR;
+    if (!this.workSelection) {
+      return refuse({
+        error_code: E.WORK_SELECTION_NOT_NEGOTIATED,
+        reason: 'SetupConnection did not set REQUIRES_WORK_SELECTION',
+      });
+    }
+    const channel = this.channels.get(msg.channel_id);
+    if (!channel || channel.kind !== 'extended') {
+      return refuse({ error_code: E.INVALID_CHANNEL_ID, reason: `no extended channel ${msg.channel_id}` });
+    }
+    if (check.token) return refuse(check.token);
+    const tip = this.chain.tip;
+    if (!tip || !equalBytes(msg.prev_hash, tip.prev_hash)) {
+      return refuse({ error_code: E.STALE_CHAIN_TIP, reason: 'prev_hash is not the current chain tip' });
+    }
+    if (msg.nbits !== tip.nbits) {
+      return refuse({
+        error_code: E.INVALID_NBITS,
+        reason: `nbits 0x${msg.nbits.toString(16)} is not the tip's 0x${tip.nbits.toString(16)}`,
+      });
+    }
+    const latest = Math.floor(now / 1000) + CUSTOM_JOB_NTIME_SLACK;
+    if (msg.min_ntime < tip.header_timestamp - CUSTOM_JOB_NTIME_SLACK || msg.min_ntime > latest) {
+      return refuse({
+        error_code: E.INVALID_MIN_NTIME,
+        reason: `min_ntime ${msg.min_ntime} is more than 2 hours from the tip's time or the clock`,
+      });
+    }
+    if ((msg.version & VERSION_TOP_BITS_MASK) >>> 0 !== VERSION_TOP_BITS) {
+      return refuse({
+        error_code: E.INVALID_VERSION,
+        reason: `version 0x${(msg.version >>> 0).toString(16)} lacks the BIP9 top bits 001`,
+      });
+    }
+    const height = tip.height;
+    const full = channel.extranonce_prefix.length + channel.extranonce_size;
+    const prefixRefusal = customPrefixRefusal(msg.coinbase_prefix, height, full);
+    if (prefixRefusal) return refuse(prefixRefusal);
+    let outputs: TxOutput[];
+    try {
+      outputs = parseOutputs(msg.coinbase_tx_outputs);
+      if (outputs.length === 0) throw new Error('no outputs');
+      // Re-serializing must give the bytes sent: values in range, nothing non-canonical.
+      if (!equalBytes(serializeOutputs(outputs, true), msg.coinbase_tx_outputs))
+        throw new Error('not in canonical form');
+    } catch (err) {
+      return refuse({
+        error_code: E.INVALID_COINBASE_TX_OUTPUTS,
+        reason: `coinbase_tx_outputs do not parse: ${(err as Error).message}`,
+      });
+    }
+    const final = msg.coinbase_tx_input_nSequence === 0xffffffff;
+    if (!final && msg.coinbase_tx_locktime !== 0) {
+      if (msg.coinbase_tx_locktime >= LOCKTIME_THRESHOLD || msg.coinbase_tx_locktime >= height!) {
+        return refuse({
+          error_code: E.INVALID_COINBASE_TX_LOCKTIME,
+          reason: `locktime ${msg.coinbase_tx_locktime} is not final at height ${height}`,
+        });
+      }
+    }
+    let value = 0n;
+    for (const o of outputs) value += o.value;
+    const draft = {
+      message: msg,
+      channel_id: channel.channel_id,
+      user_identity: channel.user_identity,
+      height: height!,
+      outputs,
+      value,
+    };
+    const refused = check.job?.(draft) ?? null;
+    if (refused) return refuse(refused);
+    let parts: CoinbaseParts;
+    try {
+      parts = buildCoinbase({
+        coinbase_tx_version: msg.coinbase_tx_version,
+        coinbase_prefix: msg.coinbase_prefix,
+        extranonce_size: full,
+        coinbase_tx_input_sequence: msg.coinbase_tx_input_nSequence,
+        payout_outputs: outputs,
+        template_outputs: [],
+        coinbase_tx_locktime: msg.coinbase_tx_locktime,
+      });
+    } catch (err) {
+      return refuse({ error_code: E.INVALID_COINBASE_PREFIX, reason: (err as Error).message });
+    }
+    const stream = channel.stream;
+    const info: CustomJobInfo = {
+      job_id: stream.next_job_id++,
+      request_id: msg.request_id,
+      height: height!,
+      outputs,
+      value,
+    };
+    const job: Job = {
+      job_id: info.job_id,
+      parts,
+      merkle_path: msg.merkle_path.map((h) => Uint8Array.from(h)),
+      template: null,
+      custom: info,
+      version: msg.version,
+      version_rolling_allowed: this.chain.config.version_rolling,
+      sent_as_future: false,
+      epoch: tip.epoch,
+      min_ntime: msg.min_ntime,
+    };
+    stream.jobs.set(job.job_id, job);
+    this.trim(stream);
+    return {
+      accepted: true,
+      job: info,
+      message: {
+        type: 'SetCustomMiningJobSuccess',
+        channel_id: msg.channel_id,
+        request_id: msg.request_id,
+        job_id: job.job_id,
+      },
+    };
   }
 
   // ---- shares --------------------------------------------------------------------------------
@@ -352,12 +544,12 @@ export class ServerConnectionChannels {
     if (msg.extranonce.length !== channel.extranonce_size) {
       return reject(channel, msg, SUBMIT_ERROR.BAD_EXTRANONCE_SIZE);
     }
-    const p = job.coinbase.parts;
+    const p = job.parts;
     const root = coinbaseMerkleRoot(
       p.coinbase_tx_prefix,
       [channel.extranonce_prefix, msg.extranonce],
       p.coinbase_tx_suffix,
-      job.coinbase.merkle_path,
+      job.merkle_path,
     );
     const full = new Uint8Array(channel.extranonce_prefix.length + msg.extranonce.length);
     full.set(channel.extranonce_prefix);
@@ -569,7 +761,10 @@ export class ServerConnectionChannels {
     );
     const job: Job = {
       job_id: stream.next_job_id++,
-      coinbase,
+      parts: coinbase.parts,
+      merkle_path: coinbase.merkle_path,
+      template: stored,
+      custom: null,
       version: stored.message.version,
       version_rolling_allowed: config.version_rolling,
       sent_as_future: asFuture,
@@ -640,7 +835,7 @@ export class ServerConnectionChannels {
     let chosen = preferred;
     if (!chosen) {
       for (const job of stream.jobs.values()) {
-        if (job.epoch === null && job.coinbase.template.message.template_id === tip.template_id) chosen = job;
+        if (job.epoch === null && job.template?.message.template_id === tip.template_id) chosen = job;
       }
     }
     if (!chosen) {
@@ -676,13 +871,8 @@ export class ServerConnectionChannels {
   }
 
   private rootFor(channel: Channel, job: Job, extranonce: Uint8Array): Uint8Array {
-    const p = job.coinbase.parts;
-    return coinbaseMerkleRoot(
-      p.coinbase_tx_prefix,
-      [extranonce],
-      p.coinbase_tx_suffix,
-      job.coinbase.merkle_path,
-    );
+    const p = job.parts;
+    return coinbaseMerkleRoot(p.coinbase_tx_prefix, [extranonce], p.coinbase_tx_suffix, job.merkle_path);
   }
 
   private judge(
@@ -718,7 +908,7 @@ export class ServerConnectionChannels {
     // shares at the channel target.
     const below_target = judged.target_index === null;
     const step = below_target ? null : steps[judged.target_index!]!;
-    const template_id = job.coinbase.template.message.template_id;
+    const template_id = job.template?.message.template_id ?? null;
     const share: ShareRecord = {
       channel_id: channel.channel_id,
       sequence_number: msg.sequence_number,
@@ -744,7 +934,7 @@ export class ServerConnectionChannels {
     let block: BlockCandidate | null = null;
     if (judged.block) {
       channel.blocks++;
-      const p = job.coinbase.parts;
+      const p = job.parts;
       const coinbase_tx = new Uint8Array(
         p.witness_prefix.length + extranonce.length + p.witness_suffix.length,
       );
@@ -756,18 +946,43 @@ export class ServerConnectionChannels {
         header: judged.header,
         hash: judged.hash,
         coinbase_tx,
-        submit_solution: {
-          type: 'SubmitSolution',
-          template_id,
-          version: msg.version,
-          header_timestamp: msg.ntime,
-          header_nonce: msg.nonce,
-          coinbase_tx,
-        },
+        submit_solution:
+          template_id === null
+            ? null
+            : {
+                type: 'SubmitSolution',
+                template_id,
+                version: msg.version,
+                header_timestamp: msg.ntime,
+                header_nonce: msg.nonce,
+                coinbase_tx,
+              },
+        custom: job.custom,
       };
     }
     return { accepted: true, share, block };
   }
+}
+
+/** coinbase_prefix of a custom job: starts with the BIP34 height and leaves room for the extranonce. */
+function customPrefixRefusal(
+  prefix: Uint8Array,
+  height: number | null,
+  full: number,
+): CustomJobRefusal | null {
+  const code = CUSTOM_JOB_ERROR.INVALID_COINBASE_PREFIX;
+  if (height === null) return { error_code: code, reason: 'the pool knows no height for the current tip' };
+  const bip34 = encodeBip34Height(height);
+  if (prefix.length < bip34.length || !equalBytes(prefix.subarray(0, bip34.length), bip34)) {
+    return { error_code: code, reason: `coinbase_prefix does not start with the BIP34 height ${height}` };
+  }
+  if (prefix.length + full > MAX_COINBASE_SCRIPT_SIG) {
+    return {
+      error_code: code,
+      reason: `coinbase_prefix of ${prefix.length} bytes and the ${full}-byte extranonce exceed the 100-byte scriptSig`,
+    };
+  }
+  return null;
 }
 
 function targetStep(from_job_id: number, target: bigint): TargetStep {

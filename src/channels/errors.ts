@@ -21,6 +21,8 @@ export const OPEN_ERROR = {
   MIN_EXTRANONCE_SIZE_TOO_LARGE: 'min-extranonce-size-too-large',
   CAPACITY_EXHAUSTED: 'channel-capacity-exhausted',
   STANDARD_CHANNELS_NOT_SUPPORTED: 'standard-channels-not-supported',
+  /** A connection with REQUIRES_WORK_SELECTION mines custom jobs, which need extended channels. */
+  STANDARD_CHANNELS_NOT_SUPPORTED_FOR_CUSTOM_WORK: 'standard-channels-not-supported-for-custom-work',
 } as const;
 
 export const UPDATE_ERROR = {

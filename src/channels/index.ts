@@ -30,6 +30,14 @@
 // report group_channel_id 0, as do standard channels of a connection that
 // requires standard jobs.
 //
+// Custom jobs: a connection that set REQUIRES_WORK_SELECTION gets no jobs from
+// the templates; it declares its own on extended channels:
+//   SetCustomMiningJob m:     v = conn.setCustomJob(m, check, now); send(v.message)
+//                             check = the caller's verdict on the token, and its job checks
+//                             (poolPayoutRefusal, commitmentRefusal); see custom-job.ts
+// Its shares are judged like any other; a block on a custom job has no
+// template (template_id null, no SubmitSolution): the declarer submits it.
+//
 // Extranonce: prefix = [server_id][channel index] (extranonce_prefix_size
 // bytes, 4 by default); extended channels roll max(min_extranonce_size,
 // default_rollable_extranonce_size) bytes after it; standard channels get the
@@ -38,8 +46,10 @@ export * from './acks.js';
 export * from './chain.js';
 export * from './config.js';
 export * from './connection.js';
+export * from './custom-job.js';
 export * from './duplicates.js';
 export * from './errors.js';
 export * from './extranonce.js';
+export * from './jd-token.js';
 export * from './judge.js';
 export * from './vardiff.js';

@@ -34,6 +34,8 @@ export const TOKEN_MAC_SIZE = 16;
 /** Bytes before the MAC: what the MAC covers. */
 export const TOKEN_SIGNED_SIZE = 1 + 1 + TOKEN_ID_SIZE + 4 + 4 + TOKEN_COMMITMENT_SIZE;
 export const TOKEN_SIZE = TOKEN_SIGNED_SIZE + TOKEN_MAC_SIZE;
+/** A token issued up to this many seconds ahead of the verifier's clock still verifies (two hosts' clocks). */
+export const TOKEN_CLOCK_LEEWAY_SEC = 10;
 /** The shared secret: 32 bytes, kept in a file as 64 hex digits. */
 export const TOKEN_SECRET_SIZE = 32;
 

@@ -211,6 +211,8 @@ test('a block: the verdict carries SubmitSolution with the full segwit coinbase 
   const v = submit(s, s.job.job_id, nonce);
   assert.ok(v.accepted && v.block);
   const block = v.block;
+  assert.ok(block.submit_solution);
+  assert.equal(block.custom, null);
   assert.equal(block.submit_solution.template_id, 1n);
   assert.equal(block.submit_solution.header_nonce, nonce);
   assert.equal(block.submit_solution.header_timestamp, NTIME);

@@ -2,6 +2,12 @@
 // TP, and submitblock to the node when an RPC URL is configured), recorded
 // with its finder, and its status settled from the node.
 //
+// A block on a custom job (job declaration) is recorded the same way but not
+// submitted: the pool has neither its template nor its transactions; the job
+// declarator client and server submit it. Its reward is what the coinbase
+// pays the pool's payout output, split by PPLNS as credit the pool owes (see
+// Payouts.customPlan); its status is settled from the node like any other.
+//
 // Direct submitblock needs the template's transactions. They are asked for
 // on demand, once per template, when a block is found on it:
 // RequestTransactionData goes out before SubmitSolution on the same
@@ -69,7 +75,10 @@ export interface BlocksOptions {
 export interface FoundBlock {
   candidate: BlockCandidate;
   share: ShareRecord;
-  template: StoredTemplate;
+  /** The template of a pool job; null for a custom job. */
+  template: StoredTemplate | null;
+  /** A custom job's block: its height, what it pays the pool's output, and its outputs' total. */
+  custom?: { height: number; reward: bigint; coinbase_value: bigint };
   account: string;
   worker: string;
   plan: PayoutPlan | undefined;
@@ -133,9 +142,19 @@ export class Blocks {
   /** A share met the network target: submit it everywhere, then record it. */
   found(b: FoundBlock): void {
     const { candidate, template } = b;
-    const m = template.message;
     const hash = toDisplayHex(candidate.hash);
     const prev = toDisplayHex(candidate.header.subarray(4, 36));
+    if (template === null) {
+      const height = b.custom?.height ?? -1;
+      const first = !this.#firstOnPrev.has(prev);
+      if (first) remember(this.#firstOnPrev, prev, hash);
+      const fields = { hash, height, account: b.account, worker: b.worker, custom_job: true };
+      if (first) this.#log.info(fields, 'block found');
+      else this.#log.debug(fields, 'block found on a prev hash already solved (competing)');
+      this.#record(b, hash, prev, height, first);
+      return;
+    }
+    const m = template.message;
     let height = -1;
     try {
       height = decodeBip34Height(m.coinbase_prefix).height;
@@ -146,7 +165,8 @@ export class Blocks {
     if (first) remember(this.#firstOnPrev, prev, hash);
     const direct = this.#o.rpc !== null;
     if (direct && m.merkle_path.length > 0) this.#transactions(m.template_id);
-    this.#o.tdp.sendSubmitSolution(candidate.submit_solution).catch((err: unknown) => {
+    // A template job's candidate always carries its SubmitSolution.
+    this.#o.tdp.sendSubmitSolution(candidate.submit_solution!).catch((err: unknown) => {
       this.#log.error({ hash, err: errText(err) }, 'SubmitSolution to the template provider failed');
     });
     const fields = { hash, height, account: b.account, worker: b.worker, template_id: String(m.template_id) };
@@ -159,9 +179,16 @@ export class Blocks {
   #record(b: FoundBlock, hash: string, prev: string, height: number, first: boolean): void {
     const ledger = this.#o.store.ledger;
     const plan = b.plan;
-    const reward = plan?.reward ?? b.template.message.coinbase_tx_value_remaining;
-    let coinbase_value = reward;
-    for (const o of b.template.outputs) coinbase_value += o.value;
+    let reward: bigint;
+    let coinbase_value: bigint;
+    if (b.template === null) {
+      reward = b.custom?.reward ?? 0n;
+      coinbase_value = b.custom?.coinbase_value ?? reward;
+    } else {
+      reward = plan?.reward ?? b.template.message.coinbase_tx_value_remaining;
+      coinbase_value = reward;
+      for (const o of b.template.outputs) coinbase_value += o.value;
+    }
     try {
       const recorded = ledger.recordBlock({
         height,

@@ -92,6 +92,26 @@ export const POOL_SCHEMA = {
       doc: 'noise (pinned to public_key), noise-unauthenticated or plain',
     }),
   }),
+  job_declaration: table({
+    enabled: boolean({
+      default: false,
+      doc: 'take custom jobs (SetCustomMiningJob) from job declarator clients; needs payout_mode = "pplns"',
+    }),
+    token_secret_file: path({
+      default: 'data/keys/jd-token.key',
+      doc: 'secret shared with the job declarator server (64 hex digits) that signs mining job tokens',
+    }),
+    allow_coinbase_only: boolean({
+      default: true,
+      doc: 'also take jobs with an allocated (coinbase-only) token, never declared to the JDS',
+    }),
+    min_pool_payout_percent: number({
+      default: 100,
+      min: 0,
+      max: 100,
+      doc: "least share of a custom coinbase's output value paid to coinbase_reward_script",
+    }),
+  }),
   database: table({
     path: path({ default: 'data/pool.db', doc: 'SQLite database file' }),
     synchronous: oneOf(['NORMAL', 'FULL'] as const, {

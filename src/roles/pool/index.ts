@@ -10,6 +10,9 @@ import { runUntilSignal } from '../common/shutdown.js';
 import { addAccount, listAccounts, openPoolStore, poolNetwork } from './accounts.js';
 import { loadPoolConfig, type PoolConfig } from './config.js';
 import { parseRewardScript } from './identity.js';
+import { JobDeclaration } from './jd.js';
+import { loadTokenSecret } from '../keygen.js';
+import type { Network } from '../../bitcoin/index.js';
 import { Payouts } from './payouts.js';
 import { Pool } from './pool.js';
 import { PoolLiveView, startPoolWeb } from './web.js';
@@ -53,6 +56,24 @@ export const POOL_FLAGS: readonly FlagRow[] = [
     'block_check_interval',
     '--block-check-interval <seconds>',
     'seconds between block status checks',
+    'number',
+  ],
+  ['job_declaration.enabled', '--job-declaration <bool>', 'take custom jobs from JD clients', 'boolean'],
+  [
+    'job_declaration.token_secret_file',
+    '--jd-token-secret <file>',
+    'secret shared with the job declarator server',
+  ],
+  [
+    'job_declaration.allow_coinbase_only',
+    '--jd-allow-coinbase-only <bool>',
+    'take jobs with allocated (coinbase-only) tokens',
+    'boolean',
+  ],
+  [
+    'job_declaration.min_pool_payout_percent',
+    '--jd-min-pool-payout <percent>',
+    "least share of a custom coinbase paid to the pool's output",
     'number',
   ],
   ['database.path', '--database <file>', 'SQLite database file'],
@@ -119,8 +140,33 @@ function rpcFor(cfg: PoolConfig): BitcoinRpc | null {
   return new BitcoinRpc({ url: b.rpc_url, auth, retry: { attempts: 2 } });
 }
 
+/** [job_declaration]: null when off; a clear error when it cannot work with these settings. */
+function jobDeclarationFor(
+  cfg: PoolConfig,
+  poolScript: Uint8Array | null,
+  network: Network,
+  startedAt: number,
+): JobDeclaration | null {
+  const jd = cfg.job_declaration;
+  if (!jd.enabled) return null;
+  if (cfg.payout_mode !== 'pplns') {
+    throw new Error('[job_declaration] needs payout_mode = "pplns": custom jobs pay the pool\'s own output');
+  }
+  if (poolScript === null)
+    throw new Error('[job_declaration] needs coinbase_reward_script: custom jobs pay it');
+  return new JobDeclaration({
+    secret: loadTokenSecret(jd.token_secret_file),
+    allowCoinbaseOnly: jd.allow_coinbase_only,
+    minPoolPayoutPercent: jd.min_pool_payout_percent,
+    poolScript,
+    network: network.name,
+    startedAt,
+  });
+}
+
 /** Starts the pool and keeps it until SIGINT/SIGTERM. Throws one clear message on bad settings. */
 export async function runPool(cfg: PoolConfig): Promise<Pool> {
+  const startedAt = Date.now();
   const logger = createLogger({ role: 'pool', level: cfg.log_level });
   const authority = loadServerAuthority(cfg.authority_secret_key, cfg.authority_public_key);
   const network = poolNetwork(cfg);
@@ -129,6 +175,7 @@ export async function runPool(cfg: PoolConfig): Promise<Pool> {
   const tp = cfg.template_provider;
   const security = upstreamSecurity(tp.transport, tp.public_key);
   const rpc = rpcFor(cfg);
+  const jobDeclaration = jobDeclarationFor(cfg, poolScript, network, startedAt);
   const store = openPoolStore(cfg);
   let pool: Pool;
   try {
@@ -166,6 +213,7 @@ export async function runPool(cfg: PoolConfig): Promise<Pool> {
       rpc,
       blockConfirmations: cfg.block_confirmations,
       blockCheckIntervalMs: cfg.block_check_interval * 1000,
+      jobDeclaration,
       logger,
     });
   } catch (err) {
@@ -193,6 +241,7 @@ export async function runPool(cfg: PoolConfig): Promise<Pool> {
       template_provider: `${tp.address.host}:${tp.address.port}`,
       database: cfg.database.path,
       rpc_url: rpc?.url ?? null,
+      job_declaration: jobDeclaration !== null,
     },
     'pool ready',
   );

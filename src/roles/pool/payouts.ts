@@ -4,6 +4,12 @@
 // (computePplnsPayouts), and the plan is kept per template so a block found
 // on it records exactly the payouts its coinbase made. Solo: the payout key
 // is the miner's address, which gets everything but the pool fee.
+//
+// Custom jobs (job declaration): the declarer's coinbase pays the pool's own
+// output; a block found on one is split by PPLNS when it is found
+// (customPlan) and every account's share, after the fee, is carried as
+// credit: the pool owes it, and a later block of the pool's own pays it out
+// like any carried credit (undone if the custom block leaves the chain).
 import { LEGACY_SIGOP_COST, bitsToTarget, targetToDifficulty, type Network } from '../../bitcoin/index.js';
 import type { CoinbasePayout, NewTemplateMessage } from '../../channels/index.js';
 import { computePplnsPayouts, type PplnsOutput, type Store } from '../../store/index.js';
@@ -78,6 +84,15 @@ export class Payouts {
     return { outputs: plan.outputs.map((o) => ({ value: o.value, script: o.script })) };
   }
 
+  /**
+   * The plan of a block found on a custom job that paid the pool's output
+   * `reward` sats: the PPLNS window of now, no miner outputs (the coinbase
+   * paid the pool), every account's share carried as credit.
+   */
+  customPlan(reward: bigint): PayoutPlan {
+    return this.#pplns(reward, 1);
+  }
+
   /** The plan a template's coinbase was built with, if it is still known. */
   planFor(payout_key: string, template_id: bigint): PayoutPlan | undefined {
     return this.#plans.get(`${template_id}:${payout_key}`);
@@ -87,7 +102,10 @@ export class Payouts {
     const key = `${template.template_id}:${payout_key}`;
     const known = this.#plans.get(key);
     if (known) return known;
-    const plan = payout_key === PPLNS_PAYOUT_KEY ? this.#pplns(template) : this.#solo(payout_key, template);
+    const plan =
+      payout_key === PPLNS_PAYOUT_KEY
+        ? this.#pplns(template.coinbase_tx_value_remaining, this.#o.maxOutputs)
+        : this.#solo(payout_key, template);
     this.#plans.set(key, plan);
     // Oldest plans go first; a block on a template that old is long stale.
     while (this.#plans.size > MAX_PLANS) this.#plans.delete(this.#plans.keys().next().value!);
@@ -104,9 +122,8 @@ export class Payouts {
     return { outputs, carried: new Map(), credits_before: new Map(), reward };
   }
 
-  #pplns(template: NewTemplateMessage): PayoutPlan {
+  #pplns(reward: bigint, maxOutputs: number): PayoutPlan {
     const o = this.#o;
-    const reward = template.coinbase_tx_value_remaining;
     const difficulty = targetToDifficulty(bitsToTarget(this.nbits));
     const { window } = o.store.pplnsWindow(difficulty);
     const credits = o.store.ledger.credits();
@@ -122,7 +139,7 @@ export class Payouts {
       window,
       reward_sats: reward,
       pool_fee_percent: o.feePercent,
-      max_outputs: o.maxOutputs,
+      max_outputs: maxOutputs,
       dust_limit_sats: o.dustLimit,
       credits,
       pool_payout_script: o.poolScript!,

@@ -9,11 +9,30 @@
 // pool already mines on: that template is applied as a plain template of the
 // current tip instead, so the jobs already out stay valid and the new ones
 // simply join them.
+//
+// Job declaration (optional, see jd.ts): connections with
+// REQUIRES_WORK_SELECTION declare their own jobs; the pool checks the token
+// and the coinbase, credits their shares like any other, and records a
+// block on such a job without submitting it.
 import { bitsToTarget, decodeBip34Height, equalBytes, toDisplayHex } from '../../bitcoin/index.js';
-import { MiningChain, type ChannelsConfig, type ChannelsOutMessage } from '../../channels/index.js';
+import {
+  MiningChain,
+  type ChannelsConfig,
+  type ChannelsOutMessage,
+  type CustomJobVerdict,
+  type ServerConnectionChannels,
+} from '../../channels/index.js';
+import type { MessageByName } from '../../messages/index.js';
 import type { Logger } from '../../log.js';
 import { listenFramed, type FramedServer } from '../../net/server.js';
 import type { Store } from '../../store/index.js';
+import {
+  MiningSession,
+  type Authorization,
+  type SessionHost,
+  type ShareSink,
+  type Who,
+} from '../common/mining-session.js';
 import {
   TdpClient,
   type NewTemplateMsg,
@@ -23,8 +42,8 @@ import {
 import type { BitcoinRpc } from '../../rpc/index.js';
 import { Blocks } from './blocks.js';
 import { parseIdentity, scriptOfAddress } from './identity.js';
+import { paidTo, type JobDeclaration } from './jd.js';
 import type { Payouts } from './payouts.js';
-import { MiningSession, type Authorization, type SessionHost, type Who } from './session.js';
 import type { Network } from '../../bitcoin/index.js';
 import type { PayoutMode } from './config.js';
 import { LiveCounters } from '../../web/live.js';
@@ -46,6 +65,8 @@ export interface PoolOptions {
   rpc: BitcoinRpc | null;
   blockConfirmations: number;
   blockCheckIntervalMs: number;
+  /** Custom jobs from job declarator clients; null: REQUIRES_WORK_SELECTION is refused. */
+  jobDeclaration?: JobDeclaration | null;
   logger: Logger;
 }
 
@@ -68,11 +89,19 @@ export class Pool implements SessionHost {
   /** Proxied identities already resolved to a known account (see resolveProxied). */
   readonly #proxied = new Map<string, { channel: string; who: Who }>();
   #server: FramedServer | undefined;
+  readonly #jd: JobDeclaration | null;
+  /** SessionHost.setCustomJob: present only with job declaration enabled. */
+  readonly setCustomJob?: SessionHost['setCustomJob'];
 
   constructor(opts: PoolOptions) {
     this.#o = opts;
     this.#log = opts.logger;
     this.store = opts.store;
+    this.#jd = opts.jobDeclaration ?? null;
+    if (this.#jd !== null && opts.mode !== 'pplns') {
+      throw new Error('[job_declaration] needs payout_mode = "pplns": custom jobs pay the pool\'s output');
+    }
+    if (this.#jd !== null) this.setCustomJob = (_s, channels, m, now) => this.#customJob(channels, m, now);
     this.chain = new MiningChain({ ...opts.channels, vardiff: opts.vardiffIntervalMs > 0 }, (key, template) =>
       opts.payouts.resolve(key, template),
     );
@@ -140,6 +169,10 @@ export class Pool implements SessionHost {
 
   // SessionHost
 
+  get shares(): ShareSink {
+    return this.store;
+  }
+
   authorize(user_identity: string, device: string): Authorization {
     const { account, worker } = parseIdentity(user_identity);
     const store = this.store;
@@ -191,12 +224,33 @@ export class Pool implements SessionHost {
 
   onBlock(_session: MiningSession, verdict: Parameters<SessionHost['onBlock']>[1], who: Who): void {
     const { share, block } = verdict;
-    const template = this.chain.template(share.template_id);
     if (!block) return;
+    if (share.template_id === null || block.custom !== null) {
+      // A custom job's block: the declarer submits it; the pool records it.
+      const custom = block.custom!;
+      const reward = this.#jd === null ? 0n : paidTo(custom.outputs, this.#jd.poolScript);
+      let plan;
+      try {
+        plan = this.#o.payouts.customPlan(reward);
+      } catch (err) {
+        this.#log.error({ err: (err as Error).message }, 'PPLNS split of a custom block failed');
+      }
+      this.blocks.found({
+        candidate: block,
+        share,
+        template: null,
+        custom: { height: custom.height, reward, coinbase_value: custom.value },
+        account: who.account,
+        worker: who.worker,
+        plan,
+      });
+      return;
+    }
+    const template = this.chain.template(share.template_id);
     this.counters.blocks_submitted++;
     if (!template) {
       // The template left the chain's memory; the TP may still know it.
-      this.tdp.sendSubmitSolution(block.submit_solution).catch(() => {});
+      this.tdp.sendSubmitSolution(block.submit_solution!).catch(() => {});
       this.#log.warn(
         { template_id: String(share.template_id) },
         'block on a forgotten template submitted to the TP only',
@@ -215,6 +269,18 @@ export class Pool implements SessionHost {
 
   onClose(session: MiningSession): void {
     this.#sessions.delete(session);
+  }
+
+  #customJob(
+    channels: ServerConnectionChannels,
+    m: MessageByName<'SetCustomMiningJob'>,
+    now: number,
+  ): CustomJobVerdict {
+    const jd = this.#jd!;
+    const { check, token } = jd.check(m, now);
+    const v = channels.setCustomJob(m, check, now);
+    if (v.accepted && token !== null) jd.consume(token, now);
+    return v;
   }
 
   // Templates

@@ -1,10 +1,19 @@
-// One downstream Mining Protocol connection, in the spec's order:
+// One downstream Mining Protocol connection, server side, in the spec's order:
 // SetupConnection → (RequestExtensions) → channels: Open*MiningChannel,
-// UpdateChannel, CloseChannel, SubmitShares*. The channel state machine is
-// the channels layer's; this file decides who a channel mines for, stores
-// each accepted share and acknowledges it only once its batch committed.
+// UpdateChannel, CloseChannel, SubmitShares*, SetCustomMiningJob. The
+// channel state machine is the channels layer's; this file asks its host who
+// a channel mines for, hands each accepted share to the host's share sink
+// and acknowledges it only once the sink has it (for the pool: once its
+// batch committed). Used by the pool and by the job declarator client for
+// its own downstreams.
+//
+// Custom jobs are the host's: with a setCustomJob hook the session accepts
+// REQUIRES_WORK_SELECTION and passes every SetCustomMiningJob to it; without
+// one it refuses that flag ('unsupported-feature-flags') and answers
+// SetCustomMiningJob with 'jd-not-supported'.
 import {
   MINING_SETUP_FLAGS,
+  MINING_SETUP_SUCCESS_FLAGS,
   PROTOCOL,
   PROTOCOL_VERSION,
   decodePayload,
@@ -17,28 +26,53 @@ import {
   ServerConnectionChannels,
   type ChannelAuth,
   type ChannelsOutMessage,
+  type CustomJobVerdict,
   type MiningChain,
   type ShareRecord,
   type ShareVerdict,
 } from '../../channels/index.js';
 import type { Logger } from '../../log.js';
 import type { FramedConnection } from '../../net/connection.js';
-import type { Store } from '../../store/index.js';
-import type { LiveCounters } from '../../web/live.js';
 
 type Msg<N extends Message['type']> = MessageByName<N>;
 
-/** The pool's answer to a channel's user_identity. */
+/** The host's answer to a channel's user_identity. */
 export type Authorization =
   | { ok: true; payout_key: string; account: string; worker: string }
   | { ok: false; error_code: string; reason: string };
 
-/** What a session needs from the pool. */
+/** An accepted share as the session hands it over (the pool's store takes exactly this). */
+export interface SessionShare {
+  account: string;
+  worker: string;
+  /** Credited difficulty (ShareRecord.difficulty). */
+  difficulty: number;
+  share_difficulty: number;
+  below_target?: boolean;
+  channel_id: number;
+  job_id: number;
+  is_block?: boolean;
+}
+
+/** A refused share, counted by its SubmitShares.Error code. */
+export interface SessionReject {
+  account: string;
+  worker: string;
+  reason: string;
+}
+
+/** Where accepted and refused shares go. A share is acknowledged once `enqueue` resolves; a rejection answers internal-error. */
+export interface ShareSink {
+  enqueue(share: SessionShare): Promise<unknown>;
+  reject(r: SessionReject): Promise<unknown>;
+}
+
+/** What a session needs from its host (the pool, or a job declarator client). */
 export interface SessionHost {
   readonly chain: MiningChain;
-  readonly store: Store;
-  /** Share results and other events counted for /metrics. */
-  readonly counters?: LiveCounters;
+  readonly shares: ShareSink;
+  /** Share results counted for metrics, by result ('accepted' or the error code). */
+  readonly counters?: { share(result: string): void };
   authorize(user_identity: string, device: string): Authorization;
   /**
    * Who a share names through the 0x0002 user_identity TLV of a proxy's
@@ -49,6 +83,17 @@ export interface SessionHost {
   /** A share met the network target (called before the share is stored). */
   onBlock(session: MiningSession, verdict: Extract<ShareVerdict, { accepted: true }>, who: Who): void;
   onClose(session: MiningSession): void;
+  /**
+   * SetCustomMiningJob on a connection of this host: checks the token and
+   * calls channels.setCustomJob. Without this hook the host takes no custom
+   * jobs (see above).
+   */
+  setCustomJob?(
+    session: MiningSession,
+    channels: ServerConnectionChannels,
+    m: Msg<'SetCustomMiningJob'>,
+    now: number,
+  ): CustomJobVerdict;
 }
 
 export interface Who {
@@ -56,7 +101,7 @@ export interface Who {
   worker: string;
 }
 
-/** Extensions this pool speaks: 0x0002 (per-share worker identity). */
+/** Extensions a session speaks: 0x0002 (per-share worker identity). */
 export const SUPPORTED_EXTENSIONS: readonly number[] = [EXTENSION_TYPE.WORKER_SPECIFIC_HASHRATE_TRACKING];
 
 const INTERNAL_ERROR = 'internal-error';
@@ -181,14 +226,7 @@ export class MiningSession {
       case 'SubmitSharesExtended':
         return this.#share(channels.submitExtended(m, now), m.channel_id);
       case 'SetCustomMiningJob':
-        return this.send([
-          {
-            type: 'SetCustomMiningJobError',
-            channel_id: m.channel_id,
-            request_id: m.request_id,
-            error_code: 'jd-not-supported',
-          },
-        ]);
+        return this.#customJob(channels, m, now);
       default:
         this.#log.warn({ message: m.type }, 'unexpected message ignored');
     }
@@ -197,12 +235,13 @@ export class MiningSession {
   #setup(m: Msg<'SetupConnection'>): void {
     let error_code: string | undefined;
     let flags = 0;
+    const workSelection = (m.flags & MINING_SETUP_FLAGS.REQUIRES_WORK_SELECTION) !== 0;
     if (m.protocol !== PROTOCOL.MINING) error_code = 'unsupported-protocol';
     else if (m.min_version > PROTOCOL_VERSION || m.max_version < PROTOCOL_VERSION)
       error_code = 'protocol-version-mismatch';
-    else if ((m.flags & MINING_SETUP_FLAGS.REQUIRES_WORK_SELECTION) !== 0) {
-      // Custom jobs need a job declarator; this pool has none. The Error
-      // carries every flag the pool does not support (spec 3.6.3).
+    else if (workSelection && this.#host.setCustomJob === undefined) {
+      // Custom jobs need job declaration, which this host does not take. The
+      // Error carries every flag it does not support (spec 3.6.3).
       error_code = 'unsupported-feature-flags';
       flags = MINING_SETUP_FLAGS.REQUIRES_WORK_SELECTION;
     }
@@ -216,10 +255,13 @@ export class MiningSession {
       return;
     }
     // Standard jobs and version rolling are both supported: no Success flag
-    // restricts the client (REQUIRES_FIXED_VERSION, REQUIRES_EXTENDED_CHANNELS unset).
-    this.#channels = new ServerConnectionChannels(this.#host.chain, { flags: m.flags & SUPPORTED_FLAGS });
+    // restricts an ordinary client. Custom work takes extended channels only
+    // (REQUIRES_EXTENDED_CHANNELS); REQUIRES_FIXED_VERSION is never set.
+    const supported = SUPPORTED_FLAGS | (workSelection ? MINING_SETUP_FLAGS.REQUIRES_WORK_SELECTION : 0);
+    this.#channels = new ServerConnectionChannels(this.#host.chain, { flags: m.flags & supported });
     this.#device = [m.vendor, m.hardware_version, m.firmware].filter((s) => s !== '').join('/');
-    this.send([{ type: 'SetupConnectionSuccess', used_version: PROTOCOL_VERSION, flags: 0 }]);
+    const successFlags = workSelection ? MINING_SETUP_SUCCESS_FLAGS.REQUIRES_EXTENDED_CHANNELS : 0;
+    this.send([{ type: 'SetupConnectionSuccess', used_version: PROTOCOL_VERSION, flags: successFlags }]);
     this.#log.info({ vendor: m.vendor, device_id: m.device_id, flags: m.flags }, 'connection set up');
   }
 
@@ -285,7 +327,7 @@ export class MiningSession {
     if (!v.accepted) {
       this.send([v.error]);
       if (who) {
-        this.#host.store
+        this.#host.shares
           .reject({ account: who.account, worker: who.worker, reason: v.error_code })
           .catch((err: unknown) => {
             this.#log.error({ err: (err as Error).message }, 'counting a rejected share failed');
@@ -303,7 +345,7 @@ export class MiningSession {
         ? this.#host.resolveProxied(share.worker, channelWho)
         : channelWho;
     if (v.block) this.#host.onBlock(this, v, { account, worker });
-    this.#host.store
+    this.#host.shares
       .enqueue({
         account,
         worker,
@@ -318,6 +360,41 @@ export class MiningSession {
         () => this.#confirm(share),
         (err: unknown) => this.#storeFailed(share, err),
       );
+  }
+
+  #customJob(channels: ServerConnectionChannels, m: Msg<'SetCustomMiningJob'>, now: number): void {
+    const setCustomJob = this.#host.setCustomJob;
+    if (setCustomJob === undefined) {
+      this.#log.info({ channel_id: m.channel_id, error_code: 'jd-not-supported' }, 'custom job refused');
+      this.send([
+        {
+          type: 'SetCustomMiningJobError',
+          channel_id: m.channel_id,
+          request_id: m.request_id,
+          error_code: 'jd-not-supported',
+        },
+      ]);
+      return;
+    }
+    const v = setCustomJob.call(this.#host, this, channels, m, now);
+    if (v.accepted) {
+      this.#log.info(
+        {
+          channel_id: m.channel_id,
+          request_id: m.request_id,
+          job_id: v.job.job_id,
+          height: v.job.height,
+          value: String(v.job.value),
+        },
+        'custom job accepted',
+      );
+    } else {
+      this.#log.warn(
+        { channel_id: m.channel_id, request_id: m.request_id, error_code: v.error_code, reason: v.reason },
+        'custom job refused',
+      );
+    }
+    this.send([v.message]);
   }
 
   #confirm(share: ShareRecord): void {
