@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { registerDevnet } from './roles/devnet/index.js';
 import { registerJds } from './roles/jds/index.js';
+import { registerJdc } from './roles/jdc/index.js';
 import { registerKeygen } from './roles/keygen.js';
 import { registerMiner } from './roles/miner/index.js';
 import { registerPool } from './roles/pool/index.js';
@@ -25,6 +26,7 @@ const ROLES: RoleRegistration[] = [
   registerPool,
   registerTranslator,
   registerJds,
+  registerJdc,
   (program) => registerMiner(program),
 ];
 

@@ -10,6 +10,12 @@ export interface ChannelsConfig {
   default_rollable_extranonce_size: number;
   /** Full extranonce length of standard channels (their prefix, zero-padded to this). */
   standard_extranonce_size: number;
+  /**
+   * Longest full extranonce (prefix + rollable) an extended channel may get;
+   * asking for more is min-extranonce-size-too-large. 32 for a pool; a job
+   * declarator client sets the size of its own upstream channel's extranonce.
+   */
+  max_extranonce_size: number;
   /** Pool tag pushed into the coinbase scriptSig before the extranonce (truncated to fit 100 bytes). */
   pool_signature: string;
   /** Vardiff aim: accepted shares per minute per channel. */
@@ -39,6 +45,7 @@ export const DEFAULT_CHANNELS_CONFIG: Readonly<ChannelsConfig> = Object.freeze({
   extranonce_prefix_size: 4,
   default_rollable_extranonce_size: 8,
   standard_extranonce_size: 12,
+  max_extranonce_size: 32,
   pool_signature: '/Strata/',
   shares_per_minute: 6,
   share_batch_size: 10,
@@ -69,7 +76,18 @@ export function resolveChannelsConfig(partial: Partial<ChannelsConfig> = {}): Ch
     MAX_EXTRANONCE_SIZE - c.extranonce_prefix_size,
     'default_rollable_extranonce_size',
   );
-  int(c.standard_extranonce_size, c.extranonce_prefix_size, MAX_EXTRANONCE_SIZE, 'standard_extranonce_size');
+  if (c.extranonce_prefix_size + c.default_rollable_extranonce_size > c.max_extranonce_size) {
+    throw new RangeError(
+      'extranonce_prefix_size + default_rollable_extranonce_size exceeds max_extranonce_size',
+    );
+  }
+  int(c.max_extranonce_size, c.extranonce_prefix_size, MAX_EXTRANONCE_SIZE, 'max_extranonce_size');
+  int(
+    c.standard_extranonce_size,
+    c.extranonce_prefix_size,
+    c.max_extranonce_size,
+    'standard_extranonce_size',
+  );
   int(c.share_batch_size, 1, 1_000_000, 'share_batch_size');
   int(c.max_past_jobs, 1, 1024, 'max_past_jobs');
   int(c.max_future_templates, 1, 64, 'max_future_templates');

@@ -286,7 +286,7 @@ export class ServerConnectionChannels {
     if (refused) return [refused];
     const config = this.chain.config;
     const rollable = Math.max(msg.min_extranonce_size, config.default_rollable_extranonce_size);
-    if (config.extranonce_prefix_size + rollable > 32) {
+    if (config.extranonce_prefix_size + rollable > config.max_extranonce_size) {
       return [openError(msg.request_id, OPEN_ERROR.MIN_EXTRANONCE_SIZE_TOO_LARGE)];
     }
     const slot = this.chain.allocator.allocate();

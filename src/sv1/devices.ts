@@ -47,6 +47,8 @@ const BIG_ASIC = { start: 16384, integerOnly: true } as const;
 const CPU = { start: 0.001, fractional: true } as const;
 
 const RULES: readonly Rule[] = [
+  // The pool's record of a worker a proxy relays ("via <proxy account>"): the device is not known.
+  { re: /^via /i, family: 'via a proxy' },
   { re: /bitaxe|axeos|esp-miner/i, family: 'Bitaxe', ...ESP_MINER },
   { re: /nerd ?q?axe/i, family: 'NerdAxe', ...ESP_MINER },
   { re: /lucky ?miner/i, family: 'LuckyMiner', ...ESP_MINER },

@@ -68,6 +68,7 @@ test('device families from user agents', () => {
     ['whatsminer/v1.1', 'Whatsminer'],
     ['cpuminer/2.5.1', 'cpuminer'],
     ['Strata/cpu/0.1.0', 'Strata miner'],
+    ['via strata-translator', 'via a proxy'],
     ['FooMiner/1.0', 'FooMiner'],
     ['<script>', 'other'],
     ['', 'unknown'],

@@ -83,6 +83,8 @@ export interface SessionHost {
   /** A share met the network target (called before the share is stored). */
   onBlock(session: MiningSession, verdict: Extract<ShareVerdict, { accepted: true }>, who: Who): void;
   onClose(session: MiningSession): void;
+  /** Every accepted share with its full record (a job declarator client forwards them upstream). */
+  onShare?(session: MiningSession, verdict: Extract<ShareVerdict, { accepted: true }>, who: Who): void;
   /**
    * SetCustomMiningJob on a connection of this host: checks the token and
    * calls channels.setCustomJob. Without this hook the host takes no custom
@@ -345,6 +347,7 @@ export class MiningSession {
         ? this.#host.resolveProxied(share.worker, channelWho)
         : channelWho;
     if (v.block) this.#host.onBlock(this, v, { account, worker });
+    this.#host.onShare?.(this, v, { account, worker });
     this.#host.shares
       .enqueue({
         account,

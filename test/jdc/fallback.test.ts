@@ -1,0 +1,87 @@
+// JDC fallback as processes: the pool stops; the JDC mines solo at once,
+// its downstream device keeps its connection, and a block it finds then pays
+// the JDC's own address; the pool comes back on the same port; the JDC
+// returns to it and the device's shares are credited again.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { hexToBytes, parseBlock } from '../../src/bitcoin/index.js';
+import { startRole } from '../helpers/process.js';
+import { queryDb } from '../pool/fixture.js';
+import { ACCOUNT, JDC_SCRIPT, startJdPool, startJdStack, startJdc, startJds } from './fixture.js';
+
+test(
+  'fallback: the pool stops, the JDC mines solo within seconds with its miner still connected, then returns when the pool is back',
+  { timeout: 300_000 },
+  async (t) => {
+    const s = await startJdStack(t);
+    let pool = await startJdPool(t, s);
+    const poolPort = pool.port;
+    const jds = await startJds(t, s);
+    const jdc = await startJdc(t, s, { pool: poolPort, jds: jds.port });
+    const miner = startRole([
+      'miner',
+      '--pool',
+      `127.0.0.1:${jdc.port}`,
+      '--authority-key',
+      s.jdcKeys.publicPath,
+      '--user',
+      `${ACCOUNT}.dev`,
+      '--threads',
+      '1',
+      '--report-interval',
+      '2',
+    ]);
+    t.after(() => miner.stop());
+    await miner.waitFor((r) => r.msg === 'connected');
+    await waitUntil(() => credited(s.db) > 0, 90_000);
+
+    // The pool goes away.
+    const stoppedAt = Date.now();
+    await pool.proc.stop();
+    const solo = await jdc.proc.waitFor((r) => r.msg === 'mining solo', 30_000);
+    const after = Number(solo.time) - stoppedAt;
+    assert.ok(after < 5000, `solo ${after} ms after the pool stopped`);
+    const soloBlock = await jdc.proc.waitFor(
+      (r) => r.msg === 'block found' && r.solo === true && Number(r.time) > Number(solo.time),
+      120_000,
+    );
+    const hash = String(soloBlock.hash);
+    await s.jdcTp.proc.waitFor((r) => r.msg === 'block accepted by bitcoind' && r.hash === hash, 30_000);
+    const coinbase = parseBlock(hexToBytes(await s.devnet.rpc.getblock(hash, 0))).transactions[0]!;
+    assert.ok(
+      coinbase.outputs.some((o) => Buffer.from(o.script).equals(Buffer.from(JDC_SCRIPT)) && o.value > 0n),
+      "the solo block pays the JDC's address",
+    );
+
+    // The pool is back on its port: the JDC returns and the shares are credited again.
+    const before = credited(s.db);
+    pool = await startJdPool(t, s, poolPort);
+    const back = await jdc.proc.waitFor(
+      (r) => r.msg === 'mining on the pool with declared jobs' && Number(r.time) > Number(solo.time),
+      60_000,
+    );
+    assert.equal(back.index, 0);
+    await waitUntil(() => credited(s.db) > before, 90_000);
+
+    // The device never lost its connection.
+    assert.equal(miner.records.filter((r) => r.msg === 'connected').length, 1);
+    assert.equal(miner.records.filter((r) => r.msg === 'disconnected').length, 0);
+  },
+);
+
+function credited(db: string): number {
+  return queryDb<{ n: number }>(
+    db,
+    `SELECT COUNT(*) AS n FROM shares s JOIN accounts a ON a.id = s.account_id
+       JOIN workers w ON w.id = s.worker_id WHERE a.name = ? AND w.name = 'dev'`,
+    ACCOUNT,
+  )[0]!.n;
+}
+
+async function waitUntil(pred: () => boolean, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error('gave up waiting');
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
