@@ -261,11 +261,16 @@ export class PoolClient extends EventEmitter<PoolClientEvents> {
       case 'Reconnect':
         this.close(`pool asked to reconnect (${m.new_host}:${m.new_port})`);
         return;
+      case 'SetExtranoncePrefix':
+        // Every custom job and held share was built around the old prefix: start over with a new connection.
+        if (this.channel !== undefined && m.channel_id === this.channel.channel_id) {
+          this.close('the pool changed the extranonce prefix');
+        }
+        return;
       // The pool's own jobs for the channel are not mined: this connection mines custom jobs only.
       case 'NewExtendedMiningJob':
       case 'SetNewPrevHash':
       case 'SubmitSharesSuccess':
-      case 'SetExtranoncePrefix':
         return;
       default:
         this.#log.info({ message: m.type }, 'unexpected message from the pool ignored');
