@@ -111,7 +111,7 @@ test(
     at('built and started');
     const roles = ['devnet', 'tp', 'pool', 'jds', 'jdc-tp', 'jdc', 'translator', 'miner-sv1', 'miner-sv2'];
     const order = roles.map((role) => {
-      const m = new RegExp(`${role} up \\(pid \\d+`).exec(started.stdout);
+      const m = new RegExp(`^start-pool\\.sh: ${role} up \\(pid \\d+`, 'm').exec(started.stdout);
       assert.ok(m, `${role} not reported up:\n${started.stdout}`);
       return m.index;
     });
