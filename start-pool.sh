@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
 # Starts the Strata stack described by config/stack.toml: devnet (unless a
 # Bitcoin Core is configured), tp, pool (with its web page), translator and,
-# with --with-miner, two demo CPU miners. Each role waits for the previous
-# one's port; each logs to <logs_dir>/<role>.log; PID files go to
-# <data_dir>/run so `stop` ends exactly what was started.
+# with --with-miner, two demo CPU miners; with --with-jd also the job
+# declarator server, a second tp and the job declarator client, the
+# translator and demo miners then mining behind the JDC. Each role waits for
+# the previous one's port; each logs to <logs_dir>/<role>.log; PID files go
+# to <data_dir>/run so `stop` ends exactly what was started.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
 cd "$ROOT"
 
-ALL_ROLES=(devnet tp pool translator miner-sv1 miner-sv2)
+ALL_ROLES=(devnet tp pool jds jdc-tp jdc translator miner-sv1 miner-sv2)
 STACK_FILE="${STRATA_STACK_CONFIG:-$ROOT/config/stack.toml}"
 COMMAND=start
 WITH_MINER=0
+WITH_JD=0
 USE_TMUX=0
 TMUX_SESSION="${STRATA_TMUX_SESSION:-strata}"
 
@@ -30,10 +33,16 @@ Usage: ./start-pool.sh [start|stop|status] [options]
 Options:
   -c, --config FILE  stack settings (default config/stack.toml; env STRATA_STACK_CONFIG)
   --with-miner       also start two demo CPU miners: Stratum V1 through the
-                     translator and SV2 directly on the pool
+                     translator and SV2 directly on the pool (with --with-jd:
+                     on the JDC)
+  --with-jd          mine your own templates: also start the job declarator
+                     server (jds) beside the pool, a second tp for the JDC and
+                     the job declarator client (jdc), with its own authority
+                     key; the pool takes custom jobs, the translator mines
+                     through the JDC; on devnet the node makes synthetic
+                     transactions ([devnet] jd_tx_per_minute, default 120)
   --tmux             run each role in its own window of tmux session "strata"
                      (env STRATA_TMUX_SESSION) instead of in the background
-  --with-jd          job declaration roles (not part of this build yet)
   -h, --help         this help
 
 Environment: STRATA_SKIP_INSTALL=1 skips `npm ci` when node_modules exists;
@@ -60,7 +69,7 @@ while (($# > 0)); do
     --config=*) STACK_FILE="${1#--config=}" ;;
     --with-miner) WITH_MINER=1 ;;
     --tmux) USE_TMUX=1 ;;
-    --with-jd) die "job declaration roles are not part of this build yet (start without --with-jd)" ;;
+    --with-jd) WITH_JD=1 ;;
     -h | --help)
       usage
       exit 0
@@ -134,6 +143,7 @@ load_paths() {
 load_plan() {
   local out args=(plan "$STACK_FILE")
   ((WITH_MINER)) && args+=(--with-miner)
+  ((WITH_JD)) && args+=(--with-jd)
   out="$(node scripts/stack.mjs "${args[@]}")" || exit 1
   eval "$out"
 }
@@ -329,6 +339,7 @@ cmd_start() {
   chmod 700 "$KEYS_DIR"
   ensure_key tp-authority
   ensure_key pool-authority
+  ((WITH_JD)) && ensure_key jdc-authority
   ensure_token_secret
   [[ " ${ROLES[*]} " == *" pool "* ]] && ensure_accounts
 
@@ -343,6 +354,9 @@ cmd_start() {
   done
   trap - INT TERM
   [[ -n "$WEB_PORT" ]] && say "pool web page: http://$WEB_HOST:$WEB_PORT/"
+  if [[ " ${ROLES[*]} " == *" jdc "* ]]; then
+    say "job declaration: JDC on port $(get PORT jdc) (miners pin $KEYS_DIR/jdc-authority.pub), JDS on port $(get PORT jds)"
+  fi
   local again=""
   [[ "$STACK_FILE" != "$ROOT/config/stack.toml" ]] && again=" -c $STACK_FILE"
   say "network $STACK_NETWORK, node $RPC_URL; stop with ./start-pool.sh stop$again"
@@ -362,9 +376,11 @@ cmd_stop() {
 
 cmd_status() {
   load_paths
-  # Ports come from the full plan; a role config that no longer checks out only hides them.
-  local plan
-  plan="$(node scripts/stack.mjs plan "$STACK_FILE" 2>/dev/null)" && eval "$plan"
+  # Ports come from the full plan (with the job declaration roles when they
+  # were started); a role config that no longer checks out only hides them.
+  local plan args=(plan "$STACK_FILE") role
+  for role in jds jdc-tp jdc; do [[ -f "$(pid_file "$role")" ]] && args+=(--with-jd) && break; done
+  plan="$(node scripts/stack.mjs "${args[@]}" 2>/dev/null)" && eval "$plan"
   local role pid port host health running=0 bad=0
   printf '%-12s %-8s %-7s %s\n' ROLE PID PORT HEALTH
   for role in "${ALL_ROLES[@]}"; do

@@ -5,7 +5,7 @@
 // prints the start plan as bash assignments. Also checks ports and HTTP
 // health, which bash alone does poorly.
 //
-//   node scripts/stack.mjs plan <stack.toml> [--with-miner]
+//   node scripts/stack.mjs plan <stack.toml> [--with-miner] [--with-jd]
 //   node scripts/stack.mjs paths <stack.toml>       (run and log directories only)
 //   node scripts/stack.mjs ports-free <role>=<host>:<port> ...
 //   node scripts/stack.mjs http-ok <url>
@@ -70,6 +70,11 @@ async function stackSchema() {
     devnet: c.table({
       config: c.path({ default: 'devnet.toml', doc: 'devnet settings file' }),
       rpc_port: nonZeroPort(18443, 'devnet JSON-RPC port'),
+      jd_tx_per_minute: c.number({
+        default: 120,
+        min: 0,
+        doc: 'synthetic mempool transactions per minute with --with-jd; 0 = as the devnet file says',
+      }),
     }),
     tp: c.table({
       config: c.path({ default: 'tp.toml', doc: 'tp settings file' }),
@@ -84,6 +89,20 @@ async function stackSchema() {
     translator: c.table({
       config: c.path({ default: 'translator.toml', doc: 'translator settings file' }),
       port: nonZeroPort(34255, 'SV1 port'),
+    }),
+    jds: c.table({
+      config: c.path({ default: 'jds.toml', doc: 'job declarator server settings file' }),
+      port: nonZeroPort(34264, 'Job Declaration port'),
+    }),
+    jdc_tp: c.table({
+      config: c.path({ default: 'tp.toml', doc: "settings file of the JDC's own tp" }),
+      port: nonZeroPort(8443, "TDP port of the JDC's own tp"),
+    }),
+    jdc: c.table({
+      config: c.path({ default: 'jdc.toml', doc: 'job declarator client settings file' }),
+      port: nonZeroPort(34265, 'mining port of the JDC'),
+      coinbase_reward_script: c.string({ default: '', doc: 'JDC solo payout address' }),
+      user_identity: c.string({ default: '', doc: "the JDC's account.worker on the pool" }),
     }),
     miner: c.table({
       account: c.string({
@@ -160,9 +179,15 @@ async function paths(stackFile) {
   process.stdout.write(lines.join('\n') + '\n');
 }
 
-async function plan(stackFile, withMiner) {
+async function plan(stackFile, withMiner, withJd) {
   const s = await loadStack(stackFile);
   const roles = STACK_ROLES.filter((r) => s.roles.includes(r));
+  if (withJd && !roles.includes('pool')) {
+    fail(
+      `${stackFile}: key \`roles\`: --with-jd needs "pool" in roles (the JDC mines on this stack's pool ` +
+        'and its job declarator server)',
+    );
+  }
   const keys = join(s.data_dir, 'keys');
   const key = (name, ext) => join(keys, `${name}.${ext}`);
   const bind = s.bind_address;
@@ -193,6 +218,9 @@ async function plan(stackFile, withMiner) {
     const { loadDevnetConfig } = await load('roles/devnet/index.js');
     const dir = join(s.data_dir, 'devnet');
     const overrides = { rpc_port: s.devnet.rpc_port, data_dir: dir };
+    // With --with-jd the devnet's mempool fills, so the JDC's templates carry transactions.
+    const txRate = withJd && s.devnet.jd_tx_per_minute > 0 ? s.devnet.jd_tx_per_minute : undefined;
+    if (txRate !== undefined) overrides.synthetic_tx_per_minute = txRate;
     const cfg = checkRole(loadDevnetConfig, s.devnet.config, overrides);
     const host = probeHost(cfg.rpc_bind);
     rpc['bitcoind.rpc_url'] = `http://${hostPort(host, s.devnet.rpc_port)}`;
@@ -203,6 +231,7 @@ async function plan(stackFile, withMiner) {
       rpc['bitcoind.rpc_cookie_file'] = join(dir, '.cookie');
     }
     const devFlags = ['-c', s.devnet.config, '--rpc-port', String(s.devnet.rpc_port), '--data-dir', dir];
+    if (txRate !== undefined) devFlags.push('--tx-rate', String(txRate));
     plan.order.push('devnet');
     plan.port.devnet = s.devnet.rpc_port;
     plan.host.devnet = host;
@@ -261,13 +290,16 @@ async function plan(stackFile, withMiner) {
     const overrides = {
       downstream_address: bind,
       downstream_port: s.translator.port,
-      'upstreams[0].authority_pubkey': key('pool-authority', 'pub'),
+      'upstreams[0].authority_pubkey': key(withJd ? 'jdc-authority' : 'pool-authority', 'pub'),
     };
-    // The first upstream is this stack's pool (given as --upstream host:port).
-    const upstream = roles.includes('pool') ? hostPort(local, s.pool.port) : undefined;
+    // With --with-jd the JDC is its pool: pinned to the JDC's key; the JDC knows no accounts.
+    if (withJd) overrides.verify_accounts = false;
+    // The first upstream is this stack's pool, or its JDC (given as --upstream host:port).
+    const upstreamPort = withJd ? s.jdc.port : s.pool.port;
+    const upstream = roles.includes('pool') ? hostPort(local, upstreamPort) : undefined;
     const file = s.translator.config;
     const upstreamKeys =
-      upstream === undefined ? {} : { 'upstreams[0].address': local, 'upstreams[0].port': s.pool.port };
+      upstream === undefined ? {} : { 'upstreams[0].address': local, 'upstreams[0].port': upstreamPort };
     const cfg = checkRole(loadTranslatorConfig, file, { ...overrides, ...upstreamKeys });
     translatorIdentity = cfg.upstreams[0]?.user_identity;
     plan.cmd.translator = [
@@ -281,6 +313,9 @@ async function plan(stackFile, withMiner) {
     plan.host.translator = local;
   }
 
+  // The pool account the JDC's channel (and its downstreams' shares) is credited to.
+  const jdcIdentity = s.jdc.user_identity !== '' ? s.jdc.user_identity : `${s.miner.account}.jdc`;
+  let poolPayout = '';
   if (roles.includes('pool')) {
     const { loadPoolConfig, POOL_FLAGS } = await load('roles/pool/index.js');
     const overrides = {
@@ -298,6 +333,10 @@ async function plan(stackFile, withMiner) {
     if (s.pool.web_port !== 0) web['web.listen_address'] = hostPort(bind, s.pool.web_port);
     if (roles.includes('translator')) web['web.translator_port'] = s.translator.port;
     for (const [k, v] of Object.entries(web)) if (POOL_FLAGS.some((r) => r[0] === k)) overrides[k] = v;
+    if (withJd) {
+      overrides['job_declaration.enabled'] = true;
+      overrides['job_declaration.token_secret_file'] = key('jd-token', 'key');
+    }
     const fileCfg = checkRole(loadPoolConfig, s.pool.config, overrides);
     if (s.pool.coinbase_reward_script !== '') {
       overrides.coinbase_reward_script = s.pool.coinbase_reward_script;
@@ -317,13 +356,18 @@ async function plan(stackFile, withMiner) {
     const flags = ['-c', s.pool.config, ...flagsFor('pool', POOL_FLAGS, overrides)];
     plan.cmd.pool = [...entry, ...flags];
     plan.accountCmd = plan.cmd.pool;
+    poolPayout = cfg.coinbase_reward_script;
     if (cfg.payout_mode === 'pplns') {
       const names = new Set();
-      if (translatorIdentity !== undefined) names.add(translatorIdentity.split('.')[0]);
+      // Behind the JDC the translator's channel is on the JDC, not the pool; the JDC's is.
+      if (translatorIdentity !== undefined && !withJd) names.add(translatorIdentity.split('.')[0]);
+      if (withJd) names.add(jdcIdentity.split('.')[0]);
       if (withMiner) names.add(s.miner.account);
       plan.accounts = [...names].filter((n) => n !== '');
     }
   }
+  if (withJd)
+    await planJd(s, plan, { rpc, keys: key, bind, local, commands, devnet, poolPayout, jdcIdentity });
   if (plan.cmd.translator !== undefined) plan.order.push('translator');
 
   if (withMiner && roles.includes('pool')) {
@@ -346,13 +390,14 @@ async function plan(stackFile, withMiner) {
         ...threads,
       ];
     }
+    // SV2 on the pool, or with --with-jd on the JDC (pinned to the JDC's key).
     plan.order.push('miner-sv2');
     plan.cmd['miner-sv2'] = [
       ...miner,
       '--pool',
-      hostPort(local, s.pool.port),
+      hostPort(local, withJd ? s.jdc.port : s.pool.port),
       '--authority-key',
-      key('pool-authority', 'pub'),
+      key(withJd ? 'jdc-authority' : 'pool-authority', 'pub'),
       '--user',
       `${s.miner.account}.sv2`,
       ...threads,
@@ -384,6 +429,97 @@ async function plan(stackFile, withMiner) {
     lines.push(`CMD_${v}=(${plan.cmd[role].map(q).join(' ')})`);
   }
   process.stdout.write(lines.join('\n') + '\n');
+}
+
+/**
+ * --with-jd: the job declarator server beside the pool (the pool's key, its
+ * payout and the token secret), a second tp on the same node for the JDC, and
+ * the JDC on its own tp, mining on this pool and JDS under its own key.
+ */
+async function planJd(s, plan, ctx) {
+  const { rpc, keys: key, bind, local, commands, devnet, poolPayout, jdcIdentity } = ctx;
+
+  const { loadJdsConfig, JDS_FLAGS } = await load('roles/jds/index.js');
+  const jds = {
+    listen_address: hostPort(bind, s.jds.port),
+    network: s.network,
+    authority_secret_key: key('pool-authority', 'key'),
+    authority_public_key: key('pool-authority', 'pub'),
+    coinbase_reward_script: poolPayout,
+    token_secret_file: key('jd-token', 'key'),
+    ...rpc,
+  };
+  checkRole(loadJdsConfig, s.jds.config, jds);
+  plan.order.push('jds');
+  plan.port.jds = s.jds.port;
+  plan.host.jds = local;
+  plan.cmd.jds = [
+    ...(await entryFor('jds', commands)),
+    '-c',
+    s.jds.config,
+    ...flagsFor('jds', JDS_FLAGS, jds),
+  ];
+
+  const { loadTpConfig, TP_FLAGS } = await load('roles/tp/index.js');
+  const tp = {
+    listen_address: hostPort(bind, s.jdc_tp.port),
+    network: s.network,
+    authority_secret_key: key('tp-authority', 'key'),
+    authority_public_key: key('tp-authority', 'pub'),
+    ...rpc,
+  };
+  checkRole(loadTpConfig, s.jdc_tp.config, tp);
+  plan.order.push('jdc-tp');
+  plan.port['jdc-tp'] = s.jdc_tp.port;
+  plan.host['jdc-tp'] = local;
+  plan.cmd['jdc-tp'] = [
+    ...(await entryFor('tp', commands)),
+    '-c',
+    s.jdc_tp.config,
+    ...flagsFor('jdc-tp', TP_FLAGS, tp),
+  ];
+
+  const { loadJdcConfig, JDC_FLAGS } = await load('roles/jdc/index.js');
+  const jdc = {
+    listen_address: hostPort(bind, s.jdc.port),
+    network: s.network,
+    user_identity: jdcIdentity,
+    authority_secret_key: key('jdc-authority', 'key'),
+    authority_public_key: key('jdc-authority', 'pub'),
+    'template_provider.address': hostPort(local, s.jdc_tp.port),
+    'template_provider.public_key': key('tp-authority', 'pub'),
+  };
+  // One upstream: this stack's pool and JDS (both under the pool's key).
+  const upstream = {
+    pool_address: hostPort(local, s.pool.port),
+    jds_address: hostPort(local, s.jds.port),
+    authority_pubkey: key('pool-authority', 'pub'),
+  };
+  const fileCfg = checkRole(loadJdcConfig, s.jdc.config, { ...jdc, upstreams: [upstream] });
+  if (s.jdc.coinbase_reward_script !== '') {
+    jdc.coinbase_reward_script = s.jdc.coinbase_reward_script;
+  } else if (fileCfg.coinbase_reward_script.trim() === '') {
+    if (!devnet) {
+      fail(
+        `${s.jdc.config}: key \`coinbase_reward_script\`: the JDC needs its own payout address for solo ` +
+          `mining on ${s.network}; set it there or as [jdc] coinbase_reward_script in the stack file`,
+      );
+    }
+    jdc.coinbase_reward_script = DEVNET_PAYOUT;
+  }
+  checkRole(loadJdcConfig, s.jdc.config, { ...jdc, upstreams: [upstream] });
+  const upstreamFlags = Object.fromEntries(
+    Object.entries(upstream).map(([k, v]) => [`upstreams[0].${k}`, v]),
+  );
+  plan.order.push('jdc');
+  plan.port.jdc = s.jdc.port;
+  plan.host.jdc = local;
+  plan.cmd.jdc = [
+    ...(await entryFor('jdc', commands)),
+    '-c',
+    s.jdc.config,
+    ...flagsFor('jdc', JDC_FLAGS, { ...jdc, ...upstreamFlags }),
+  ];
 }
 
 /** Tries to listen on each `role=host:port`; prints one line per port that is taken. */
@@ -422,11 +558,12 @@ async function httpOk(url) {
 }
 
 const [cmd, ...args] = process.argv.slice(2);
-if (cmd === 'plan' && args[0] !== undefined) await plan(args[0], args.includes('--with-miner'));
-else if (cmd === 'paths' && args[0] !== undefined) await paths(args[0]);
+if (cmd === 'plan' && args[0] !== undefined) {
+  await plan(args[0], args.includes('--with-miner'), args.includes('--with-jd'));
+} else if (cmd === 'paths' && args[0] !== undefined) await paths(args[0]);
 else if (cmd === 'ports-free') await portsFree(args);
 else if (cmd === 'http-ok' && args[0] !== undefined) await httpOk(args[0]);
 else
   fail(
-    'usage: stack.mjs plan <stack.toml> [--with-miner] | paths <stack.toml> | ports-free <role>=<host>:<port>... | http-ok <url>',
+    'usage: stack.mjs plan <stack.toml> [--with-miner] [--with-jd] | paths <stack.toml> | ports-free <role>=<host>:<port>... | http-ok <url>',
   );

@@ -53,6 +53,15 @@ const poolPort = portOf(poolToml.listen_address);
 const translatorPort = Number(toml('translator.toml').downstream_port);
 const web = poolToml.web as Record<string, unknown> | undefined;
 const webPort = web?.listen_address !== undefined ? portOf(web.listen_address) : Number(stack.pool!.web_port);
+const jdsToml = toml('jds.toml');
+const jdcToml = toml('jdc.toml');
+const jdsPort = portOf(jdsToml.listen_address);
+const jdcPort = portOf(jdcToml.listen_address);
+const jdcTpPort = Number(stack.jdc_tp!.port);
+/** The SV1 port of the translator behind the JDC (compose profile "jd" only). */
+const jdcTranslatorPort = Number(/--downstream-port (\d+)/.exec(entrypoint)?.[1]);
+/** The services of the compose profile "jd". */
+const JD_SERVICES = ['jdc', 'jdc-tp', 'jdc-translator', 'jds'];
 
 test('the role configs, stack.toml and the compose file use the same ports', () => {
   assert.equal(tpPort, stack.tp!.port);
@@ -71,6 +80,32 @@ test('the role configs, stack.toml and the compose file use the same ports', () 
   assert.match(entrypoint, new RegExp(`POOL_ADDRESS:-pool:${poolPort}\\}`));
 });
 
+test('the job declaration services use the ports of config/jds.toml, jdc.toml and stack.toml', () => {
+  assert.equal(jdsPort, stack.jds!.port);
+  assert.equal(jdcPort, stack.jdc!.port);
+  // The JDC's own tp is the stack's second tp; config/jdc.toml's default is the first one's.
+  assert.notEqual(jdcTpPort, tpPort);
+  assert.ok(Number.isInteger(jdcTranslatorPort), 'the JDC translator has a --downstream-port');
+  const all = [tpPort, poolPort, translatorPort, webPort, jdsPort, jdcTpPort, jdcPort, jdcTranslatorPort];
+  assert.equal(new Set(all).size, all.length, `ports collide: ${all.join(', ')}`);
+
+  assert.match(block('jds'), new RegExp(`- "${jdsPort}:${jdsPort}"`));
+  assert.match(block('jdc-tp'), new RegExp(`expose:\\s*\\n\\s*- "${jdcTpPort}"`));
+  assert.match(block('jdc'), new RegExp(`- "${jdcPort}:${jdcPort}"`));
+  assert.match(block('jdc-translator'), new RegExp(`- "${jdcTranslatorPort}:${jdcTranslatorPort}"`));
+  assert.match(compose, new RegExp(`JDS_ADDRESS: jds:${jdsPort}\\n`));
+  assert.match(compose, new RegExp(`JDC_TP_ADDRESS: jdc-tp:${jdcTpPort}\\n`));
+  assert.match(compose, new RegExp(`JDC_ADDRESS: jdc:${jdcPort}\\n`));
+  assert.match(entrypoint, new RegExp(`JDS_ADDRESS:-jds:${jdsPort}\\}`));
+  assert.match(entrypoint, new RegExp(`JDC_TP_ADDRESS:-jdc-tp:${jdcTpPort}\\}`));
+  assert.match(entrypoint, new RegExp(`JDC_ADDRESS:-jdc:${jdcPort}\\}`));
+  // The second tp listens where the JDC looks for it.
+  assert.match(
+    entrypoint,
+    new RegExp(`strata tp -c config/tp\\.toml "\\$\\{RPC\\[@\\]\\}" --listen 0\\.0\\.0\\.0:${jdcTpPort} `),
+  );
+});
+
 test('health checks probe the ports the roles listen on', () => {
   assert.match(block('tp'), new RegExp(`healthcheck.mjs", "tcp", "${tpPort}"`));
   assert.match(
@@ -78,8 +113,14 @@ test('health checks probe the ports the roles listen on', () => {
     new RegExp(`healthcheck.mjs", "tcp", "${poolPort}", "http", "http://127\\.0\\.0\\.1:${webPort}/healthz"`),
   );
   assert.match(block('translator'), new RegExp(`healthcheck.mjs", "tcp", "${translatorPort}"`));
+  assert.match(block('jds'), new RegExp(`healthcheck.mjs", "tcp", "${jdsPort}"`));
+  assert.match(block('jdc-tp'), new RegExp(`healthcheck.mjs", "tcp", "${jdcTpPort}"`));
+  assert.match(block('jdc'), new RegExp(`healthcheck.mjs", "tcp", "${jdcPort}"`));
+  assert.match(block('jdc-translator'), new RegExp(`healthcheck.mjs", "tcp", "${jdcTranslatorPort}"`));
   assert.match(block('bitcoind'), /healthcheck:[\s\S]*bitcoin-cli -rpcport=18443 /);
-  for (const name of ['bitcoind', 'tp', 'pool', 'translator']) assert.match(block(name), /healthcheck:/);
+  for (const name of ['bitcoind', 'tp', 'pool', 'translator', ...JD_SERVICES]) {
+    assert.match(block(name), /healthcheck:/);
+  }
 });
 
 test('Bitcoin Core: one network variable, RPC port and cookie file shared with tp and pool', () => {
@@ -116,7 +157,7 @@ test('keys, database and configs are where config/*.toml expect them inside the 
   const translator = toml('translator.toml') as { upstreams: Record<string, unknown>[] };
   const inData = (v: unknown) => resolve('/app/config', String(v));
   // The keys service writes <WORKDIR>/data/keys/<name>.{key,pub} under the config's names.
-  assert.match(entrypoint, /for name in tp-authority pool-authority; do/);
+  assert.match(entrypoint, /for name in tp-authority pool-authority jdc-authority; do/);
   assert.match(entrypoint, /keygen --out-dir data\/keys --name "\$name"/);
   assert.equal(inData(tp.authority_secret_key), `${dataDir}/keys/tp-authority.key`);
   assert.equal(inData(pool.authority_secret_key), `${dataDir}/keys/pool-authority.key`);
@@ -126,8 +167,28 @@ test('keys, database and configs are where config/*.toml expect them inside the 
   );
   assert.equal(inData(translator.upstreams[0]!.authority_pubkey), `${dataDir}/keys/pool-authority.pub`);
   assert.equal(inData((pool.database as Record<string, unknown>).path), `${dataDir}/pool.db`);
+  // Job declaration: the JDS under the pool's key, the JDC under its own and pinning the tp's;
+  // the token secret the keys service writes is the one the pool and the JDS read.
+  assert.equal(inData(jdsToml.authority_secret_key), `${dataDir}/keys/pool-authority.key`);
+  assert.equal(inData(jdcToml.authority_secret_key), `${dataDir}/keys/jdc-authority.key`);
+  assert.equal(inData(jdcToml.authority_public_key), `${dataDir}/keys/jdc-authority.pub`);
+  assert.equal(
+    inData((jdcToml.template_provider as Record<string, unknown>).public_key),
+    `${dataDir}/keys/tp-authority.pub`,
+  );
+  const secret = `${dataDir}/keys/jd-token.key`;
+  assert.equal(inData(jdsToml.token_secret_file), secret);
+  assert.equal(inData((pool.job_declaration as Record<string, unknown>).token_secret_file), secret);
+  assert.match(entrypoint, /keygen --jd-token-secret data\/keys\/jd-token\.key\n/);
+  assert.match(entrypoint, /--job-declaration true --jd-token-secret data\/keys\/jd-token\.key\)/);
+  // Paths on the command line are relative to the working directory, /app.
+  assert.match(entrypoint, /POOL_AUTHORITY_PUBKEY:-data\/keys\/pool-authority\.pub\}/);
+  assert.match(
+    entrypoint,
+    /--upstream-authority-pubkey data\/keys\/jdc-authority\.pub --verify-accounts false/,
+  );
   assert.match(dockerfile, new RegExp(`mkdir -p ${dataDir}/keys && chown -R node:node ${dataDir}`));
-  for (const name of ['tp', 'pool', 'translator']) {
+  for (const name of ['tp', 'pool', 'translator', 'jds', 'jdc']) {
     const file = `config/${name}.toml`;
     assert.ok(existsSync(join(ROOT, file)), file);
     assert.match(entrypoint, new RegExp(`strata ${name} -c ${file.replace('.', '\\.')} `));
@@ -154,7 +215,9 @@ test('the Dockerfile builds in a build stage and runs node:26-slim with producti
     .sort((a, b) => a - b);
   assert.deepEqual(
     exposed,
-    [tpPort, poolPort, translatorPort, webPort].sort((a, b) => a - b),
+    [tpPort, poolPort, translatorPort, webPort, jdsPort, jdcTpPort, jdcPort, jdcTranslatorPort].sort(
+      (a, b) => a - b,
+    ),
   );
   for (const f of ['docker/entrypoint.sh', 'docker/healthcheck.mjs']) {
     assert.ok(existsSync(join(ROOT, f)), f);
@@ -167,12 +230,33 @@ test('the Dockerfile builds in a build stage and runs node:26-slim with producti
     assert.ok(ignored.includes(entry), entry);
 });
 
-test('compose runs exactly bitcoind, keys, tp, pool and translator; job declaration is left out', () => {
-  assert.deepEqual([...svc.keys()].sort(), ['bitcoind', 'keys', 'pool', 'tp', 'translator']);
-  assert.match(compose, /job declaration roles \(jds, jdc\) are not part of\s*\n?#?\s*this build yet/);
+test('compose runs bitcoind, keys, tp, pool and translator; the profile "jd" adds jds, jdc-tp, jdc and jdc-translator', () => {
+  const inProfile = (name: string) => /^ {4}profiles: \[\s*"jd"\s*\]$/m.test(block(name));
+  const always = [...svc.keys()].filter((n) => !inProfile(n)).sort();
+  const jd = [...svc.keys()].filter(inProfile).sort();
+  assert.deepEqual(always, ['bitcoind', 'keys', 'pool', 'tp', 'translator']);
+  assert.deepEqual(jd, JD_SERVICES);
   assert.match(block('tp'), /keys:\s*\n\s*condition: service_completed_successfully/);
   assert.match(block('pool'), /tp:\s*\n\s*condition: service_healthy/);
   assert.match(block('translator'), /pool:\s*\n\s*condition: service_healthy/);
+  assert.match(block('jds'), /pool:\s*\n\s*condition: service_healthy/);
+  assert.match(block('jdc-tp'), /bitcoind:\s*\n\s*condition: service_healthy/);
+  assert.match(block('jdc-tp'), /keys:\s*\n\s*condition: service_completed_successfully/);
+  assert.match(block('jdc'), /jds:\s*\n\s*condition: service_healthy/);
+  assert.match(block('jdc'), /jdc-tp:\s*\n\s*condition: service_healthy/);
+  assert.match(block('jdc-translator'), /jdc:\s*\n\s*condition: service_healthy/);
+  // Each service runs its own entrypoint role; those on the node read Core's cookie.
+  for (const name of JD_SERVICES) {
+    assert.match(block(name), new RegExp(`command: \\["${name}"\\]`));
+    assert.match(entrypoint, new RegExp(`^  ${name}\\)$`, 'm'));
+  }
+  for (const name of ['jds', 'jdc-tp']) assert.match(block(name), /- bitcoin-cookie:\/bitcoin:ro\n/);
+  // The pool takes custom jobs only when told, and then creates the JDC's account.
+  assert.match(compose, /JOB_DECLARATION: \$\{JOB_DECLARATION:-false\}\n/);
+  assert.match(compose, /JOB_DECLARATION=true docker compose -f docker\/docker-compose\.yml --profile jd up/);
+  assert.match(entrypoint, /if \[\[ "\$\{JOB_DECLARATION:-false\}" == true \]\]; then/);
+  assert.match(compose, /JDC_USER_IDENTITY: \$\{JDC_USER_IDENTITY:-strata-jdc\}\n/);
+  assert.match(entrypoint, /JDC_USER_IDENTITY:-strata-jdc\}/);
 });
 
 test('the regtest payout address of the entrypoint and the stack is the P2WSH of OP_TRUE', () => {

@@ -31,7 +31,7 @@ import {
 /** A stack.toml in a fresh directory: loopback, random ports, data and logs inside it. */
 async function sandbox(t: TestContext, edits: Record<string, string> = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'strata-stack-'));
-  const [devnet, tp, pool, web, translator] = await freePorts(5);
+  const [devnet, tp, pool, web, translator, jds, jdcTp, jdc] = await freePorts(8);
   const file = join(dir, 'stack.toml');
   const cfg = (name: string) => tomlString(join(ROOT, 'config', name));
   writeFileSync(
@@ -50,6 +50,12 @@ async function sandbox(t: TestContext, edits: Record<string, string> = {}) {
       'pool.web_port': String(web),
       'translator.config': cfg('translator.toml'),
       'translator.port': String(translator),
+      'jds.config': cfg('jds.toml'),
+      'jds.port': String(jds),
+      'jdc_tp.config': cfg('tp.toml'),
+      'jdc_tp.port': String(jdcTp),
+      'jdc.config': cfg('jdc.toml'),
+      'jdc.port': String(jdc),
       ...edits,
     }),
   );
@@ -144,11 +150,32 @@ test('a role that exits at start is reported with its error line and the rest is
   }
 });
 
-test('--with-jd says the job declaration roles are not in this build', async (t) => {
-  const { file } = await sandbox(t);
+test('--with-jd without the pool in roles is refused before anything starts', async (t) => {
+  const { dir, file, ports } = await sandbox(t, { roles: '["tp", "translator"]' });
   const r = await runStartPool(ROOT, ['--with-jd', '-c', file], quickEnv(true));
   assert.notEqual(r.code, 0);
-  assert.match(reason(r), /job declaration roles are not part of this build yet/);
+  const line = reason(r);
+  assert.ok(line.startsWith(`${file}: key \`roles\`: --with-jd needs "pool" in roles`), line);
+  assert.doesNotMatch(r.stdout, / up \(pid/);
+  noPidFiles(dir);
+  assert.equal(await portAnswers(ports.devnet), false, 'devnet must not have been started');
+});
+
+test('--with-jd off devnet without a payout address for the JDC names the key', async (t) => {
+  // A Bitcoin Core in regtest (user and password, so no cookie file is looked for); nothing starts.
+  const { dir, file } = await sandbox(t, {
+    network: '"regtest"',
+    'bitcoind.rpc_user': '"user"',
+    'bitcoind.rpc_password': '"password"',
+  });
+  const r = await runStartPool(ROOT, ['--with-jd', '-c', file], quickEnv(true));
+  assert.notEqual(r.code, 0);
+  const line = reason(r);
+  const jdcToml = join(ROOT, 'config', 'jdc.toml');
+  assert.ok(line.startsWith(`${jdcToml}: key \`coinbase_reward_script\`: the JDC needs`), line);
+  assert.match(line, /\[jdc\] coinbase_reward_script/);
+  assert.doesNotMatch(r.stdout, / up \(pid/);
+  noPidFiles(dir);
 });
 
 test('a Node.js outside the supported lines is refused; 20.19 passes with a warning, 22.13 without', async (t) => {
