@@ -7,6 +7,7 @@ import { NETWORKS, addressToScript } from '../../src/bitcoin/index.js';
 import { writeAuthorityKeyPair, writeTokenSecret } from '../../src/roles/keygen.js';
 import { roleArgv, startNode, waitReady, type RoleProcess } from '../helpers/process.js';
 import { tempDir, type Cleanup } from '../helpers/resources.js';
+import { startTranslatorProcess } from '../translator/fixture.js';
 import {
   POOL_ADDRESS,
   poolAccountCli,
@@ -165,22 +166,10 @@ export async function startJdc(
 
 /** A translator whose upstream is the JDC; its SV1 port. */
 export async function startTranslatorOnJdc(t: Cleanup, s: JdStack, jdcPort: number): Promise<Proc> {
-  const proc = startNode(
-    roleArgv('translator', [
-      '--upstream',
-      `127.0.0.1:${jdcPort}`,
-      '--upstream-authority-pubkey',
-      s.jdcKeys.publicPath,
-      '--downstream-address',
-      '127.0.0.1',
-      '--downstream-port',
-      '0',
-      '--verify-accounts',
-      'false',
-    ]),
-  );
-  t.after(() => proc.stop());
-  const listening = await waitReady(proc, (r) => r.msg === 'listening');
+  const { proc, port } = await startTranslatorProcess(t, jdcPort, s.jdcKeys.publicPath, [
+    '--verify-accounts',
+    'false',
+  ]);
   await proc.waitFor((r) => r.msg === 'upstream channel open');
-  return { proc, port: Number(listening.port) };
+  return { proc, port };
 }

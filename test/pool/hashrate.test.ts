@@ -10,10 +10,10 @@
 // channel of its difficulty band, named by the 0x0002 TLV).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { roleArgv, startRole, waitReady, type RoleProcess } from '../helpers/process.js';
+import { startRole, type RoleProcess } from '../helpers/process.js';
+import { startTranslatorProcess } from '../translator/fixture.js';
 import {
   poolAccountCli,
-  spawnNode,
   startPool,
   startStack,
   type Cleanup,
@@ -60,26 +60,13 @@ const MINERS: Miner[] = [
   {
     worker: 'sv1',
     async start(t, s, pool) {
-      const translator = spawnNode(
-        roleArgv('translator', [
-          '--upstream',
-          `127.0.0.1:${pool.port}`,
-          '--upstream-authority-pubkey',
-          s.poolKeys.publicPath,
-          '--downstream-address',
-          '127.0.0.1',
-          '--downstream-port',
-          '0',
-        ]),
-      );
-      t.after(() => translator.stop());
-      const listening = await waitReady(translator, (r) => r.msg === 'listening');
+      const { proc: translator, port } = await startTranslatorProcess(t, pool.port, s.poolKeys.publicPath);
       await translator.waitFor((r) => r.msg === 'upstream channel open', 30_000);
       const p = startRole([
         'miner',
         '--sv1',
         '--pool',
-        `127.0.0.1:${String(listening.port)}`,
+        `127.0.0.1:${String(port)}`,
         '--user',
         `${ACCOUNT}.sv1`,
         '--threads',

@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import { Translator, type TranslatorOptions } from '../../src/roles/translator/index.js';
 import type { TestContext } from 'node:test';
 import { ScriptedPool, type ScriptedPoolOptions } from './scripted-pool.js';
+import { roleArgv, startNode, waitReady, type RoleProcess } from '../helpers/process.js';
 
 export interface Started {
   translator: Translator;
@@ -96,4 +97,34 @@ export async function eventually(pred: () => boolean, what: string, limitMs = 30
     if (Date.now() > end) throw new Error(`gave up waiting for: ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/**
+ * A `strata translator` process on loopback whose one upstream is the SV2
+ * server at `upstreamPort` (pinned to `authorityKey`, a key or its file);
+ * stopped when `t` ends. Resolves once it listens: its SV1 port and the
+ * 'listening' log record.
+ */
+export async function startTranslatorProcess(
+  t: { after(fn: () => unknown): void },
+  upstreamPort: number,
+  authorityKey: string,
+  extra: string[] = [],
+): Promise<{ proc: RoleProcess; port: number; listening: Record<string, unknown> }> {
+  const proc = startNode(
+    roleArgv('translator', [
+      '--upstream',
+      `127.0.0.1:${upstreamPort}`,
+      '--upstream-authority-pubkey',
+      authorityKey,
+      '--downstream-address',
+      '127.0.0.1',
+      '--downstream-port',
+      '0',
+      ...extra,
+    ]),
+  );
+  t.after(() => proc.stop());
+  const listening = await waitReady(proc, (r) => r.msg === 'listening');
+  return { proc, port: Number(listening.port), listening };
 }

@@ -7,17 +7,16 @@
 // 0x0002 no share carries the TLV.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { roleArgv, waitReady, type RoleProcess } from '../helpers/process.js';
+import { type RoleProcess } from '../helpers/process.js';
 import {
   poolAccountCli,
   queryDb,
   regtestAddress,
-  spawnNode,
   startPool,
   startStack,
   type Stack,
 } from '../pool/fixture.js';
-import { eventually, startPoolAndTranslator } from './fixture.js';
+import { eventually, startPoolAndTranslator, startTranslatorProcess } from './fixture.js';
 import { V1Client, type Line } from './v1-client.js';
 
 const EASY = 'x,d=1e-8';
@@ -25,34 +24,21 @@ const EASY = 'x,d=1e-8';
 type Cleanup = Parameters<typeof startStack>[0];
 
 /** A `strata translator` process on `poolPort` with identity `tproxy`; resolves with its SV1 port. */
-async function startTranslatorProcess(
+function startTproxy(
   t: Cleanup,
   s: Stack,
   poolPort: number,
   extra: string[],
 ): Promise<{ proc: RoleProcess; port: number }> {
-  const proc = spawnNode(
-    roleArgv('translator', [
-      '--upstream',
-      `127.0.0.1:${poolPort}`,
-      '--upstream-authority-pubkey',
-      s.poolKeys.publicPath,
-      '--user-identity',
-      'tproxy',
-      '--downstream-address',
-      '127.0.0.1',
-      '--downstream-port',
-      '0',
-      '--downstream-port-kind',
-      'cpu',
-      '--min-miner-hashrate',
-      '1000',
-      ...extra,
-    ]),
-  );
-  t.after(() => proc.stop());
-  const listening = await waitReady(proc, (r) => r.msg === 'listening');
-  return { proc, port: Number(listening.port) };
+  return startTranslatorProcess(t, poolPort, s.poolKeys.publicPath, [
+    '--user-identity',
+    'tproxy',
+    '--downstream-port-kind',
+    'cpu',
+    '--min-miner-hashrate',
+    '1000',
+    ...extra,
+  ]);
 }
 
 async function connect(t: Cleanup, port: number): Promise<V1Client> {
@@ -115,7 +101,7 @@ test(
     const pool = await startPool(t, s, ['--payout-mode', 'pplns', '--web', 'false']);
 
     // verify_accounts on (the default), one aggregated channel.
-    const tr = await startTranslatorProcess(t, s, pool.port, []);
+    const tr = await startTproxy(t, s, pool.port, []);
     const negotiated = await tr.proc.waitFor((r) => r.msg === 'extensions negotiated');
     assert.deepEqual(negotiated.extensions, [0x0002], 'the pool agreed to 0x0002');
     await tr.proc.waitFor((r) => r.msg === 'upstream channel open');
@@ -146,7 +132,7 @@ test(
 
     // verify_accounts off, one channel per miner: every name is accepted; work
     // of unknown accounts goes to the translator's identity, known ones to theirs.
-    const open = await startTranslatorProcess(t, s, pool.port, [
+    const open = await startTproxy(t, s, pool.port, [
       '--verify-accounts',
       'false',
       '--aggregate-channels',

@@ -6,9 +6,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NETWORKS, addressToScript, bytesToHex, hexToBytes, parseBlock } from '../../src/bitcoin/index.js';
-import { roleArgv, startRole, waitReady } from '../helpers/process.js';
-import { POOL_ADDRESS, regtestAddress, spawnNode, startPool, startStack } from '../pool/fixture.js';
+import { startRole } from '../helpers/process.js';
+import { POOL_ADDRESS, regtestAddress, startPool, startStack } from '../pool/fixture.js';
 import { V1Client } from './v1-client.js';
+import { startTranslatorProcess } from './fixture.js';
 
 test(
   'solo pool: a V1 miner authorizing as <address>.<worker> mines on its own channel; its block pays its address',
@@ -16,27 +17,14 @@ test(
   async (t) => {
     const s = await startStack(t);
     const pool = await startPool(t, s, ['--payout-mode', 'solo', '--web', 'false']);
-    const translator = spawnNode(
-      roleArgv('translator', [
-        '--upstream',
-        `127.0.0.1:${pool.port}`,
-        '--upstream-authority-pubkey',
-        s.poolKeys.publicPath,
-        '--downstream-address',
-        '127.0.0.1',
-        '--downstream-port',
-        '0',
-      ]),
-    );
-    t.after(() => translator.stop());
-    const listening = await waitReady(translator, (r) => r.msg === 'listening');
+    const { proc: translator, port } = await startTranslatorProcess(t, pool.port, s.poolKeys.publicPath);
     const refusedShared = await translator.waitFor(
       (r) => r.msg === 'pool refused the shared channel: every miner mines on a channel of its own name',
     );
     assert.equal(refusedShared.error_code, 'invalid-user-identity');
 
     // A name that is no address cannot mine on a solo pool: the pool's reason reaches the miner.
-    const stranger = await V1Client.connect(Number(listening.port));
+    const stranger = await V1Client.connect(port);
     t.after(() => stranger.close());
     await stranger.request('mining.subscribe', ['cgminer/4.11.1']);
     const refused = await stranger.request('mining.authorize', ['alice.rig1', 'x']);
@@ -48,7 +36,7 @@ test(
       'miner',
       '--sv1',
       '--pool',
-      `127.0.0.1:${String(listening.port)}`,
+      `127.0.0.1:${String(port)}`,
       '--user',
       `${address}.nerd`,
       '--threads',
