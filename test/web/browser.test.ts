@@ -5,45 +5,15 @@
 // account page is saved as test-artifacts/account-page.png.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { launchChromium, requireChromium } from '../helpers/chromium.js';
 import { ROOT } from '../helpers/paths.js';
 import { startRole } from '../helpers/process.js';
-import { regtestAddress, startPool, startStack, tempDir } from '../pool/fixture.js';
+import { regtestAddress, startPool, startStack } from '../pool/fixture.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const PASSWORD = 'a long enough password';
-
-async function launch(
-  t: { after(fn: () => Promise<void>): void },
-  userDataDir: string,
-): Promise<BrowserContext> {
-  const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_ARGS,
-  });
-  t.after(() => context.close());
-  return context;
-}
-
-function requireChromium(): void {
-  assert.ok(
-    existsSync(CHROMIUM),
-    `Chromium is missing at ${CHROMIUM}: install the Debian chromium package (CI does) to run the web page test`,
-  );
-}
 
 /** Reloads until `check` passes (at most `tries` times, a second apart). */
 async function until(page: Page, tries: number, check: () => Promise<boolean>): Promise<boolean> {
@@ -64,7 +34,7 @@ test(
     const pool = await startPool(t, s, ['--web-listen', '127.0.0.1:0']);
     const webReady = await pool.proc.waitFor((r) => r.msg === 'web ready');
     const base = `http://127.0.0.1:${Number(webReady.port)}`;
-    const context = await launch(t, tempDir(t, 'strata-chromium-'));
+    const context = await launchChromium(t);
     const page = context.pages()[0] ?? (await context.newPage());
     const failures: string[] = [];
     page.on('pageerror', (err) => failures.push(err.message));

@@ -2,10 +2,9 @@
 // must render them as inert text. Checked in the HTML and in real Chromium.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../helpers/chromium.js';
 import { escapeHtml } from '../../src/web/escape.js';
-import { Client, flatten, seed, share, startWeb, tempDir, type WebFixture } from './fixture.js';
+import { Client, flatten, seed, share, startWeb, type WebFixture } from './fixture.js';
 
 const HOSTILE_NAMES = [
   '<script>window.__pwned = 1</script>',
@@ -119,28 +118,10 @@ test('the JSON API returns hostile names as JSON strings, never as HTML', async 
 });
 
 test('in Chromium the hostile names run nothing', { timeout: 120_000 }, async (t) => {
-  assert.ok(
-    existsSync('/usr/bin/chromium'),
-    'Chromium is missing at /usr/bin/chromium: install the Debian chromium package',
-  );
   const f = await startWeb(t);
   const c = await hostileAccount(f);
   const { port } = await f.web.listen('127.0.0.1', 0);
-  const context = await chromium.launchPersistentContext(tempDir(t, 'strata-chromium-'), {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-  t.after(() => context.close());
+  const context = await launchChromium(t);
   await context.addCookies(
     [...c.cookies].map(([name, value]) => ({ name, value, domain: '127.0.0.1', path: '/' })),
   );
