@@ -93,10 +93,12 @@ export function listenFramed(opts: ServerOptions): Promise<FramedServer> {
     } catch (err) {
       clearTimeout(timer);
       reader.detach();
-      log.warn(
-        { remote, reason: err instanceof Error ? err.message : String(err) },
-        'noise handshake failed',
-      );
+      const reason = err instanceof Error ? err.message : String(err);
+      // A peer that connects and closes without a byte is a port probe (a
+      // health check, a start script waiting for the port), not a failed handshake.
+      if (reader.received === 0 && socket.readableEnded)
+        log.debug({ remote }, 'connection closed before the handshake');
+      else log.warn({ remote, reason }, 'noise handshake failed');
       socket.destroy();
     }
   };

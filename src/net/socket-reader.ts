@@ -10,7 +10,9 @@ export class SocketReader {
   #resolve: ((b: Uint8Array) => void) | undefined;
   #reject: ((e: Error) => void) | undefined;
   #ended: Error | undefined;
+  #received = 0;
   readonly #onData = (chunk: Buffer) => {
+    this.#received += chunk.length;
     this.#queue.push(chunk);
     this.#settle();
   };
@@ -35,6 +37,11 @@ export class SocketReader {
     });
     this.#settle();
     return p;
+  }
+
+  /** Bytes the peer has sent so far. */
+  get received(): number {
+    return this.#received;
   }
 
   /** Rejects a pending read (the handshake timer uses this). */

@@ -5,7 +5,7 @@ import { encodeFrameHeader, FRAME_HEADER_SIZE } from '../../src/codec/frame.js';
 import type { Logger } from '../../src/net/logger.js';
 
 export interface Record {
-  level: 'info' | 'warn' | 'error';
+  level: 'debug' | 'info' | 'warn' | 'error';
   msg: string;
   obj: { [k: string]: unknown };
 }
@@ -16,6 +16,7 @@ export function recordingLogger(): Logger & { records: Record[]; has(level: stri
     records.push({ level, msg, obj: obj as Record['obj'] });
   return {
     records,
+    debug: add('debug'),
     info: add('info'),
     warn: add('warn'),
     error: add('error'),

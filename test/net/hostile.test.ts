@@ -13,7 +13,7 @@ import {
   generateAuthorityKeyPair,
 } from '../../src/noise/index.js';
 import { HandshakeError, connectFramed, listenFramed, type FramedServer } from '../../src/net/index.js';
-import { makeFrame, recordingLogger } from './helpers.js';
+import { makeFrame, recordingLogger, until } from './helpers.js';
 
 const authority = generateAuthorityKeyPair();
 const nowSec = () => Math.floor(Date.now() / 1000);
@@ -153,6 +153,29 @@ for (const [what, at] of [
     await serveGoodClient(server);
   });
 }
+
+test('a port probe (connect, close, not a byte) is logged at debug; a peer closing mid act 1 is a warning', async (t) => {
+  const { server, log } = await startServer();
+  t.after(() => server.close());
+  const probe = await rawConnect(server.port);
+  const probed = readAll(probe);
+  probe.end();
+  assert.equal((await probed).length, 0);
+  const partial = await rawConnect(server.port);
+  const partialDone = readAll(partial);
+  partial.end(randomBytes(10));
+  assert.equal((await partialDone).length, 0);
+  const handshakes = () => log.records.filter((r) => r.msg !== 'listening');
+  await until(() => handshakes().length >= 2, 'both connections logged');
+  assert.deepEqual(
+    handshakes().map((r) => [r.level, r.msg]),
+    [
+      ['debug', 'connection closed before the handshake'],
+      ['warn', 'noise handshake failed'],
+    ],
+  );
+  await serveGoodClient(server);
+});
 
 test('a peer that stops after 10 bytes of act 1 hits the handshake timeout', async (t) => {
   const { server, log } = await startServer({ handshakeTimeoutMs: 150 });

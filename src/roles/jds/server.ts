@@ -181,6 +181,8 @@ export class JobDeclaratorServer implements SessionHost {
         return;
       }
       if (verdict === null) this.#log.info(fields, 'block accepted by the node');
+      // The JDC submits the block through its own template provider as well: the second copy is a duplicate.
+      else if (verdict === 'duplicate') this.#log.info(fields, 'block already known to the node');
       else this.#log.warn({ ...fields, reason: verdict }, 'block rejected by the node');
       return;
     }
