@@ -30,6 +30,29 @@ export function opsPerSecond(fn: () => void, minMs = 1000): number {
   return Math.round((ops * 1000) / elapsed);
 }
 
+/**
+ * Like opsPerSecond, but per second of this process's CPU time (user +
+ * system): a per-core figure that holds when other work shares the machine,
+ * where wall-clock rates fall with the load. Both are returned.
+ */
+export function opsPerCpuSecond(fn: () => void, minMs = 1000): { cpu: number; wall: number } {
+  for (let i = 0; i < 1000; i++) fn();
+  let ops = 0;
+  let batch = 100;
+  const start = performance.now();
+  const cpu0 = process.cpuUsage();
+  let elapsed = 0;
+  while (elapsed < minMs) {
+    for (let i = 0; i < batch; i++) fn();
+    ops += batch;
+    elapsed = performance.now() - start;
+    if (elapsed < minMs / 10) batch *= 2;
+  }
+  const used = process.cpuUsage(cpu0);
+  const cpuSeconds = (used.user + used.system) / 1e6;
+  return { cpu: Math.round(ops / cpuSeconds), wall: Math.round((ops * 1000) / elapsed) };
+}
+
 /** Median and 99th percentile of a list of samples (same unit as the samples). */
 export function percentiles(samples: number[]): { median: number; p99: number } {
   const sorted = [...samples].sort((a, b) => a - b);

@@ -1,7 +1,7 @@
 // Targets, difficulty and hashrate. Difficulty 1 is the "bdiff" target
 // 0x00000000FFFF0000…0000 (nBits 1d00ffff). Targets are bigint; hashes are
 // 32 bytes in internal order, read as little-endian integers.
-import { U256_MAX, u256FromLE, u256ToLE } from './u256.js';
+import { U256_MAX, u256ToLE } from './u256.js';
 
 /** The target of difficulty 1 (bdiff). */
 export const DIFF1_TARGET = 0xffffn << 208n;
@@ -65,9 +65,19 @@ export function hashMeetsTarget(hash: Uint8Array, target: bigint | Uint8Array): 
   return true;
 }
 
-/** The difficulty a hash achieves: DIFF1_TARGET / hash (the share's "best difficulty"). */
+/** DIFF1_TARGET as a double (0xffff · 2^208 is exact in binary64). */
+const DIFF1 = 0xffff * 2 ** 208;
+
+/**
+ * The difficulty a hash achieves: DIFF1_TARGET / hash (the share's "best
+ * difficulty"), as a double within a few parts in 10^15 of the exact
+ * quotient. It runs for every share, so it reads the hash as a double
+ * (most significant byte first) rather than as a bigint.
+ */
 export function hashDifficulty(hash: Uint8Array): number {
-  return ratio(DIFF1_TARGET, u256FromLE(hash));
+  let h = 0;
+  for (let i = 31; i >= 0; i--) h = h * 256 + hash[i]!;
+  return h === 0 ? Infinity : DIFF1 / h;
 }
 
 /**

@@ -4,6 +4,7 @@
 // for 80-byte headers and 200-byte coinbases (bench/bitcoin.bench.ts).
 import { hash } from 'node:crypto';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
+import { sha256dHeader } from './sha256-words.js';
 
 // Results are returned as plain Uint8Array views: a Buffer would leak
 // Buffer semantics (slice() sharing memory, toString()) to callers.
@@ -25,10 +26,13 @@ export function sha256dNoble(data: Uint8Array): Uint8Array {
   return nobleSha256(nobleSha256(data));
 }
 
-/** Block header hash (internal order) of an 80-byte serialized header. */
+/**
+ * Block header hash (internal order) of an 80-byte serialized header. Every
+ * share is one, so it runs on plain-JS SHA-256 words (sha256-words.ts), which
+ * beats a native call on 80 bytes.
+ */
 export function headerHash(header80: Uint8Array): Uint8Array {
-  if (header80.length !== 80) throw new RangeError(`block header must be 80 bytes, got ${header80.length}`);
-  return sha256d(header80);
+  return sha256dHeader(header80);
 }
 
 const pair = new Uint8Array(64);

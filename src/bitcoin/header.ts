@@ -1,7 +1,7 @@
 // The 80-byte block header: version | prev_hash | merkle_root | time | bits |
 // nonce, integers little-endian, hashes in internal order.
 import { BitcoinDataError } from './errors.js';
-import { sha256d } from './hash.js';
+import { headerHash } from './hash.js';
 import { toDisplayHex } from './bytes.js';
 
 export const HEADER_SIZE = 80;
@@ -56,7 +56,7 @@ export function parseHeader(bytes: Uint8Array, offset = 0): BlockHeader {
 
 /** Block hash of a header, internal order. */
 export function blockHash(header: BlockHeader): Uint8Array {
-  return sha256d(serializeHeader(header));
+  return headerHash(serializeHeader(header));
 }
 
 /** Block hash as explorers and RPC print it. */

@@ -3,6 +3,7 @@
 // coinbase's branch as `merkle_path`: the siblings of leaf 0, deepest first,
 // folded as root = SHA256d(root ‖ sibling) (spec 5.3.16).
 import { hashPair } from './hash.js';
+import { bytesToWords, sha256dPairWords, wordsToBytes } from './sha256-words.js';
 import { BitcoinDataError } from './errors.js';
 
 function nextLevel(level: Uint8Array[]): Uint8Array[] {
@@ -38,11 +39,24 @@ export function coinbaseMerklePath(otherTxids: Uint8Array[]): Uint8Array[] {
   return path;
 }
 
-/** Folds a merkle path onto the coinbase txid: the block's merkle root. */
+const node = new Int32Array(8);
+const sibling = new Int32Array(8);
+
+/**
+ * Folds a merkle path onto the coinbase txid: the block's merkle root. It
+ * runs for every share a pool or translator checks, so the nodes stay as
+ * SHA-256 words from one step to the next (sha256-words.ts).
+ */
 export function foldMerklePath(coinbaseTxid: Uint8Array, merklePath: readonly Uint8Array[]): Uint8Array {
-  let root = coinbaseTxid;
-  for (const sibling of merklePath) root = hashPair(root, sibling);
-  return root;
+  if (coinbaseTxid.length !== 32)
+    throw new BitcoinDataError(`txid must be 32 bytes, got ${coinbaseTxid.length}`);
+  bytesToWords(coinbaseTxid, node);
+  for (const step of merklePath) {
+    if (step.length !== 32)
+      throw new BitcoinDataError(`merkle path node must be 32 bytes, got ${step.length}`);
+    sha256dPairWords(node, bytesToWords(step, sibling), node);
+  }
+  return wordsToBytes(node);
 }
 
 /** BIP141 witness merkle root: the coinbase's wtxid counts as 32 zero bytes. */

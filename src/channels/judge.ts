@@ -7,6 +7,7 @@ import {
   HEADER_SIZE,
   foldMerklePath,
   hashMeetsTarget,
+  headerHash,
   sha256d,
   u256ToLE,
   writeHeader,
@@ -79,7 +80,7 @@ export function judgeShare(job: JudgedJob, work: JudgedWork): Judgement {
     },
     header,
   );
-  const hash = sha256d(header);
+  const hash = headerHash(header);
   const block = hashMeetsTarget(hash, job.network_target);
   for (let i = 0; i < job.targets.length; i++) {
     if (hashMeetsTarget(hash, job.targets[i]!)) return { ok: true, block, header, hash, target_index: i };
