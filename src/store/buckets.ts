@@ -43,14 +43,25 @@ export const SCOPES: readonly Scope[] = ['pool', 'account', 'worker'];
 export const RESOLUTIONS: readonly Resolution[] = ['1m', '10m'];
 export const RESOLUTION_MS: Record<Resolution, number> = { '1m': MINUTE_MS, '10m': TEN_MINUTES_MS };
 
+/** One stats table's sums in a batch: by bucket start, then by id (all numbers, no string keys per share). */
+interface TableSums {
+  table: string;
+  scope: Scope;
+  size: number;
+  sums: Map<number, Map<number, BucketSum>>;
+}
+
 export class BatchAggregate {
-  readonly buckets = new Map<string, Map<string, BucketSum>>();
+  private readonly tables: TableSums[] = [];
   readonly workers = new Map<number, WorkerSum>();
   readonly rejects = new Map<string, RejectSum>();
   readonly rejectTotals = new Map<string, { account_id: number; reason: string; count: number }>();
 
   constructor() {
-    for (const s of SCOPES) for (const r of RESOLUTIONS) this.buckets.set(`${s}_${r}`, new Map());
+    for (const r of RESOLUTIONS) {
+      for (const s of SCOPES)
+        this.tables.push({ table: `${s}_${r}`, scope: s, size: RESOLUTION_MS[r], sums: new Map() });
+    }
   }
 
   accepted(
@@ -110,21 +121,27 @@ export class BatchAggregate {
     acc: number,
     rej: number,
   ): void {
-    for (const r of RESOLUTIONS) {
-      const bucket = bucketStart(time, RESOLUTION_MS[r]);
-      for (const s of SCOPES) {
-        const id = s === 'pool' ? 0 : s === 'account' ? account_id : worker_id;
-        const map = this.buckets.get(`${s}_${r}`) as Map<string, BucketSum>;
-        const key = `${id}\0${bucket}`;
-        const b = map.get(key);
-        if (b) {
-          b.accepted_difficulty += diff;
-          b.accepted += acc;
-          b.rejected += rej;
-        } else {
-          map.set(key, { id, bucket, accepted_difficulty: diff, accepted: acc, rejected: rej });
-        }
+    for (const t of this.tables) {
+      const bucket = bucketStart(time, t.size);
+      const id = t.scope === 'pool' ? 0 : t.scope === 'account' ? account_id : worker_id;
+      let byId = t.sums.get(bucket);
+      if (!byId) t.sums.set(bucket, (byId = new Map()));
+      const b = byId.get(id);
+      if (b) {
+        b.accepted_difficulty += diff;
+        b.accepted += acc;
+        b.rejected += rej;
+      } else {
+        byId.set(id, { id, bucket, accepted_difficulty: diff, accepted: acc, rejected: rej });
       }
+    }
+  }
+
+  /** Every touched bucket of the batch with its table (`<scope>_<resolution>`), for one upsert each. */
+  *bucketSums(): Generator<{ table: string; scope: Scope; sum: BucketSum }> {
+    for (const t of this.tables) {
+      for (const byId of t.sums.values())
+        for (const sum of byId.values()) yield { table: t.table, scope: t.scope, sum };
     }
   }
 }

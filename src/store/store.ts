@@ -55,14 +55,19 @@ function checkName(kind: string, name: string, allowEmpty: boolean): void {
   }
 }
 
+function checkNumber(x: number, k: string): void {
+  if (!Number.isFinite(x) || x < 0) throw new RangeError(`share ${k} must be a finite number ≥ 0`);
+}
+
+function checkU32(x: number, k: string): void {
+  if (!Number.isInteger(x) || x < 0 || x > 0xffffffff) throw new RangeError(`share ${k} must be a u32`);
+}
+
 function checkShare(s: ShareInput): void {
-  for (const k of ['difficulty', 'share_difficulty'] as const) {
-    if (!Number.isFinite(s[k]) || s[k] < 0) throw new RangeError(`share ${k} must be a finite number ≥ 0`);
-  }
-  for (const k of ['channel_id', 'job_id'] as const) {
-    if (!Number.isInteger(s[k]) || s[k] < 0 || s[k] > 0xffffffff)
-      throw new RangeError(`share ${k} must be a u32`);
-  }
+  checkNumber(s.difficulty, 'difficulty');
+  checkNumber(s.share_difficulty, 'share_difficulty');
+  checkU32(s.channel_id, 'channel_id');
+  checkU32(s.job_id, 'job_id');
   if (s.time !== undefined && !Number.isSafeInteger(s.time))
     throw new RangeError('share time must be integer ms');
 }
@@ -303,10 +308,8 @@ export class Store {
         agg.rejected(account_id, worker_id, item.time, item.reason);
       }
     }
-    for (const [table, sums] of agg.buckets) {
-      const st = this.upserts.get(table) as Statement;
-      for (const b of sums.values())
-        st.run(table.startsWith('pool') ? bucketParams(b, false) : bucketParams(b, true));
+    for (const { table, scope, sum } of agg.bucketSums()) {
+      (this.upserts.get(table) as Statement).run(bucketParams(sum, scope !== 'pool'));
     }
     for (const w of agg.workers.values()) this.st.updateWorker.run(w);
     for (const r of agg.rejects.values()) this.st.upsertReject.run(r);
