@@ -5,7 +5,7 @@
 // include duplicate tracking and the share record. Figures are per second of
 // CPU time (one core), with the wall-clock rate beside them.
 import { emit, opsPerCpuSecond } from './harness.js';
-import { ServerConnectionChannels } from '../src/channels/index.js';
+import { DuplicateFilter, ServerConnectionChannels } from '../src/channels/index.js';
 import { MINING_SETUP_FLAGS, type MessageByName } from '../src/messages/index.js';
 import {
   NOW,
@@ -72,5 +72,25 @@ export default async function (): Promise<void> {
     if (conn.submitStandard(standard, NOW + 1000).accepted) accepted++;
   });
   if (accepted === 0) throw new Error('no share accepted: the benchmark measures the wrong path');
+  // The default per-channel duplicate memory (65,536 hashes), full: each new
+  // share evicts the oldest one.
+  const seen = new DuplicateFilter(65_536);
+  const hash = new Uint8Array(32);
+  const view = new DataView(hash.buffer);
+  let n = 0;
+  const fill = () => {
+    view.setUint32(0, ++n, true);
+    seen.add(hash);
+  };
+  for (let i = 0; i < 65_536; i++) fill();
+  const dup = opsPerCpuSecond(fill);
+  emit({
+    bench: 'channels.duplicates.full',
+    value: dup.cpu,
+    unit: 'hashes/cpu-s',
+    wall: dup.wall,
+    capacity: 65_536,
+  });
+
   emit({ bench: 'channels.validate.standard', value: stdRate.cpu, unit: 'shares/cpu-s', wall: stdRate.wall });
 }

@@ -13,7 +13,7 @@ import {
   u256FromLE,
   u256ToLE,
 } from '../../src/bitcoin/index.js';
-import { ServerConnectionChannels, type ShareVerdict } from '../../src/channels/index.js';
+import { DuplicateFilter, ServerConnectionChannels, type ShareVerdict } from '../../src/channels/index.js';
 import type { MessageByName } from '../../src/messages/index.js';
 import {
   EASY_BITS,
@@ -252,4 +252,31 @@ test('acknowledgements come per share_batch_size confirmed shares, and flush() s
   assert.equal(rest[0]!.new_submits_accepted_count, 2);
   assert.equal(rest[0]!.last_sequence_number, shares[4]!.sequence_number);
   assert.deepEqual(s.conn.flush(), []);
+});
+
+test('duplicate memory: full, it forgets the oldest hash first, one per new hash, and starts over after clear()', () => {
+  const h = (i: number) => new Uint8Array(32).fill(i);
+  const seen = new DuplicateFilter(3);
+  assert.deepEqual(
+    [1, 2, 3].map((i) => seen.add(h(i))),
+    [true, true, true],
+  );
+  assert.equal(seen.add(h(1)), false);
+  assert.equal(seen.add(h(4)), true); // 1 goes
+  assert.equal(seen.size, 3);
+  assert.equal(seen.add(h(1)), true); // 1 is new again; 2 goes
+  assert.equal(seen.add(h(3)), false);
+  assert.equal(seen.add(h(4)), false);
+  assert.equal(seen.add(h(2)), true); // 3 goes
+  assert.equal(seen.add(h(3)), true);
+  // Hashes that differ in one byte only are different shares.
+  const a = h(9);
+  const b = h(9);
+  b[31] = 8;
+  assert.equal(seen.add(a), true);
+  assert.equal(seen.add(b), true);
+  seen.clear();
+  assert.equal(seen.size, 0);
+  assert.equal(seen.add(h(1)), true);
+  assert.throws(() => seen.add(new Uint8Array(31)), RangeError);
 });
