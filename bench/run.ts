@@ -6,7 +6,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 
 const dir = fileURLToPath(new URL('.', import.meta.url));
-const filters = process.argv.slice(2);
+// Options (`--name value` or `--name=value`) are for the modules, which read
+// process.argv themselves; the other arguments are module filters.
+const args = process.argv.slice(2);
+const filters = args.filter((a, i) => !a.startsWith('--') && !(i > 0 && /^--[^=]+$/.test(args[i - 1]!)));
 const modules = readdirSync(dir)
   .filter((f) => f.endsWith('.bench.js'))
   .filter((f) => filters.length === 0 || filters.some((p) => f.includes(p)))

@@ -1,0 +1,360 @@
+// The V1 figures Strata is compared on, from the shared load generator
+// (`../shared/tools/v1load.mjs`, or the file named by V1LOAD), run with the
+// same commands against each V1 server in one run:
+//   - the translator, as its own process, behind a quiet scripted SV2 pool
+//     (its chain target is mainnet's difficulty 1, so no random share is a
+//     block, and the translator answers random shares as below its
+//     difficulty, as a V1 pool does);
+//   - v1load's own `mock` server, the floor of what this machine can measure;
+//   - any other V1 server given with `--port P` (and `--pid P` for its CPU and
+//     memory), e.g. a ckpool on the same machine.
+// Per server: `submit` at rising offered rates from 100 connections (answers/s,
+// p99 latency, server CPU), the best rate answered with p99 < 100 ms and the
+// plateau; `connect` with N idle connections (resident memory per
+// connection); `fanout` at N connections (new block → first clean
+// mining.notify; spread after the first notify). A small JSON-RPC endpoint in
+// this process stands in for bitcoind: `generatetodescriptor` makes the
+// scripted pool announce a new prev hash, `getbestblockhash` is what mock
+// polls.
+// Options: --port P --pid P --rates 10,50,… (per connection) --seconds S
+// --connections N (idle and fanout; default 10000) --skip-mock.
+import { spawn, execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { ScriptedPool } from '../test/translator/scripted-pool.js';
+import { emit } from './harness.js';
+
+const HERE = fileURLToPath(import.meta.url);
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const MAIN = fileURLToPath(new URL('../src/roles/translator/main.js', import.meta.url));
+const FILES_WANTED = 20_000;
+
+interface Options {
+  port?: number;
+  pid?: number;
+  rates: number[];
+  seconds: number;
+  connections: number;
+  mock: boolean;
+}
+
+function options(argv: string[]): Options {
+  const get = (name: string): string | undefined => {
+    const i = argv.indexOf(`--${name}`);
+    return i >= 0 ? argv[i + 1] : argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+  };
+  const int = (name: string, fallback: number): number => {
+    const v = get(name);
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n <= 0) throw new Error(`v1load bench: --${name} must be a positive integer`);
+    return n;
+  };
+  const rates = (get('rates') ?? '10,50,100,150,200,250,300').split(',').map(Number);
+  if (rates.some((r) => !(r > 0))) throw new Error('v1load bench: --rates must be positive numbers');
+  return {
+    port: get('port') === undefined ? undefined : int('port', 0),
+    pid: get('pid') === undefined ? undefined : int('pid', 0),
+    rates,
+    seconds: int('seconds', 8),
+    connections: int('connections', 10_000),
+    mock: !argv.includes('--skip-mock'),
+  };
+}
+
+function v1loadPath(): string | null {
+  const path = process.env.V1LOAD ?? join(ROOT, '..', 'shared', 'tools', 'v1load.mjs');
+  return existsSync(path) ? path : null;
+}
+
+function softFileLimit(): number {
+  const text = execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim();
+  return text === 'unlimited' ? Infinity : Number(text);
+}
+
+/** Runs one v1load command; resolves with the JSON object it prints. */
+function v1load(script: string, args: string[]): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-2000)));
+    child.once('exit', (code) => {
+      try {
+        resolve(JSON.parse(out) as Record<string, unknown>);
+      } catch {
+        reject(new Error(`v1load ${args[0]} exited with ${code}: ${err.trim().split('\n').pop()}`));
+      }
+    });
+  });
+}
+
+interface Server_ {
+  name: string;
+  port: number;
+  pid?: number;
+}
+
+/** The bitcoind stand-in: a new block on the scripted pool, and the best hash for mock's poll. */
+async function rpcServer(pool: ScriptedPool): Promise<{ server: Server; url: string }> {
+  let best = Buffer.alloc(32).toString('hex');
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString()));
+    req.on('end', () => {
+      let reply: unknown = null;
+      let id: unknown = null;
+      try {
+        const call = JSON.parse(body) as { id?: unknown; method?: string };
+        id = call.id ?? null;
+        if (call.method === 'generatetodescriptor' || call.method === 'generatetoaddress') {
+          const prev = pool.peekNextPrevHash();
+          pool.newBlock(prev);
+          best = Buffer.from(prev).reverse().toString('hex');
+          reply = [best];
+        } else if (call.method === 'getbestblockhash') {
+          reply = best;
+        }
+      } catch {
+        // answered with a null result
+      }
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ result: reply, error: null, id }));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return { server, url: `http://127.0.0.1:${port}` };
+}
+
+async function startTranslator(
+  dir: string,
+  pool: ScriptedPool,
+): Promise<{ port: number; pid: number; stop: () => void }> {
+  const config = join(dir, 'translator.toml');
+  writeFileSync(
+    config,
+    [
+      'downstream_address = "127.0.0.1"',
+      'downstream_port = 0',
+      'summary_interval_secs = 0',
+      'handshake_timeout_secs = 120',
+      'verify_accounts = false',
+      'log_level = "warn"',
+      '[limits]',
+      'max_connections = 20000',
+      'max_connections_per_ip = 20000',
+      // A load generator is one address sending far above a miner's rate, and
+      // every random share is invalid: the per-miner protections would close
+      // its connections, which is not what is measured.
+      'max_submits_per_second = 1000000',
+      'invalid_shares_fresh_work = 1000000000',
+      'invalid_shares_reconnect = 1000000000',
+      '[[upstreams]]',
+      'address = "127.0.0.1"',
+      `port = ${pool.port}`,
+      `authority_pubkey = "${pool.authorityPublicKey}"`,
+      'user_identity = "bench"',
+    ].join('\n'),
+  );
+  const child = spawn(process.execPath, [MAIN, '-c', config, '--log-level', 'info'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      try {
+        const r = JSON.parse(line) as { msg?: string; port?: number };
+        if (r.msg === 'listening') resolve(r.port!);
+      } catch {
+        // not a log record
+      }
+    });
+    child.once('exit', () => reject(new Error('translator exited')));
+  });
+  return { port, pid: child.pid!, stop: () => child.kill('SIGTERM') };
+}
+
+function startMock(script: string, rpcUrl: string, port: number): { pid: number; stop: () => void } {
+  const child = spawn(
+    process.execPath,
+    [script, 'mock', '--listen-port', String(port), '--rpc-url', rpcUrl, '--run-seconds', '3600'],
+    { stdio: ['ignore', 'ignore', 'ignore'] },
+  );
+  return { pid: child.pid!, stop: () => child.kill('SIGTERM') };
+}
+
+function freePort(): Promise<number> {
+  const s = createServer();
+  return new Promise((resolve) =>
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
+    }),
+  );
+}
+
+const SOURCES = '127.0.0.2-41';
+
+async function measure(script: string, server: Server_, o: Options, rpcUrl: string): Promise<void> {
+  const common = [
+    '--port',
+    String(server.port),
+    '--src-ips',
+    SOURCES,
+    ...(server.pid ? ['--pid', String(server.pid)] : []),
+  ];
+  let bestUnder100: { answered: number; offered: number; p99: number } | null = null;
+  let plateau = 0;
+  for (const rate of o.rates) {
+    const r = await v1load(script, [
+      'submit',
+      ...common,
+      '--n',
+      '100',
+      '--rate',
+      String(rate),
+      '--seconds',
+      String(o.seconds),
+    ]);
+    const latency = r.latency_ms as { median: number | null; p99: number | null };
+    const answered = Number(r.answered_per_s);
+    const offered = Number(r.offered_per_s);
+    emit({
+      bench: `v1load.submit.${server.name}`,
+      value: answered,
+      unit: 'answers/s',
+      offered_per_s: offered,
+      median_ms: latency.median,
+      p99_ms: latency.p99,
+      server_cpu_pct: r.server_cpu_pct ?? null,
+      rejected: r.rejected,
+      disconnects: r.disconnects,
+    });
+    plateau = Math.max(plateau, answered);
+    if (latency.p99 !== null && latency.p99 < 100 && answered >= 0.95 * offered) {
+      if (!bestUnder100 || answered > bestUnder100.answered)
+        bestUnder100 = { answered, offered, p99: latency.p99 };
+    }
+    // Saturated well past the p99 bound: higher offers only queue more.
+    if (latency.p99 === null || latency.p99 > 2000 || answered < 0.5 * offered) break;
+  }
+  emit({
+    bench: `v1load.submit.${server.name}.p99_under_100ms`,
+    value: bestUnder100?.answered ?? 0,
+    unit: 'answers/s',
+    offered_per_s: bestUnder100?.offered ?? null,
+    p99_ms: bestUnder100?.p99 ?? null,
+  });
+  emit({ bench: `v1load.submit.${server.name}.plateau`, value: plateau, unit: 'answers/s' });
+
+  const n = Math.max(1000, Math.min(o.connections, softFileLimit() - 500));
+  if (server.pid) {
+    const c = await v1load(script, [
+      'connect',
+      ...common,
+      '--n',
+      String(n),
+      '--hold-seconds',
+      '3',
+      '--settle',
+      '2',
+    ]);
+    const mem = c.server as { rss_kb_before?: number; rss_kb_ready?: number } | undefined;
+    const established = Number(c.established ?? n);
+    if (mem?.rss_kb_before !== undefined && mem.rss_kb_ready !== undefined) {
+      emit({
+        bench: `v1load.connect.${server.name}.rss_per_idle_connection`,
+        value: Math.round(((mem.rss_kb_ready - mem.rss_kb_before) * 1024) / established),
+        unit: 'bytes',
+        connections: established,
+        rss_mib: Math.round(mem.rss_kb_ready / 1024),
+      });
+    }
+  }
+  const f = await v1load(script, [
+    'fanout',
+    ...common,
+    '--n',
+    String(n),
+    '--rpc-url',
+    rpcUrl,
+    '--repeats',
+    '3',
+    '--gap',
+    '2',
+  ]);
+  const m = f.median_of_rounds as {
+    latency_p99_ms: number;
+    latency_median_ms: number;
+    spread_p99_ms: number;
+    missing: number;
+  };
+  emit({
+    bench: `v1load.fanout.${server.name}.spread_p99`,
+    value: m.spread_p99_ms,
+    unit: 'ms',
+    connections: n,
+    latency_median_ms: m.latency_median_ms,
+    latency_p99_ms: m.latency_p99_ms,
+    missing: m.missing,
+  });
+}
+
+async function run(o: Options): Promise<void> {
+  const script = v1loadPath();
+  if (!script) {
+    emit({ bench: 'v1load', value: 0, unit: 'skipped', note: 'v1load.mjs not found (set V1LOAD)' });
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'strata-v1load-bench-'));
+  const pool = await ScriptedPool.start({ nbits: 0x1d00ffff });
+  const rpc = await rpcServer(pool);
+  const stops: (() => void)[] = [];
+  try {
+    const translator = await startTranslator(dir, pool);
+    stops.push(translator.stop);
+    await pool.until(() => pool.channels.length >= 1);
+    const servers: Server_[] = [{ name: 'translator', port: translator.port, pid: translator.pid }];
+    if (o.mock) {
+      const port = await freePort();
+      const mock = startMock(script, rpc.url, port);
+      stops.push(mock.stop);
+      await new Promise((r) => setTimeout(r, 500));
+      servers.push({ name: 'mock', port, pid: mock.pid });
+    }
+    if (o.port) servers.push({ name: `port${o.port}`, port: o.port, pid: o.pid });
+    for (const server of servers) await measure(script, server, o, rpc.url);
+  } finally {
+    for (const stop of stops) stop();
+    rpc.server.close();
+    await pool.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export default async function (): Promise<void> {
+  const o = options(process.argv.slice(2));
+  if (softFileLimit() >= FILES_WANTED || process.env.STRATA_BENCH_ULIMIT === '1') return run(o);
+  // Re-run this module under a raised soft limit (the hard limit allows 20,000).
+  const child = spawn(
+    'bash',
+    [
+      '-c',
+      `ulimit -Sn ${FILES_WANTED} 2>/dev/null; exec "${process.execPath}" "${HERE}" "$@"`,
+      '--',
+      ...process.argv.slice(2),
+    ],
+    { stdio: 'inherit', env: { ...process.env, STRATA_BENCH_ULIMIT: '1' } },
+  );
+  await new Promise<void>((resolve, reject) =>
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`bench exited with ${code}`)))),
+  );
+}
+
+if (process.argv[1] === HERE) await run(options(process.argv.slice(2)));
