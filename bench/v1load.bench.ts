@@ -17,7 +17,10 @@
 // scripted pool announce a new prev hash, `getbestblockhash` is what mock
 // polls.
 // Options: --port P --pid P --rates 10,50,… (per connection) --seconds S
-// --connections N (idle and fanout; default 10000) --skip-mock.
+// --connections N (idle and fanout; default 10000) --skip-mock --user NAME (v1load's
+// default is a regtest address, which the translator serves as a solo miner on
+// a channel of its own; an account name such as `bench` mines on the shared
+// channel).
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -40,6 +43,7 @@ interface Options {
   seconds: number;
   connections: number;
   mock: boolean;
+  user?: string;
 }
 
 function options(argv: string[]): Options {
@@ -63,6 +67,7 @@ function options(argv: string[]): Options {
     seconds: int('seconds', 8),
     connections: int('connections', 10_000),
     mock: !argv.includes('--skip-mock'),
+    user: get('user'),
   };
 }
 
@@ -208,6 +213,7 @@ async function measure(script: string, server: Server_, o: Options, rpcUrl: stri
     '--src-ips',
     SOURCES,
     ...(server.pid ? ['--pid', String(server.pid)] : []),
+    ...(o.user ? ['--user', o.user] : []),
   ];
   let bestUnder100: { answered: number; offered: number; p99: number } | null = null;
   let plateau = 0;
@@ -228,6 +234,7 @@ async function measure(script: string, server: Server_, o: Options, rpcUrl: stri
     emit({
       bench: `v1load.submit.${server.name}`,
       value: answered,
+      user: o.user ?? 'v1load default (an address)',
       unit: 'answers/s',
       offered_per_s: offered,
       median_ms: latency.median,
