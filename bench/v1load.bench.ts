@@ -58,7 +58,7 @@ function options(argv: string[]): Options {
     if (!Number.isInteger(n) || n <= 0) throw new Error(`v1load bench: --${name} must be a positive integer`);
     return n;
   };
-  const rates = (get('rates') ?? '10,50,100,150,200,250,300').split(',').map(Number);
+  const rates = (get('rates') ?? '10,50,100,150,200,250,300,400,500').split(',').map(Number);
   if (rates.some((r) => !(r > 0))) throw new Error('v1load bench: --rates must be positive numbers');
   return {
     port: get('port') === undefined ? undefined : int('port', 0),
