@@ -99,7 +99,7 @@ function v1load(script: string, args: string[]): Promise<Record<string, unknown>
   });
 }
 
-interface Server_ {
+interface V1Server {
   name: string;
   port: number;
   pid?: number;
@@ -206,7 +206,7 @@ function freePort(): Promise<number> {
 
 const SOURCES = '127.0.0.2-41';
 
-async function measure(script: string, server: Server_, o: Options, rpcUrl: string): Promise<void> {
+async function measure(script: string, server: V1Server, o: Options, rpcUrl: string): Promise<void> {
   const common = [
     '--port',
     String(server.port),
@@ -327,7 +327,7 @@ async function run(o: Options): Promise<void> {
     const translator = await startTranslator(dir, pool);
     stops.push(translator.stop);
     await pool.until(() => pool.channels.length >= 1);
-    const servers: Server_[] = [{ name: 'translator', port: translator.port, pid: translator.pid }];
+    const servers: V1Server[] = [{ name: 'translator', port: translator.port, pid: translator.pid }];
     if (o.mock) {
       const port = await freePort();
       const mock = startMock(script, rpc.url, port);
