@@ -1,7 +1,7 @@
 // Byte helpers: strict hex, Bitcoin's reversed "display" hex, concatenation
 // and comparison. Hashes live in internal (wire) order everywhere in this
 // layer; only explorers and RPC print them reversed.
-import { hexToBytes as nobleHexToBytes, bytesToHex as nobleBytesToHex } from '@noble/hashes/utils.js';
+import { hexToBytes as nobleHexToBytes } from '@noble/hashes/utils.js';
 import { BitcoinDataError } from './errors.js';
 
 /** Parses hex (either case); throws BitcoinDataError on odd length or a non-hex character. */
@@ -13,8 +13,14 @@ export function hexToBytes(hex: string): Uint8Array {
   }
 }
 
+/**
+ * Lowercase hex. Node's own encoder gives one flat string; a string built a
+ * byte at a time is a rope of one node per byte (32 bytes each on the heap),
+ * which the translator kept for every job of every miner on a channel of its
+ * own.
+ */
 export function bytesToHex(bytes: Uint8Array): string {
-  return nobleBytesToHex(bytes);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }
 
 /** Internal-order bytes from a display (big-endian, explorer) hex string. */
