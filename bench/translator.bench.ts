@@ -6,20 +6,17 @@
 // - resident memory of the translator per idle V1 connection at 10,000.
 // 10,000 connections need more open files than the usual soft limit: the
 // module re-runs itself under `ulimit -n 20000` when the limit is lower.
-import { spawn, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { ScriptedPool } from '../test/translator/scripted-pool.js';
 import { emit, percentiles } from './harness.js';
+import { rssKiB, softFileLimit, startBenchTranslator, withFileLimit } from './translator-process.js';
 
 const HERE = fileURLToPath(import.meta.url);
-const MAIN = fileURLToPath(new URL('../src/roles/translator/main.js', import.meta.url));
-const FILES_WANTED = 20_000;
 const PER_SOURCE = 500;
 const SHARE_CLIENTS = 20;
 const SHARES_PER_CLIENT = 500;
@@ -28,20 +25,10 @@ const ROUNDS = 5;
 const sha256d = (b: Uint8Array): Buffer =>
   createHash('sha256').update(createHash('sha256').update(b).digest()).digest();
 
-function softFileLimit(): number {
-  const text = execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim();
-  return text === 'unlimited' ? Infinity : Number(text);
-}
-
 /** CPU time (user + system) a process has used, in ms (clock ticks of 10 ms). */
 function cpuMs(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-function rssKiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) : NaN;
 }
 
 /** A bare V1 client: handshake, remembers the latest notify, times the first line containing a marker. */
@@ -193,46 +180,24 @@ async function notifyLatency(pool: ScriptedPool, clients: Client[]): Promise<voi
 async function run(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'strata-translator-bench-'));
   const pool = await ScriptedPool.start({ nbits: 0x1d00ffff });
-  const config = join(dir, 'translator.toml');
-  writeFileSync(
-    config,
-    [
-      'downstream_address = "127.0.0.1"',
-      'downstream_port = 0',
-      'downstream_port_kind = "cpu"',
-      'summary_interval_secs = 0',
-      'handshake_timeout_secs = 120',
-      'log_level = "warn"',
-      '[downstream_difficulty_config]',
-      'enable_vardiff = false',
-      'job_keepalive_interval_secs = 0',
-      '[limits]',
-      'max_connections = 20000',
-      'max_connections_per_ip = 20000',
-      'max_submits_per_second = 1000000',
-      '[[upstreams]]',
-      'address = "127.0.0.1"',
-      `port = ${pool.port}`,
-      `authority_pubkey = "${pool.authorityPublicKey}"`,
-      'user_identity = "bench"',
-    ].join('\n'),
-  );
-  const child = spawn(process.execPath, [MAIN, '-c', config, '--log-level', 'info'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
   const all: Socket[] = [];
+  const translator = await startBenchTranslator(dir, pool, [
+    'downstream_address = "127.0.0.1"',
+    'downstream_port = 0',
+    'downstream_port_kind = "cpu"',
+    'summary_interval_secs = 0',
+    'handshake_timeout_secs = 120',
+    'log_level = "warn"',
+    '[downstream_difficulty_config]',
+    'enable_vardiff = false',
+    'job_keepalive_interval_secs = 0',
+    '[limits]',
+    'max_connections = 20000',
+    'max_connections_per_ip = 20000',
+    'max_submits_per_second = 1000000',
+  ]);
+  const port = translator.port;
   try {
-    const port = await new Promise<number>((resolve, reject) => {
-      createInterface({ input: child.stdout! }).on('line', (line) => {
-        try {
-          const r = JSON.parse(line) as { msg?: string; port?: number };
-          if (r.msg === 'listening') resolve(r.port!);
-        } catch {
-          // not a log record
-        }
-      });
-      child.once('exit', () => reject(new Error('translator exited')));
-    });
     await pool.until(() => pool.channels.length === 1);
 
     // Shares end to end.
@@ -240,13 +205,13 @@ async function run(): Promise<void> {
     all.push(...miners.map((c) => c.s));
     const batches = miners.map((c, i) => c.shares(SHARES_PER_CLIENT, i * 1_000_000));
     const before = pool.shares.length;
-    const cpu0 = cpuMs(child.pid!);
+    const cpu0 = cpuMs(translator.pid);
     const t0 = performance.now();
     miners.forEach((c, i) => c.s.write(batches[i]!.join('\n') + '\n'));
     await Promise.all(miners.map((c) => c.awaitReplies(SHARES_PER_CLIENT)));
     await pool.until(() => pool.shares.length >= before + SHARE_CLIENTS * SHARES_PER_CLIENT);
     const elapsed = performance.now() - t0;
-    const cpu = cpuMs(child.pid!) - cpu0;
+    const cpu = cpuMs(translator.pid) - cpu0;
     emit({
       bench: 'translator V1 shares end to end',
       value: Math.round((SHARE_CLIENTS * SHARES_PER_CLIENT * 1000) / elapsed),
@@ -260,7 +225,7 @@ async function run(): Promise<void> {
     for (const c of miners) c.s.destroy();
 
     // Notify latency at 1,000 then 10,000 clients; memory per idle connection at 10,000.
-    const rss0 = rssKiB(child.pid!);
+    const rss0 = rssKiB(translator.pid);
     const first = await openClients(port, 1000);
     all.push(...first.map((c) => c.s));
     await notifyLatency(pool, first);
@@ -272,7 +237,7 @@ async function run(): Promise<void> {
     all.push(...rest.map((c) => c.s));
     const everyone = [...first, ...rest];
     await new Promise((r) => setTimeout(r, 1000));
-    const rss1 = rssKiB(child.pid!);
+    const rss1 = rssKiB(translator.pid);
     emit({
       bench: 'translator resident memory per idle V1 connection',
       value: Math.round(((rss1 - rss0) * 1024) / everyone.length),
@@ -283,26 +248,14 @@ async function run(): Promise<void> {
     await notifyLatency(pool, everyone);
   } finally {
     for (const s of all) s.destroy();
-    child.kill('SIGTERM');
+    translator.stop();
     await pool.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
 export default async function (): Promise<void> {
-  if (softFileLimit() >= FILES_WANTED || process.env.STRATA_BENCH_ULIMIT === '1') return run();
-  // Re-run this module under a raised soft limit (the hard limit allows 20,000).
-  const child = spawn(
-    'bash',
-    ['-c', `ulimit -Sn ${FILES_WANTED} 2>/dev/null; exec "${process.execPath}" "${HERE}"`],
-    {
-      stdio: 'inherit',
-      env: { ...process.env, STRATA_BENCH_ULIMIT: '1' },
-    },
-  );
-  await new Promise<void>((resolve, reject) =>
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`bench exited with ${code}`)))),
-  );
+  await withFileLimit(HERE, run);
 }
 
 if (process.argv[1] === HERE) await run();

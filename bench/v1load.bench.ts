@@ -21,20 +21,18 @@
 // default is a regtest address, which the translator serves as a solo miner on
 // a channel of its own; an account name such as `bench` mines on the shared
 // channel).
-import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { ScriptedPool } from '../test/translator/scripted-pool.js';
 import { emit } from './harness.js';
+import { softFileLimit, startBenchTranslator, withFileLimit } from './translator-process.js';
 
 const HERE = fileURLToPath(import.meta.url);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const MAIN = fileURLToPath(new URL('../src/roles/translator/main.js', import.meta.url));
-const FILES_WANTED = 20_000;
 
 interface Options {
   port?: number;
@@ -74,11 +72,6 @@ function options(argv: string[]): Options {
 function v1loadPath(): string | null {
   const path = process.env.V1LOAD ?? join(ROOT, '..', 'shared', 'tools', 'v1load.mjs');
   return existsSync(path) ? path : null;
-}
-
-function softFileLimit(): number {
-  const text = execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim();
-  return text === 'unlimited' ? Infinity : Number(text);
 }
 
 /** Runs one v1load command; resolves with the JSON object it prints. */
@@ -136,53 +129,6 @@ async function rpcServer(pool: ScriptedPool): Promise<{ server: Server; url: str
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   return { server, url: `http://127.0.0.1:${port}` };
-}
-
-async function startTranslator(
-  dir: string,
-  pool: ScriptedPool,
-): Promise<{ port: number; pid: number; stop: () => void }> {
-  const config = join(dir, 'translator.toml');
-  writeFileSync(
-    config,
-    [
-      'downstream_address = "127.0.0.1"',
-      'downstream_port = 0',
-      'summary_interval_secs = 0',
-      'handshake_timeout_secs = 120',
-      'verify_accounts = false',
-      'log_level = "warn"',
-      '[limits]',
-      'max_connections = 20000',
-      'max_connections_per_ip = 20000',
-      // A load generator is one address sending far above a miner's rate, and
-      // every random share is invalid: the per-miner protections would close
-      // its connections, which is not what is measured.
-      'max_submits_per_second = 1000000',
-      'invalid_shares_fresh_work = 1000000000',
-      'invalid_shares_reconnect = 1000000000',
-      '[[upstreams]]',
-      'address = "127.0.0.1"',
-      `port = ${pool.port}`,
-      `authority_pubkey = "${pool.authorityPublicKey}"`,
-      'user_identity = "bench"',
-    ].join('\n'),
-  );
-  const child = spawn(process.execPath, [MAIN, '-c', config, '--log-level', 'info'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      try {
-        const r = JSON.parse(line) as { msg?: string; port?: number };
-        if (r.msg === 'listening') resolve(r.port!);
-      } catch {
-        // not a log record
-      }
-    });
-    child.once('exit', () => reject(new Error('translator exited')));
-  });
-  return { port, pid: child.pid!, stop: () => child.kill('SIGTERM') };
 }
 
 function startMock(script: string, rpcUrl: string, port: number): { pid: number; stop: () => void } {
@@ -324,7 +270,23 @@ async function run(o: Options): Promise<void> {
   const rpc = await rpcServer(pool);
   const stops: (() => void)[] = [];
   try {
-    const translator = await startTranslator(dir, pool);
+    const translator = await startBenchTranslator(dir, pool, [
+      'downstream_address = "127.0.0.1"',
+      'downstream_port = 0',
+      'summary_interval_secs = 0',
+      'handshake_timeout_secs = 120',
+      'verify_accounts = false',
+      'log_level = "warn"',
+      '[limits]',
+      'max_connections = 20000',
+      'max_connections_per_ip = 20000',
+      // A load generator is one address sending far above a miner's rate, and
+      // every random share is invalid: the per-miner protections would close
+      // its connections, which is not what is measured.
+      'max_submits_per_second = 1000000',
+      'invalid_shares_fresh_work = 1000000000',
+      'invalid_shares_reconnect = 1000000000',
+    ]);
     stops.push(translator.stop);
     await pool.until(() => pool.channels.length >= 1);
     const servers: V1Server[] = [{ name: 'translator', port: translator.port, pid: translator.pid }];
@@ -346,22 +308,7 @@ async function run(o: Options): Promise<void> {
 }
 
 export default async function (): Promise<void> {
-  const o = options(process.argv.slice(2));
-  if (softFileLimit() >= FILES_WANTED || process.env.STRATA_BENCH_ULIMIT === '1') return run(o);
-  // Re-run this module under a raised soft limit (the hard limit allows 20,000).
-  const child = spawn(
-    'bash',
-    [
-      '-c',
-      `ulimit -Sn ${FILES_WANTED} 2>/dev/null; exec "${process.execPath}" "${HERE}" "$@"`,
-      '--',
-      ...process.argv.slice(2),
-    ],
-    { stdio: 'inherit', env: { ...process.env, STRATA_BENCH_ULIMIT: '1' } },
-  );
-  await new Promise<void>((resolve, reject) =>
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`bench exited with ${code}`)))),
-  );
+  await withFileLimit(HERE, () => run(options(process.argv.slice(2))));
 }
 
 if (process.argv[1] === HERE) await run(options(process.argv.slice(2)));

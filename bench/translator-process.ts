@@ -1,0 +1,88 @@
+// The translator as its own process for the V1 benchmarks, behind a scripted
+// SV2 pool, with the open-file limit the many-socket benchmarks need.
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { ScriptedPool } from '../test/translator/scripted-pool.js';
+
+const MAIN = fileURLToPath(new URL('../src/roles/translator/main.js', import.meta.url));
+/** What the many-socket benchmarks raise the soft limit to (the hard limit here is 20,000). */
+export const FILES_WANTED = 20_000;
+
+export interface BenchTranslator {
+  port: number;
+  pid: number;
+  stop: () => void;
+}
+
+/**
+ * Starts `translator` with `lines` of TOML (its upstream, the scripted pool,
+ * is appended) and resolves once it listens.
+ */
+export async function startBenchTranslator(
+  dir: string,
+  pool: ScriptedPool,
+  lines: string[],
+): Promise<BenchTranslator> {
+  const config = join(dir, 'translator.toml');
+  writeFileSync(
+    config,
+    [
+      ...lines,
+      '[[upstreams]]',
+      'address = "127.0.0.1"',
+      `port = ${pool.port}`,
+      `authority_pubkey = "${pool.authorityPublicKey}"`,
+      'user_identity = "bench"',
+    ].join('\n'),
+  );
+  const child = spawn(process.execPath, [MAIN, '-c', config, '--log-level', 'info'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      try {
+        const r = JSON.parse(line) as { msg?: string; port?: number };
+        if (r.msg === 'listening') resolve(r.port!);
+      } catch {
+        // not a log record
+      }
+    });
+    child.once('exit', () => reject(new Error('translator exited')));
+  });
+  return { port, pid: child.pid!, stop: () => child.kill('SIGTERM') };
+}
+
+export function softFileLimit(): number {
+  const text = execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim();
+  return text === 'unlimited' ? Infinity : Number(text);
+}
+
+/** Resident memory of a process, KiB. */
+export function rssKiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : NaN;
+}
+
+/**
+ * Runs `run` here when the soft open-file limit is high enough, else re-runs
+ * the module file `self` under `ulimit -Sn 20000` with the same arguments.
+ */
+export async function withFileLimit(self: string, run: () => Promise<void>): Promise<void> {
+  if (softFileLimit() >= FILES_WANTED || process.env.STRATA_BENCH_ULIMIT === '1') return run();
+  const child = spawn(
+    'bash',
+    [
+      '-c',
+      `ulimit -Sn ${FILES_WANTED} 2>/dev/null; exec "${process.execPath}" "${self}" "$@"`,
+      '--',
+      ...process.argv.slice(2),
+    ],
+    { stdio: 'inherit', env: { ...process.env, STRATA_BENCH_ULIMIT: '1' } },
+  );
+  await new Promise<void>((resolve, reject) =>
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`bench exited with ${code}`)))),
+  );
+}
