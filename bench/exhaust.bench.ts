@@ -9,8 +9,9 @@
 //   from connect to its first mining.notify with all of that held;
 // - pool (devnet + tp + pool processes): 5,000 half-open Noise handshakes
 //   (10 bytes of act 1, then silence) and the memory per one, an SV2
-//   client's handshake time meanwhile, and how many the handshake timeout
-//   (10 s) has closed 2 s after it ran out.
+//   client's handshake time meanwhile, a flood of 1,500 connections from one
+//   address (the per-address limit is 1,024), and how many half-open ones the
+//   handshake timeout (10 s) has closed 2 s after it ran out.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
@@ -229,6 +230,17 @@ async function poolPhase(): Promise<void> {
       value: round(await timeHandshake()),
       unit: 'ms',
       half_open: opened.filter((h) => !h.closed).length,
+    });
+    // 1,500 connections from one address: the per-address limit (1,024) holds.
+    const flood = await openMany(pool.port, 1500, 240, 1500);
+    halfOpen.push(...flood);
+    await sleep(1000);
+    emit({
+      bench: 'exhaust.pool.flood_one_address_kept',
+      value: flood.filter((h) => !h.closed).length,
+      unit: 'connections',
+      attempted: 1500,
+      limit: 1024,
     });
     const waitUntil = startedAt + 12_000;
     while (performance.now() < waitUntil) await sleep(200);

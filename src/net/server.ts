@@ -10,6 +10,7 @@ import { FramedConnection } from './connection.js';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_MAX_PAYLOAD_LENGTH } from './limits.js';
 import { type Logger, silentLogger } from './logger.js';
 import { SocketReader } from './socket-reader.js';
+import type { ConnectionGuard } from './guard.js';
 
 export type ServerSecurity =
   | {
@@ -32,6 +33,8 @@ export interface ServerOptions {
   maxPayloadLength?: number;
   highWaterFrames?: number;
   logger?: Logger;
+  /** Total and per-address connection limits, applied at accept (before any handshake work). */
+  guard?: ConnectionGuard;
   onConnection: (conn: FramedConnection) => void;
 }
 
@@ -103,7 +106,24 @@ export function listenFramed(opts: ServerOptions): Promise<FramedServer> {
     }
   };
 
-  const server: Server = createServer((socket) => void accept(socket));
+  const admit = (socket: Socket): boolean => {
+    const guard = opts.guard;
+    if (guard === undefined) return true;
+    const ip = socket.remoteAddress ?? '';
+    const admission = guard.admit(ip);
+    if (!admission.ok) {
+      log.warn({ remote: `${ip}:${socket.remotePort ?? 0}`, reason: admission.reason }, 'connection refused');
+      socket.on('error', () => {});
+      socket.destroy();
+      return false;
+    }
+    socket.once('close', () => guard.release(ip));
+    return true;
+  };
+
+  const server: Server = createServer((socket) => {
+    if (admit(socket)) void accept(socket);
+  });
   // Errors on not-yet-wrapped sockets are reported by the reader; this keeps a
   // stray one from crashing the process.
   server.on('error', (err) => log.error({ err: err.message }, 'server error'));

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeSchema } from '../../src/config/index.js';
-import { ConnectionGuard, TokenBucket, ipMatcher } from '../../src/roles/translator/guard.js';
+import { ConnectionGuard, TokenBucket, ipMatcher } from '../../src/net/guard.js';
 import { SlotAllocator, minerExtranonce, slotOf } from '../../src/roles/translator/slots.js';
 import { UpstreamChannel } from '../../src/roles/translator/channel.js';
 import type { UpstreamShare } from '../../src/sv1/index.js';

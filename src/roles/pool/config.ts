@@ -1,6 +1,7 @@
 // `strata pool` settings: the schema of config/pool.toml, loaded with the
 // config layer; command-line flags override file values (see index.ts).
 import {
+  array,
   boolean,
   integer,
   loadConfig,
@@ -90,6 +91,23 @@ export const POOL_SCHEMA = {
     transport: oneOf(['noise', 'noise-unauthenticated', 'plain'] as const, {
       default: 'noise',
       doc: 'noise (pinned to public_key), noise-unauthenticated or plain',
+    }),
+  }),
+  limits: table({
+    max_connections: integer({
+      default: 20_000,
+      min: 1,
+      max: 1_000_000,
+      doc: 'connections to the mining port in total, handshaking ones included',
+    }),
+    max_connections_per_ip: integer({
+      default: 1024,
+      min: 1,
+      doc: 'connections from one IP address (a farm of SV2 devices behind one NAT address counts as one)',
+    }),
+    allowed_ips: array(string(), {
+      default: [],
+      doc: 'addresses (or IPv4 CIDR ranges) exempt from the per-IP limit',
     }),
   }),
   job_declaration: table({

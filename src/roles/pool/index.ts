@@ -15,6 +15,7 @@ import { loadTokenSecret } from '../keygen.js';
 import type { Network } from '../../bitcoin/index.js';
 import { Payouts } from './payouts.js';
 import { Pool } from './pool.js';
+import { ipMatcher } from '../../net/guard.js';
 import { PoolLiveView, startPoolWeb } from './web.js';
 
 export { POOL_SCHEMA, PAYOUT_MODES, loadPoolConfig } from './config.js';
@@ -194,6 +195,11 @@ export async function runPool(cfg: PoolConfig): Promise<Pool> {
       port: cfg.listen_address.port,
       authoritySecretKey: authority.secretKey,
       certValiditySec: cfg.cert_validity_sec,
+      limits: {
+        maxConnections: cfg.limits.max_connections,
+        maxPerIp: cfg.limits.max_connections_per_ip,
+        allowed: ipMatcher(cfg.limits.allowed_ips),
+      },
       channels: {
         server_id: cfg.server_id,
         extranonce_prefix_size: cfg.extranonce_prefix_size,

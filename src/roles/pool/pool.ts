@@ -25,6 +25,7 @@ import {
 import type { MessageByName } from '../../messages/index.js';
 import type { Logger } from '../../log.js';
 import { listenFramed, type FramedServer } from '../../net/server.js';
+import { ConnectionGuard, type AdmissionOptions } from '../../net/guard.js';
 import type { Store } from '../../store/index.js';
 import {
   MiningSession,
@@ -53,6 +54,8 @@ export interface PoolOptions {
   port: number;
   authoritySecretKey: Uint8Array;
   certValiditySec: number;
+  /** Connection limits on the mining port (total, per address); none when omitted. */
+  limits?: AdmissionOptions;
   channels: Partial<ChannelsConfig>;
   /** Milliseconds between vardiff evaluations; 0 = vardiff off. */
   vardiffIntervalMs: number;
@@ -135,6 +138,7 @@ export class Pool implements SessionHost {
         certValiditySec: this.#o.certValiditySec,
       },
       logger: this.#log,
+      guard: this.#o.limits ? new ConnectionGuard(this.#o.limits) : undefined,
       onConnection: (conn) => {
         this.counters.connections_total++;
         this.#sessions.add(new MiningSession(conn, this, this.#log));

@@ -18,7 +18,7 @@ import {
 } from '../../sv1/index.js';
 import { tlvIdentity } from './accounts.js';
 import { UpstreamChannel } from './channel.js';
-import type { TokenBucket } from './guard.js';
+import type { TokenBucket } from '../../net/guard.js';
 
 /** What a miner needs from the translator. */
 export interface MinerHost {

@@ -27,7 +27,7 @@ import { AccountCheck, tlvIdentity } from './accounts.js';
 import { SharedChannels, bandMaxTarget, bandOf } from './bands.js';
 import type { MinerSpace, UpstreamChannel } from './channel.js';
 import { UpstreamFailover } from './failover.js';
-import { ConnectionGuard, TokenBucket, ipMatcher } from './guard.js';
+import { ConnectionGuard, TokenBucket, ipMatcher } from '../../net/guard.js';
 import { TranslatorMetrics } from './metrics.js';
 import { MinerConnection, type MinerHost } from './miner.js';
 import { EXTRANONCE1_BYTES, SlotAllocator, minerExtranonce, slotOf } from './slots.js';

@@ -1,4 +1,4 @@
-// Protection of the SV1 side: how many connections in total and per IP
+// Admission of connections: how many in total and per IP
 // address (farms behind one NAT address are allow-listed), and a token
 // bucket per connection for mining.submit.
 import { isIPv4 } from 'node:net';
