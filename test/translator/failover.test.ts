@@ -3,7 +3,8 @@
 // (their extranonce1 is the translator's own, so no set_extranonce and no
 // reconnect), old jobs' shares are answered stale and never forwarded; when
 // the first pool is back and stays up, the miners move back to it the same
-// way; with no pool at all the miners are disconnected after the limit.
+// way; with no pool at all the miners are disconnected after the limit; a
+// single pool that restarts inside that limit gets its miners back.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTranslator, eventually } from './fixture.js';
@@ -189,5 +190,35 @@ test(
     assert.equal((await c.mineAndSubmit('acct.n')).result, true);
     await second.until(() => second.shares.length >= 1);
     assert.equal(second.shares[0]!.ok, true, second.shares[0]!.error);
+  },
+);
+
+test(
+  'one pool restarts within the no-work limit: miners keep their sockets and mine on it again',
+  { timeout: 60_000 },
+  async (t) => {
+    let pool = await ScriptedPool.start();
+    const { keyPair, port } = { keyPair: pool.keyPair, port: pool.port };
+    t.after(() => pool.close());
+    const tr = await startTranslator([pool]);
+    t.after(() => tr.stop());
+    const miner = await V1Client.connect(tr.port);
+    t.after(() => miner.close());
+    await miner.handshake('acct.one', { password: EASY });
+    assert.equal((await miner.mineAndSubmit('acct.one')).result, true);
+    const extranonce1 = miner.extranonce1;
+
+    await pool.close();
+    await eventually(() => tr.translator.metrics.upstreamLosses === 1, 'the translator saw the pool go');
+    // Back on the same port with the same key, well inside no_work_timeout_secs.
+    pool = await ScriptedPool.start({ keyPair, port });
+    const prevhash = Buffer.from(pool.prevHash).swap32().toString('hex');
+    await miner.until(() => miner.notify!.prevhash === prevhash);
+    assert.equal(miner.closed, false, 'the miner kept its TCP connection');
+    assert.equal(miner.notify!.clean, true);
+    assert.equal(miner.extranonce1, extranonce1);
+    assert.ok(!miner.lines.some((l) => l.method === 'client.reconnect'));
+    assert.equal((await miner.mineAndSubmit('acct.one')).result, true);
+    await pool.until(() => pool.acceptedShares.length === 1);
   },
 );
