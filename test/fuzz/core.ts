@@ -285,7 +285,7 @@ function heapMB(): number {
 function errorSignature(e: unknown): string {
   if (e instanceof Error) {
     const frame = (e.stack ?? '').split('\n').find((l) => l.trim().startsWith('at ')) ?? '';
-    return `${e.name}: ${e.message.slice(0, 200)} ${frame.trim()}`;
+    return `${e.name} ${frame.trim()}`;
   }
   return `non-error thrown: ${String(e).slice(0, 200)}`;
 }
@@ -405,10 +405,12 @@ export async function runTarget(target: FuzzTarget, opts: RunOptions): Promise<R
     }
     if (error !== undefined) {
       stats.exceptions++;
+      // One corpus file per kind of error and place it is thrown from, not per message text.
       const sig = errorSignature(error);
       if (!seen.has(sig)) {
         seen.add(sig);
-        stats.findings.push({ kind: 'crash', file: save('crash', input), message: sig, ms });
+        const text = error instanceof Error ? `${error.name}: ${error.message.slice(0, 200)}` : String(error);
+        stats.findings.push({ kind: 'crash', file: save('crash', input), message: `${text} (${sig})`, ms });
       }
       continue;
     }
