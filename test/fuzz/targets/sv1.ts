@@ -3,6 +3,8 @@
 // API throws; every line the session writes must be JSON, and the session
 // must never report an internal error.
 import {
+  ASIC_PORT,
+  CPU_PORT,
   errorLine,
   LineSplitter,
   parseInbound,
@@ -79,8 +81,8 @@ function randomParam(rng: Rng): unknown {
 }
 
 /** One request line in the shape firmware sends, with fields varied. */
-export function sv1Request(rng: Rng, n: number): string {
-  const method = rng.chance(0.9) ? rng.pick(METHODS) : 'mining.' + hexOf(rng, 2);
+export function sv1Request(rng: Rng, n: number, wanted?: string): string {
+  const method = wanted ?? (rng.chance(0.9) ? rng.pick(METHODS) : 'mining.' + hexOf(rng, 2));
   const id = rng.chance(0.8) ? n : randomId(rng);
   let params: unknown;
   switch (method) {
@@ -107,8 +109,12 @@ export function sv1Request(rng: Rng, n: number): string {
       break;
     case 'mining.submit':
       params = [
-        'bc1qminer.rig' + rng.int(3),
-        rng.chance(0.7) ? '1234' + (1 + rng.int(3)).toString(16) : hexOf(rng, rng.int(5)),
+        rng.chance(0.8) ? 'bc1qminer.rig1' : 'bc1qminer.rig' + rng.int(3),
+        rng.chance(0.5)
+          ? '12341'
+          : rng.chance(0.8)
+            ? '1234' + (1 + rng.int(6)).toString(16)
+            : hexOf(rng, rng.int(5)),
         hexOf(rng, rng.chance(0.8) ? 4 : rng.int(9)),
         rng.chance(0.8) ? '66000000' : hexOf(rng, rng.int(5)),
         hexOf(rng, 4),
@@ -200,11 +206,15 @@ class ScriptedUpstream extends FakeUpstream {
 
 const CONTROL = 0x01;
 
+/** Share verdicts over a run, by reject reason ('accepted' for good ones): shows how deep the inputs get. */
+export const shareOutcomes: Record<string, number> = {};
+
 /**
  * Input: lines; a line starting with byte 0x01 is a harness action instead of
  * miner input (the next byte picks it: new job, clean job, tick, ping, upstream
  * difficulty, new extranonce, refuse authorize/subscribe, reject shares,
- * reconnect). Runs of miner lines are fed in one read each.
+ * reconnect; `s` only waits for the replies; `p` first also selects a CPU port). Runs of miner lines are fed
+ * in one read each.
  */
 export const sv1Session: FuzzTarget = {
   name: 'sv1-session',
@@ -237,9 +247,20 @@ export const sv1Session: FuzzTarget = {
   ],
   generate(rng) {
     const lines: string[] = [];
-    for (let n = 1; n < 2 + rng.int(14); n++) {
+    let n = 1;
+    if (rng.chance(0.5)) lines.push('\x01p');
+    if (rng.chance(0.8)) {
+      // The handshake firmware sends, so that most sequences reach jobs and shares.
+      if (rng.chance(0.5)) lines.push(sv1Request(rng, n++, 'mining.configure'));
+      lines.push(sv1Request(rng, n++, 'mining.subscribe'));
+      if (rng.chance(0.3)) lines.push(sv1Request(rng, n++, 'mining.extranonce.subscribe'));
+      lines.push(`{"id":${n++},"method":"mining.authorize","params":["bc1qminer.rig1","x"]}`);
+      if (rng.chance(0.5)) lines.push(`{"id":${n++},"method":"mining.suggest_difficulty","params":[1e-8]}`);
+      lines.push('\x01s');
+    }
+    for (const end = n + 1 + rng.int(14); n < end; n++) {
       if (rng.chance(0.15)) lines.push('\x01' + String.fromCharCode(97 + rng.int(10)));
-      else lines.push(sv1Request(rng, n));
+      else lines.push(sv1Request(rng, n, rng.chance(0.6) ? 'mining.submit' : undefined));
     }
     return utf8(lines.join('\n') + '\n');
   },
@@ -260,6 +281,10 @@ export const sv1Session: FuzzTarget = {
         },
         close: () => undefined,
         onEvent: (e) => {
+          if (e.type === 'share') {
+            const k = e.accepted ? 'accepted' : e.reject.message;
+            shareOutcomes[k] = (shareOutcomes[k] ?? 0) + 1;
+          }
           if (
             e.type === 'warning' &&
             /^(internal error|mining\.[a-z_.]+):/.test(e.message) &&
@@ -271,6 +296,8 @@ export const sv1Session: FuzzTarget = {
         resume: new ResumeRegistry(),
         epoch: 0x1234,
         vardiff: {},
+        // A leading control line `p` puts the miner on a CPU port (fractional difficulty), where random nonces make shares.
+        port: input[0] === CONTROL && input[1] === 0x70 ? CPU_PORT : ASIC_PORT,
         maxQueued: 256,
       },
       now,
@@ -293,6 +320,8 @@ export const sv1Session: FuzzTarget = {
       }
       flush();
       await session.idle();
+      // `s`: only wait for the replies (a miner waits for mining.notify before it submits).
+      if (line[1] === 0x73) continue;
       switch ((line[1] ?? 0) % 10) {
         case 0:
           session.pushJob(makeJob({ job_id: ++jobId, clean_jobs: false }), now);
