@@ -134,6 +134,18 @@ export const configLoad: FuzzTarget = {
     return out;
   },
   generate(rng) {
+    if (rng.chance(0.05)) {
+      // Deep nesting: arrays, inline tables, dotted keys and table headers.
+      const n = 1 + rng.int(4000);
+      const key = rng.pick(keyCache.length > 0 ? keyCache : ['k']);
+      const text = rng.pick([
+        () => `${key} = ${'['.repeat(n)}${']'.repeat(n)}`,
+        () => `${key} = ${'{a='.repeat(n)}1${'}'.repeat(n)}`,
+        () => `[${`${key}.`.repeat(Math.min(n, 2000))}x]`,
+        () => `${key}${'.a'.repeat(n)} = 1`,
+      ])();
+      return withRole(rng.int(ROLES.length), text);
+    }
     return withRole(rng.int(ROLES.length), randomToml(rng, keyCache));
   },
   run(input) {

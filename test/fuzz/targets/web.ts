@@ -54,7 +54,21 @@ function cookiesOf(headers: Record<string, unknown>): string {
 
 /** A request as text: `METHOD /path?query`, header lines, a blank line, the body. */
 function requestText(rng: Rng): string {
-  const [method, path] = rng.pick(ROUTES).split(' ') as [string, string];
+  const [method, route] = rng.pick(ROUTES).split(' ') as [string, string];
+  const path = route.replace(
+    'fuzzer',
+    rng.pick([
+      'fuzzer',
+      'FUZZER',
+      '%ZZ',
+      '%00',
+      'a'.repeat(rng.size(3000)),
+      '..%2F..',
+      '%E2%82%AC',
+      '',
+      regtestAddress(1),
+    ]),
+  );
   const headers: string[] = [];
   const fields: string[] = [];
   if (rng.chance(0.8)) fields.push(`csrf=${rng.chance(0.8) ? '$CSRF' : 'x'}`);
