@@ -96,7 +96,8 @@ const act2Cache = new Map<string, Uint8Array>();
 /**
  * Input: byte 0 picks the mode. Mode even: the rest is act 2 as is. Mode odd:
  * a real responder answers, with its clock and certificate validity taken from
- * bytes 1-4, and bytes 5… are XORed over its act 2 (all zero = untouched).
+ * bytes 1-4, and bytes 5… are XORed over its act 2 (all zero = untouched: then
+ * the initiator must accept exactly the certificates valid at its clock).
  */
 export const noiseAct2: FuzzTarget = {
   name: 'noise-act2',
@@ -125,11 +126,14 @@ export const noiseAct2: FuzzTarget = {
     });
     const act1 = initiator.act1();
     let act2: Uint8Array;
+    let expectAccept: boolean | undefined;
+    let expectWhy = '';
     if ((mode & 1) === 0) act2 = input.subarray(1);
     else {
-      // Responder clock from -128..127 minutes around the initiator's, validity 0..255 minutes.
-      const skew = (((input[1] ?? 0) << 24) >> 24) * 60 + (((input[2] ?? 0) << 24) >> 24);
-      const key = `${skew}/${input[3] ?? 0}/${(input[4] ?? 0) === 0xff}`;
+      // Responder clock -128..127 s or minutes from the initiator's; validity 0..35 s or 0..7 hours.
+      const skew = (((input[1] ?? 0) << 24) >> 24) * ((input[2] ?? 0) & 1 ? 1 : 60);
+      const validity = ((input[3] ?? 0) & 7) * ((input[3] ?? 0) & 8 ? 3600 : 5);
+      const key = `${skew}/${validity}/${(input[4] ?? 0) === 0xff}`;
       let answer = act2Cache.get(key);
       if (answer === undefined) {
         // The initiator's act 1 is the same every time (fixed randomness), so is this answer.
@@ -137,21 +141,37 @@ export const noiseAct2: FuzzTarget = {
           authoritySecretKey: (input[4] ?? 0) === 0xff ? new Uint8Array(32).fill(9) : AUTHORITY_SECRET,
           random: fixedRandom(2),
           now: () => NOW + skew,
-          certValiditySec: (input[3] ?? 0) * 60,
+          certValiditySec: validity,
         });
         responder.readAct1(act1);
         answer = responder.writeAct2();
         if (act2Cache.size < 8192) act2Cache.set(key, answer);
       }
       act2 = Uint8Array.from(answer);
+      // All-zero mask no longer than act 2 (a longer one appends bytes).
+      const untouched = input.length - 5 <= ACT2_SIZE && input.subarray(5).every((b) => b === 0);
+      if (untouched) {
+        // Spec 4.5.3: valid_from ≤ now ≤ not_valid_after, with the ±10 s leeway; the signer must be the authority.
+        const from = NOW + skew;
+        const until = from + validity;
+        expectAccept = (input[4] ?? 0) !== 0xff && NOW + 10 >= from && NOW - 10 <= until;
+        expectWhy = `valid ${from - NOW}..${until - NOW} s from now, ${(input[4] ?? 0) === 0xff ? 'other' : 'right'} signer`;
+      }
       const mask = input.subarray(5);
       for (let i = 0; i < mask.length && i < act2.length; i++) act2[i]! ^= mask[i]!;
       if (mask.length > act2.length) act2 = Uint8Array.from([...act2, ...mask.subarray(act2.length)]);
     }
+    let accepted = true;
     try {
       initiator.readAct2(act2);
     } catch (e) {
       expectNoise(e);
+      accepted = false;
+    }
+    if (expectAccept !== undefined && accepted !== expectAccept) {
+      throw new Error(
+        `untampered act 2 ${accepted ? 'accepted' : 'refused'}, expected the opposite (${expectWhy})`,
+      );
     }
   },
 };
