@@ -364,10 +364,14 @@ export async function runTarget(target: FuzzTarget, opts: RunOptions): Promise<R
     if (!existsSync(file)) writeFileSync(file, input);
     return file;
   };
-  const corpus = opts.corpusDir ? readCorpus(opts.corpusDir).map((c) => c.bytes) : [];
+  const files = opts.corpusDir ? readCorpus(opts.corpusDir) : [];
   const seeds = target.seeds();
-  const replay = [...corpus, ...seeds];
-  const pool: Uint8Array[] = replay.filter((s) => s.length <= target.maxLength);
+  const replay = [...files.map((c) => c.bytes), ...seeds];
+  // Slow inputs are replayed but not mutated further: their offspring would spend the run's budget.
+  const pool: Uint8Array[] = [
+    ...files.filter((c) => !c.name.startsWith('slow-')).map((c) => c.bytes),
+    ...seeds,
+  ].filter((s) => s.length <= target.maxLength);
   const generatedPool: Uint8Array[] = [];
   const samples: number[] = [];
   const start = performance.now();
