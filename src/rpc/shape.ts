@@ -2,6 +2,7 @@
 // reads it: a node (or whatever answers on its port) that sends null, a
 // number where a hex string belongs, or a fee of 1e400 gets one clear
 // RpcError 'bad_reply' naming the field, not a TypeError somewhere later.
+import { bitsToTarget } from '../bitcoin/compact.js';
 import { RpcError } from './errors.js';
 import type { BlockTemplate, BlockchainInfo, MempoolEntry } from './types.js';
 
@@ -22,8 +23,15 @@ const hex: Check = (v) =>
 const hash: Check = (v) =>
   typeof v === 'string' && HASH.test(v) ? undefined : `: expected a 64-digit hex hash, got ${show(v)}`;
 const string: Check = (v) => (typeof v === 'string' ? undefined : `: expected a string, got ${show(v)}`);
-const bits: Check = (v) =>
-  typeof v === 'string' && /^[0-9a-fA-F]{8}$/.test(v) ? undefined : `: expected 8 hex digits, got ${show(v)}`;
+const bits: Check = (v) => {
+  if (typeof v !== 'string' || !/^[0-9a-fA-F]{8}$/.test(v)) return `: expected 8 hex digits, got ${show(v)}`;
+  try {
+    bitsToTarget(parseInt(v, 16));
+  } catch (e) {
+    return `: ${(e as Error).message}`;
+  }
+  return undefined;
+};
 
 function integer(min: number, max = Number.MAX_SAFE_INTEGER): Check {
   return (v) =>

@@ -326,13 +326,22 @@ async function timeOne(
  * up to five times and counts only if every run is slow (a GC pause is not a finding).
  */
 export async function runTarget(target: FuzzTarget, opts: RunOptions): Promise<RunStats> {
+  await target.setup?.();
+  try {
+    return await runInputs(target, opts);
+  } finally {
+    // Servers, stores and temp dirs go also when a run stops on an error.
+    await target.teardown?.();
+  }
+}
+
+async function runInputs(target: FuzzTarget, opts: RunOptions): Promise<RunStats> {
   const rng = new Rng(opts.seed);
   const slowMs = opts.slowMs ?? target.slowMs ?? 10;
   const hangMs = opts.hangMs ?? 5000;
   const maxInputs = opts.inputs ?? Infinity;
   const deadline = opts.seconds === undefined ? Infinity : performance.now() + opts.seconds * 1000;
   const dictionary = (target.dictionary ?? []).map(utf8);
-  await target.setup?.();
   const stats: RunStats = {
     target: target.name,
     seed: opts.seed,
@@ -456,7 +465,6 @@ export async function runTarget(target: FuzzTarget, opts: RunOptions): Promise<R
   finish(stats, start);
   samples.sort((a, b) => a - b);
   stats.medianMs = Math.round((samples[samples.length >> 1] ?? 0) * 1000) / 1000;
-  await target.teardown?.();
   stats.heapAfterMB = heapMB();
   stats.heapPeakMB = Math.max(stats.heapPeakMB, stats.heapAfterMB);
   return stats;

@@ -68,6 +68,8 @@ test('getblocktemplate results the TP cannot use are bad_reply errors naming the
     [{ ...TEMPLATE, previousblockhash: 'aa' }, /result\.previousblockhash: expected a 64-digit hex hash/],
     [{ ...TEMPLATE, target: '7' }, /result\.target/],
     [{ ...TEMPLATE, bits: 7 }, /result\.bits: expected 8 hex digits, got 7/],
+    [{ ...TEMPLATE, bits: '247fffff' }, /result\.bits: nBits 247fffff overflows 256 bits/],
+    [{ ...TEMPLATE, bits: '20800001' }, /result\.bits: nBits 20800001 encodes a negative target/],
     [{ ...TEMPLATE, default_witness_commitment: 'abc' }, /result\.default_witness_commitment/],
     [{ ...TEMPLATE, longpollid: null }, /result\.longpollid: expected a string/],
   ];
