@@ -2,6 +2,7 @@
 import { JsonRpcClient, type CallOptions } from './client.js';
 import { chainForNetwork, networkForChain, type NetworkName } from './chain.js';
 import { RpcError, isRpcError } from './errors.js';
+import { checkShape } from './shape.js';
 import type {
   BlockHeaderVerbose,
   BlockTemplate,
@@ -25,20 +26,22 @@ export class BitcoinRpc extends JsonRpcClient {
   async getblocktemplate(opts: GetBlockTemplateOptions = {}): Promise<BlockTemplate> {
     const request: Record<string, unknown> = { rules: opts.rules ?? ['segwit'] };
     if (opts.longpollid === undefined) {
-      return this.call<BlockTemplate>('getblocktemplate', [request], {
+      const gbt = await this.call<unknown>('getblocktemplate', [request], {
         signal: opts.signal,
         timeoutMs: opts.timeoutMs,
       });
+      return checkShape('getblocktemplate', gbt, this.url);
     }
     request.longpollid = opts.longpollid;
     request.capabilities = ['longpoll'];
     const timeoutMs = opts.timeoutMs ?? 0;
     for (;;) {
       try {
-        return await this.call<BlockTemplate>('getblocktemplate', [request], {
+        const gbt = await this.call<unknown>('getblocktemplate', [request], {
           signal: opts.signal,
           timeoutMs,
         });
+        return checkShape('getblocktemplate', gbt, this.url);
       } catch (e) {
         // With no timeout of ours, a timeout is the HTTP stack's own idle limit:
         // the template is still current, so wait again.
@@ -51,15 +54,19 @@ export class BitcoinRpc extends JsonRpcClient {
   /** Returns null when the node accepted the block, else its verdict ("duplicate", "inconclusive", "bad-txnmrklroot", …). */
   async submitblock(hexdata: string, opts: CallOptions = {}): Promise<string | null> {
     // Delivery failures before the node saw the block are still retried (see JsonRpcClient.call).
-    return this.call<string | null>('submitblock', [hexdata], { ...ONCE, ...opts });
+    return checkShape(
+      'submitblock',
+      await this.call('submitblock', [hexdata], { ...ONCE, ...opts }),
+      this.url,
+    );
   }
 
-  getblockchaininfo(opts?: CallOptions): Promise<BlockchainInfo> {
-    return this.call('getblockchaininfo', [], opts);
+  async getblockchaininfo(opts?: CallOptions): Promise<BlockchainInfo> {
+    return checkShape('getblockchaininfo', await this.call('getblockchaininfo', [], opts), this.url);
   }
 
-  getbestblockhash(opts?: CallOptions): Promise<string> {
-    return this.call('getbestblockhash', [], opts);
+  async getbestblockhash(opts?: CallOptions): Promise<string> {
+    return checkShape('getbestblockhash', await this.call('getbestblockhash', [], opts), this.url);
   }
 
   getblockcount(opts?: CallOptions): Promise<number> {
@@ -125,17 +132,17 @@ export class BitcoinRpc extends JsonRpcClient {
       txids.map((id) => [id, false]),
       opts,
     );
-    return replies.map((r) => (r instanceof RpcError ? null : r));
+    return replies.map((r) => (r instanceof RpcError ? null : checkShape('getrawtransaction', r, this.url)));
   }
 
   /** getmempoolentry of many txids in one batch request; null where the transaction is not in the mempool. */
   async getmempoolentries(txids: readonly string[], opts?: CallOptions): Promise<(MempoolEntry | null)[]> {
-    const replies = await this.callBatch<MempoolEntry>(
+    const replies = await this.callBatch<unknown>(
       'getmempoolentry',
       txids.map((id) => [id]),
       opts,
     );
-    return replies.map((r) => (r instanceof RpcError ? null : r));
+    return replies.map((r) => (r instanceof RpcError ? null : checkShape('getmempoolentry', r, this.url)));
   }
 
   /** Mines `nblocks` to `address` (regtest/devnet); returns the block hashes. */
