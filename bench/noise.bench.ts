@@ -1,6 +1,8 @@
-// Noise figures: full NX handshakes per second (both sides in one process, no
-// sockets) and encrypted transport throughput for small and large frames with
-// each ChaCha20-Poly1305 implementation.
+// Noise figures: each step of the NX handshake on its own (EllSwift encode and
+// decode, x-only ECDH, certificate sign and verify), the responder's and the
+// initiator's side of a handshake alone, full handshakes (both sides in one
+// process, no sockets), and encrypted transport throughput for small and large
+// frames with each ChaCha20-Poly1305 implementation.
 import { encodeFrameHeader, FRAME_HEADER_SIZE } from '../src/codec/frame.js';
 import {
   type Aead,
@@ -8,11 +10,18 @@ import {
   NoiseFrameDecoder,
   NoiseInitiator,
   NoiseResponder,
+  ResponderCredentials,
+  bytesToField,
   defaultAead,
+  ellswiftCreate,
+  ellswiftDecodeXonly,
   encryptFrame,
   generateAuthorityKeyPair,
   nobleAead,
   nodeAead,
+  signCertificate,
+  verifyCertificate,
+  xelligatorswift,
 } from '../src/noise/index.js';
 import { emit, opsPerSecond } from './harness.js';
 
@@ -34,30 +43,105 @@ function throughput(aead: Aead, payloadLength: number): number {
   return (ops * payloadLength) / 1e6;
 }
 
-export default async function (): Promise<void> {
-  const authority = generateAuthorityKeyPair();
-  let samples = 0;
+const round1 = (v: number): number => Math.round(v * 10) / 10;
+
+function step(name: string, unit: string, fn: () => void, note?: string): void {
+  // Handshake steps cost tens of microseconds to milliseconds: a shorter warm-up than opsPerSecond's.
+  for (let i = 0; i < 20; i++) fn();
+  let ops = 0;
   const start = performance.now();
-  while (samples < 5 || performance.now() - start < 2000) {
-    const initiator = new NoiseInitiator({ authorityPublicKey: authority.publicKey });
-    const responder = new NoiseResponder({ authoritySecretKey: authority.secretKey });
-    responder.readAct1(initiator.act1());
-    initiator.readAct2(responder.writeAct2());
-    samples++;
+  while (ops < 20 || performance.now() - start < 1000) {
+    fn();
+    ops++;
   }
   const seconds = (performance.now() - start) / 1000;
   emit({
-    bench: 'noise.handshake',
-    value: Math.round((samples / seconds) * 10) / 10,
-    unit: 'handshakes/s',
-    samples,
+    bench: `noise.${name}`,
+    value: round1(ops / seconds),
+    unit,
+    samples: ops,
+    ...(note ? { note } : {}),
   });
+}
+
+export default async function (): Promise<void> {
+  const authority = generateAuthorityKeyPair();
+  const now = Math.floor(Date.now() / 1000);
+
+  // Steps.
+  const pair = ellswiftCreate();
+  const x = bytesToField(pair.xonly);
+  step('step.ellswift_encode', 'ops/s', () => void xelligatorswift(x), 'x to a random 64-byte encoding');
+  step('step.ellswift_decode', 'ops/s', () => void ellswiftDecodeXonly(pair.ellswift));
+  step('step.keypair', 'ops/s', () => void ellswiftCreate(), 'fresh secret, its public key and encoding');
+  const peer = ellswiftCreate();
+  step('step.ecdh_xonly', 'ops/s', () => void pair.key.sharedXonly(peer.xonly));
+  step(
+    'step.cert_sign',
+    'ops/s',
+    () => void signCertificate(authority.secretKey, pair.xonly, now, now + 3600, new Uint8Array(32)),
+  );
+  const cert = signCertificate(authority.secretKey, pair.xonly, now, now + 3600, new Uint8Array(32));
+  step('step.cert_verify', 'ops/s', () => verifyCertificate(cert, pair.xonly, authority.publicKey, now));
+
+  // Whole handshakes, both sides in this process; each side's own work is
+  // also timed alone. The responder runs as a server does: one static key and
+  // certificate reused within their window (ResponderCredentials); the
+  // "fresh_static" figures make and sign a new pair per handshake instead.
+  const credentials = new ResponderCredentials({ authoritySecretKey: authority.secretKey });
+  for (const [suffix, responderOptions] of [
+    ['', { authoritySecretKey: authority.secretKey, credentials }],
+    ['.fresh_static', { authoritySecretKey: authority.secretKey }],
+  ] as const) {
+    let samples = 0;
+    let initiatorMs = 0;
+    let responderMs = 0;
+    const start = performance.now();
+    while (samples < 20 || performance.now() - start < 3000) {
+      const t0 = performance.now();
+      const initiator = new NoiseInitiator({ authorityPublicKey: authority.publicKey });
+      const act1 = initiator.act1();
+      const t1 = performance.now();
+      const responder = new NoiseResponder(responderOptions);
+      responder.readAct1(act1);
+      const act2 = responder.writeAct2();
+      const t2 = performance.now();
+      initiator.readAct2(act2);
+      const t3 = performance.now();
+      initiatorMs += t1 - t0 + (t3 - t2);
+      responderMs += t2 - t1;
+      samples++;
+    }
+    const totalMs = performance.now() - start;
+    const rate = (ms: number) => round1((samples * 1000) / ms);
+    emit({
+      bench: `noise.handshake${suffix}`,
+      value: rate(totalMs),
+      unit: 'handshakes/s',
+      samples,
+      note: 'both sides in one process, no sockets',
+    });
+    emit({
+      bench: `noise.handshake.responder${suffix}`,
+      value: rate(responderMs),
+      unit: 'handshakes/s',
+      samples,
+      note: 'responder side alone: read act 1, write act 2',
+    });
+    emit({
+      bench: `noise.handshake.initiator${suffix}`,
+      value: rate(initiatorMs),
+      unit: 'handshakes/s',
+      samples,
+      note: 'initiator side alone: write act 1, read and verify act 2',
+    });
+  }
 
   for (const size of [100, 65536]) {
     for (const aead of [nobleAead, nodeAead]) {
       emit({
         bench: `noise.transport.${size === 100 ? '100B' : '64KiB'}.${aead.name}`,
-        value: Math.round(throughput(aead, size) * 10) / 10,
+        value: round1(throughput(aead, size)),
         unit: 'MB/s',
         note: 'encrypt + decrypt per frame',
         default: aead === defaultAead,
