@@ -89,3 +89,22 @@ test('an initiator whose clock is past the certificate window rejects it', () =>
     /authority secret key must be 32 bytes/,
   );
 });
+
+test('a certificate that verified once still fails once its signature, key or window changes', () => {
+  const now = 1_750_000_000;
+  const credentials = new ResponderCredentials({ authoritySecretKey: authority.secretKey, now: () => now });
+  const { certificate, remoteStaticXonly } = handshake(credentials, now);
+  verifyCertificate(certificate, remoteStaticXonly, authority.publicKey, now);
+  const badSig = { ...certificate, signature: Uint8Array.from(certificate.signature) };
+  badSig.signature[5]! ^= 1;
+  assert.throws(() => verifyCertificate(badSig, remoteStaticXonly, authority.publicKey, now), /signature/);
+  const otherKey = Uint8Array.from(remoteStaticXonly);
+  otherKey[31]! ^= 1;
+  assert.throws(() => verifyCertificate(certificate, otherKey, authority.publicKey, now), /signature|valid/);
+  const longer = { ...certificate, not_valid_after: certificate.not_valid_after + 1 };
+  assert.throws(() => verifyCertificate(longer, remoteStaticXonly, authority.publicKey, now), /signature/);
+  assert.throws(
+    () => verifyCertificate(certificate, remoteStaticXonly, generateAuthorityKeyPair().publicKey, now),
+    /signature/,
+  );
+});
