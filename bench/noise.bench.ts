@@ -11,6 +11,7 @@ import {
   NoiseInitiator,
   NoiseResponder,
   ResponderCredentials,
+  autoAead,
   bytesToField,
   certificateDigest,
   defaultAead,
@@ -19,6 +20,7 @@ import {
   encryptFrame,
   generateAuthorityKeyPair,
   nobleAead,
+  jsAead,
   nodeAead,
   signCertificate,
   verifyCertificate,
@@ -152,7 +154,7 @@ export default async function (): Promise<void> {
   }
 
   for (const size of [100, 65536]) {
-    for (const aead of [nobleAead, nodeAead]) {
+    for (const aead of [nobleAead, nodeAead, jsAead, autoAead]) {
       emit({
         bench: `noise.transport.${size === 100 ? '100B' : '64KiB'}.${aead.name}`,
         value: round1(throughput(aead, size)),

@@ -1,8 +1,10 @@
 // ChaCha20-Poly1305 (IETF, 12-byte nonce, 16-byte tag) behind one small
-// interface, in two implementations: @noble/ciphers (pure JS) and node:crypto
-// (OpenSSL). Both pass the same tests; bench/noise.bench.ts compares them.
+// interface, in three implementations: @noble/ciphers (pure JS), node:crypto
+// (OpenSSL) and chacha-poly.ts (pure JS for small messages), plus `auto`,
+// which picks by size. All pass the same tests; bench/noise.bench.ts compares them.
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { chachaPolyOpen, chachaPolySeal } from './chacha-poly.js';
 
 export const TAG_LENGTH = 16;
 
@@ -67,9 +69,41 @@ export const nodeAead: Aead = {
   },
 };
 
-/** The implementation used unless a caller picks one (the faster in bench/noise.bench.ts). */
-export const defaultAead: Aead = nodeAead;
+/** Little-endian platforms only (every platform Node.js ships for); `auto` checks. */
+export const jsAead: Aead = {
+  name: 'js',
+  sealInto: chachaPolySeal,
+  open: chachaPolyOpen,
+};
 
-export function aeadByName(name: 'noble' | 'node'): Aead {
-  return name === 'noble' ? nobleAead : nodeAead;
+/**
+ * Messages up to this many bytes go to the plain-JS implementation, longer
+ * ones to OpenSSL: a node:crypto cipher object costs microseconds to set up,
+ * which dominates a share-sized frame, while OpenSSL's vectorised code wins
+ * once there are a few kilobytes to process (bench/noise.bench.ts).
+ */
+export const SMALL_MESSAGE_BYTES = 1024;
+
+// The plain-JS code reads its key stream as little-endian words.
+const littleEndian = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+
+export const autoAead: Aead = {
+  name: 'auto',
+  sealInto(key, nonce, ad, plaintext, out, offset) {
+    if (littleEndian && plaintext.length <= SMALL_MESSAGE_BYTES)
+      chachaPolySeal(key, nonce, ad, plaintext, out, offset);
+    else nodeAead.sealInto(key, nonce, ad, plaintext, out, offset);
+  },
+  open(key, nonce, ad, ciphertext) {
+    return littleEndian && ciphertext.length <= SMALL_MESSAGE_BYTES + TAG_LENGTH
+      ? chachaPolyOpen(key, nonce, ad, ciphertext)
+      : nodeAead.open(key, nonce, ad, ciphertext);
+  },
+};
+
+/** The implementation used unless a caller picks one (the fastest in bench/noise.bench.ts). */
+export const defaultAead: Aead = autoAead;
+
+export function aeadByName(name: 'noble' | 'node' | 'js' | 'auto'): Aead {
+  return { noble: nobleAead, node: nodeAead, js: jsAead, auto: autoAead }[name];
 }
