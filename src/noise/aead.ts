@@ -80,9 +80,9 @@ export const jsAead: Aead = {
  * Messages up to this many bytes go to the plain-JS implementation, longer
  * ones to OpenSSL: a node:crypto cipher object costs microseconds to set up,
  * which dominates a share-sized frame, while OpenSSL's vectorised code wins
- * once there are a few kilobytes to process (bench/noise.bench.ts).
+ * once there are a few hundred bytes (the two cross near 384 bytes here).
  */
-export const SMALL_MESSAGE_BYTES = 1024;
+export const SMALL_MESSAGE_BYTES = 256;
 
 // The plain-JS code reads its key stream as little-endian words.
 const littleEndian = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;

@@ -193,169 +193,106 @@ function xorStream(src: Uint8Array, from: number, length: number, dst: Uint8Arra
   }
 }
 
-// Poly1305 state: accumulator h and key r in 13-bit limbs, q = 5·r (2^130 ≡ 5).
+// Poly1305 state: the accumulator h and the key r as six 22-bit limbs (132
+// bits). 2^132 ≡ 4·5 = 20 (mod 2^130 − 5), so limbs that wrap are multiplied
+// by q = 20·r. Every product stays below 2^50 and every column sum below
+// 2^52, so plain doubles compute them exactly: 36 multiplications a block.
+const LIMB = 0x400000; // 2^22
 let h0 = 0,
   h1 = 0,
   h2 = 0,
   h3 = 0,
   h4 = 0,
-  h5 = 0,
-  h6 = 0,
-  h7 = 0,
-  h8 = 0,
-  h9 = 0;
+  h5 = 0;
 let r0 = 0,
   r1 = 0,
   r2 = 0,
   r3 = 0,
   r4 = 0,
-  r5 = 0,
-  r6 = 0,
-  r7 = 0,
-  r8 = 0,
-  r9 = 0;
+  r5 = 0;
 let q1 = 0,
   q2 = 0,
   q3 = 0,
   q4 = 0,
-  q5 = 0,
-  q6 = 0,
-  q7 = 0,
-  q8 = 0,
-  q9 = 0;
-/** The pad s, as eight 16-bit words. */
-const pad = new Uint16Array(8);
-
-const rkey = new Uint8Array(16);
-
-function u16(b: Uint8Array, i: number): number {
-  return b[i]! | (b[i + 1]! << 8);
-}
+  q5 = 0;
+/** The pad s, as four 32-bit words. */
+let s0 = 0,
+  s1 = 0,
+  s2 = 0,
+  s3 = 0;
 
 /** Starts a MAC with the one-time key in the first 32 bytes of `ks8` (block 0 of the stream). */
 function polyInit(): void {
-  for (let i = 0; i < 16; i++) rkey[i] = ks8[i]!;
   // Clamp r: the top 4 bits of bytes 3, 7, 11, 15 and the low 2 of bytes 4, 8, 12 are cleared.
-  rkey[3]! &= 15;
-  rkey[7]! &= 15;
-  rkey[11]! &= 15;
-  rkey[15]! &= 15;
-  rkey[4]! &= 252;
-  rkey[8]! &= 252;
-  rkey[12]! &= 252;
-  const t0 = u16(rkey, 0),
-    t1 = u16(rkey, 2),
-    t2 = u16(rkey, 4),
-    t3 = u16(rkey, 6);
-  const t4 = u16(rkey, 8),
-    t5 = u16(rkey, 10),
-    t6 = u16(rkey, 12),
-    t7 = u16(rkey, 14);
-  r0 = t0 & 0x1fff;
-  r1 = ((t0 >>> 13) | (t1 << 3)) & 0x1fff;
-  r2 = ((t1 >>> 10) | (t2 << 6)) & 0x1fff;
-  r3 = ((t2 >>> 7) | (t3 << 9)) & 0x1fff;
-  r4 = ((t3 >>> 4) | (t4 << 12)) & 0x1fff;
-  r5 = (t4 >>> 1) & 0x1fff;
-  r6 = ((t4 >>> 14) | (t5 << 2)) & 0x1fff;
-  r7 = ((t5 >>> 11) | (t6 << 5)) & 0x1fff;
-  r8 = ((t6 >>> 8) | (t7 << 8)) & 0x1fff;
-  r9 = t7 >>> 5;
-  q1 = 5 * r1;
-  q2 = 5 * r2;
-  q3 = 5 * r3;
-  q4 = 5 * r4;
-  q5 = 5 * r5;
-  q6 = 5 * r6;
-  q7 = 5 * r7;
-  q8 = 5 * r8;
-  q9 = 5 * r9;
-  for (let i = 0; i < 8; i++) pad[i] = u16(ks8, 16 + 2 * i);
-  h0 = h1 = h2 = h3 = h4 = h5 = h6 = h7 = h8 = h9 = 0;
+  const w0 = word(ks8, 0) & 0x0fffffff;
+  const w1 = word(ks8, 4) & 0x0ffffffc;
+  const w2 = word(ks8, 8) & 0x0ffffffc;
+  const w3 = word(ks8, 12) & 0x0ffffffc;
+  r0 = w0 & 0x3fffff;
+  r1 = (w0 >>> 22) | ((w1 & 0xfff) << 10);
+  r2 = (w1 >>> 12) | ((w2 & 0x3) << 20);
+  r3 = (w2 >>> 2) & 0x3fffff;
+  r4 = (w2 >>> 24) | ((w3 & 0x3fff) << 8);
+  r5 = w3 >>> 14;
+  q1 = 20 * r1;
+  q2 = 20 * r2;
+  q3 = 20 * r3;
+  q4 = 20 * r4;
+  q5 = 20 * r5;
+  s0 = word(ks8, 16);
+  s1 = word(ks8, 20);
+  s2 = word(ks8, 24);
+  s3 = word(ks8, 28);
+  h0 = h1 = h2 = h3 = h4 = h5 = 0;
 }
 
 /**
  * Absorbs `length` bytes (a multiple of 16) of `m` from `at` as 16-byte
- * blocks; `hibit` is 0x800 (2^128 in the top limb) for every block the AEAD
+ * blocks; `hibit` is 2^128's bit in the top limb for every block the AEAD
  * feeds, 0 only for a raw MAC's last block that carries its own 0x01.
  */
-function polyBlocks(m: Uint8Array, at: number, length: number, hibit = 0x800): void {
+function polyBlocks(m: Uint8Array, at: number, length: number, hibit = 0x40000): void {
   for (let p = at, end = at + length; p < end; p += 16) {
-    const t0 = u16(m, p),
-      t1 = u16(m, p + 2),
-      t2 = u16(m, p + 4),
-      t3 = u16(m, p + 6);
-    const t4 = u16(m, p + 8),
-      t5 = u16(m, p + 10),
-      t6 = u16(m, p + 12),
-      t7 = u16(m, p + 14);
-    h0 += t0 & 0x1fff;
-    h1 += ((t0 >>> 13) | (t1 << 3)) & 0x1fff;
-    h2 += ((t1 >>> 10) | (t2 << 6)) & 0x1fff;
-    h3 += ((t2 >>> 7) | (t3 << 9)) & 0x1fff;
-    h4 += ((t3 >>> 4) | (t4 << 12)) & 0x1fff;
-    h5 += (t4 >>> 1) & 0x1fff;
-    h6 += ((t4 >>> 14) | (t5 << 2)) & 0x1fff;
-    h7 += ((t5 >>> 11) | (t6 << 5)) & 0x1fff;
-    h8 += ((t6 >>> 8) | (t7 << 8)) & 0x1fff;
-    h9 += (t7 >>> 5) | hibit;
-    // h = h · r mod 2^130 − 5, limb by limb, carrying as it goes.
+    const w0 = word(m, p),
+      w1 = word(m, p + 4),
+      w2 = word(m, p + 8),
+      w3 = word(m, p + 12);
+    h0 += w0 & 0x3fffff;
+    h1 += (w0 >>> 22) | ((w1 & 0xfff) << 10);
+    h2 += (w1 >>> 12) | ((w2 & 0x3) << 20);
+    h3 += (w2 >>> 2) & 0x3fffff;
+    h4 += (w2 >>> 24) | ((w3 & 0x3fff) << 8);
+    h5 += (w3 >>> 14) | hibit;
+    // h = h · r, carrying limb by limb.
     let c = 0;
-    let d0 =
-      h0 * r0 + h1 * q9 + h2 * q8 + h3 * q7 + h4 * q6 + h5 * q5 + h6 * q4 + h7 * q3 + h8 * q2 + h9 * q1;
-    c = Math.floor(d0 / 8192);
-    d0 &= 0x1fff;
-    let d1 =
-      c + h0 * r1 + h1 * r0 + h2 * q9 + h3 * q8 + h4 * q7 + h5 * q6 + h6 * q5 + h7 * q4 + h8 * q3 + h9 * q2;
-    c = Math.floor(d1 / 8192);
-    d1 &= 0x1fff;
-    let d2 =
-      c + h0 * r2 + h1 * r1 + h2 * r0 + h3 * q9 + h4 * q8 + h5 * q7 + h6 * q6 + h7 * q5 + h8 * q4 + h9 * q3;
-    c = Math.floor(d2 / 8192);
-    d2 &= 0x1fff;
-    let d3 =
-      c + h0 * r3 + h1 * r2 + h2 * r1 + h3 * r0 + h4 * q9 + h5 * q8 + h6 * q7 + h7 * q6 + h8 * q5 + h9 * q4;
-    c = Math.floor(d3 / 8192);
-    d3 &= 0x1fff;
-    let d4 =
-      c + h0 * r4 + h1 * r3 + h2 * r2 + h3 * r1 + h4 * r0 + h5 * q9 + h6 * q8 + h7 * q7 + h8 * q6 + h9 * q5;
-    c = Math.floor(d4 / 8192);
-    d4 &= 0x1fff;
-    let d5 =
-      c + h0 * r5 + h1 * r4 + h2 * r3 + h3 * r2 + h4 * r1 + h5 * r0 + h6 * q9 + h7 * q8 + h8 * q7 + h9 * q6;
-    c = Math.floor(d5 / 8192);
-    d5 &= 0x1fff;
-    let d6 =
-      c + h0 * r6 + h1 * r5 + h2 * r4 + h3 * r3 + h4 * r2 + h5 * r1 + h6 * r0 + h7 * q9 + h8 * q8 + h9 * q7;
-    c = Math.floor(d6 / 8192);
-    d6 &= 0x1fff;
-    let d7 =
-      c + h0 * r7 + h1 * r6 + h2 * r5 + h3 * r4 + h4 * r3 + h5 * r2 + h6 * r1 + h7 * r0 + h8 * q9 + h9 * q8;
-    c = Math.floor(d7 / 8192);
-    d7 &= 0x1fff;
-    let d8 =
-      c + h0 * r8 + h1 * r7 + h2 * r6 + h3 * r5 + h4 * r4 + h5 * r3 + h6 * r2 + h7 * r1 + h8 * r0 + h9 * q9;
-    c = Math.floor(d8 / 8192);
-    d8 &= 0x1fff;
-    let d9 =
-      c + h0 * r9 + h1 * r8 + h2 * r7 + h3 * r6 + h4 * r5 + h5 * r4 + h6 * r3 + h7 * r2 + h8 * r1 + h9 * r0;
-    c = Math.floor(d9 / 8192);
-    d9 &= 0x1fff;
-    // The carry out of the top limb is a multiple of 2^130 ≡ 5.
-    d0 += c * 5;
-    c = d0 >>> 13;
-    d0 &= 0x1fff;
-    d1 += c;
+    let d0 = h0 * r0 + h1 * q5 + h2 * q4 + h3 * q3 + h4 * q2 + h5 * q1;
+    c = Math.floor(d0 / LIMB);
+    d0 -= c * LIMB;
+    let d1 = c + h0 * r1 + h1 * r0 + h2 * q5 + h3 * q4 + h4 * q3 + h5 * q2;
+    c = Math.floor(d1 / LIMB);
+    d1 -= c * LIMB;
+    let d2 = c + h0 * r2 + h1 * r1 + h2 * r0 + h3 * q5 + h4 * q4 + h5 * q3;
+    c = Math.floor(d2 / LIMB);
+    d2 -= c * LIMB;
+    let d3 = c + h0 * r3 + h1 * r2 + h2 * r1 + h3 * r0 + h4 * q5 + h5 * q4;
+    c = Math.floor(d3 / LIMB);
+    d3 -= c * LIMB;
+    let d4 = c + h0 * r4 + h1 * r3 + h2 * r2 + h3 * r1 + h4 * r0 + h5 * q5;
+    c = Math.floor(d4 / LIMB);
+    d4 -= c * LIMB;
+    let d5 = c + h0 * r5 + h1 * r4 + h2 * r3 + h3 * r2 + h4 * r1 + h5 * r0;
+    c = Math.floor(d5 / LIMB);
+    d5 -= c * LIMB;
+    // The carry out of the top limb counts multiples of 2^132 ≡ 20.
+    d0 += c * 20;
+    c = Math.floor(d0 / LIMB);
+    d0 -= c * LIMB;
     h0 = d0;
-    h1 = d1;
+    h1 = d1 + c;
     h2 = d2;
     h3 = d3;
     h4 = d4;
     h5 = d5;
-    h6 = d6;
-    h7 = d7;
-    h8 = d8;
-    h9 = d9;
   }
 }
 
@@ -382,102 +319,75 @@ function polyLengths(adLength: number, ctLength: number): void {
 
 /** Writes the 16-byte tag (h mod p, plus s) into `out` at `at`. */
 function polyFinish(out: Uint8Array, at: number): void {
-  // Full carry (three rounds; the last two almost never move anything), so every limb is below 2^13 and h < 2^130.
+  // Carry fully, folding bits from 2^130 up back in as ×5, until every limb
+  // is below 2^22 and h5 below 2^20 (h < 2^130); the second round only moves
+  // a carry out of h0, which then stops.
   let c = 0;
-  for (let round = 0; round < 3; round++) {
+  for (let round = 0; round < 4; round++) {
     h1 += c;
-    c = h1 >>> 13;
-    h1 &= 0x1fff;
+    c = Math.floor(h1 / LIMB);
+    h1 -= c * LIMB;
     h2 += c;
-    c = h2 >>> 13;
-    h2 &= 0x1fff;
+    c = Math.floor(h2 / LIMB);
+    h2 -= c * LIMB;
     h3 += c;
-    c = h3 >>> 13;
-    h3 &= 0x1fff;
+    c = Math.floor(h3 / LIMB);
+    h3 -= c * LIMB;
     h4 += c;
-    c = h4 >>> 13;
-    h4 &= 0x1fff;
+    c = Math.floor(h4 / LIMB);
+    h4 -= c * LIMB;
     h5 += c;
-    c = h5 >>> 13;
-    h5 &= 0x1fff;
-    h6 += c;
-    c = h6 >>> 13;
-    h6 &= 0x1fff;
-    h7 += c;
-    c = h7 >>> 13;
-    h7 &= 0x1fff;
-    h8 += c;
-    c = h8 >>> 13;
-    h8 &= 0x1fff;
-    h9 += c;
-    c = h9 >>> 13;
-    h9 &= 0x1fff;
+    c = Math.floor(h5 / 0x100000);
+    h5 -= c * 0x100000;
     h0 += c * 5;
-    c = h0 >>> 13;
-    h0 &= 0x1fff;
+    c = Math.floor(h0 / LIMB);
+    h0 -= c * LIMB;
+    if (c === 0) break;
   }
-  h1 += c;
-  // g = h + 5 − 2^130; h ≥ p exactly when that does not borrow, then h − p = g.
+  // g = h + 5 − 2^130; h ≥ p exactly when that does not borrow, and then h − p = g.
   let g0 = h0 + 5;
-  c = g0 >>> 13;
-  g0 &= 0x1fff;
+  c = g0 >>> 22;
+  g0 &= 0x3fffff;
   let g1 = h1 + c;
-  c = g1 >>> 13;
-  g1 &= 0x1fff;
+  c = g1 >>> 22;
+  g1 &= 0x3fffff;
   let g2 = h2 + c;
-  c = g2 >>> 13;
-  g2 &= 0x1fff;
+  c = g2 >>> 22;
+  g2 &= 0x3fffff;
   let g3 = h3 + c;
-  c = g3 >>> 13;
-  g3 &= 0x1fff;
+  c = g3 >>> 22;
+  g3 &= 0x3fffff;
   let g4 = h4 + c;
-  c = g4 >>> 13;
-  g4 &= 0x1fff;
-  let g5 = h5 + c;
-  c = g5 >>> 13;
-  g5 &= 0x1fff;
-  let g6 = h6 + c;
-  c = g6 >>> 13;
-  g6 &= 0x1fff;
-  let g7 = h7 + c;
-  c = g7 >>> 13;
-  g7 &= 0x1fff;
-  let g8 = h8 + c;
-  c = g8 >>> 13;
-  g8 &= 0x1fff;
-  let g9 = h9 + c - (1 << 13);
-  // All ones when g9 did not borrow (use g), zero otherwise (keep h).
-  const useG = ~(g9 >> 31);
+  c = g4 >>> 22;
+  g4 &= 0x3fffff;
+  let g5 = h5 + c - 0x100000;
+  // All ones when g5 did not borrow (take g), zero otherwise (keep h).
+  const useG = ~(g5 >> 31);
   const keepH = ~useG;
-  g9 &= 0x1fff;
+  g5 &= 0xfffff;
   h0 = (h0 & keepH) | (g0 & useG);
   h1 = (h1 & keepH) | (g1 & useG);
   h2 = (h2 & keepH) | (g2 & useG);
   h3 = (h3 & keepH) | (g3 & useG);
   h4 = (h4 & keepH) | (g4 & useG);
   h5 = (h5 & keepH) | (g5 & useG);
-  h6 = (h6 & keepH) | (g6 & useG);
-  h7 = (h7 & keepH) | (g7 & useG);
-  h8 = (h8 & keepH) | (g8 & useG);
-  h9 = (h9 & keepH) | (g9 & useG);
-  // h mod 2^128 as 16-bit words, plus the pad s, mod 2^128.
-  const w = [
-    (h0 | (h1 << 13)) & 0xffff,
-    ((h1 >>> 3) | (h2 << 10)) & 0xffff,
-    ((h2 >>> 6) | (h3 << 7)) & 0xffff,
-    ((h3 >>> 9) | (h4 << 4)) & 0xffff,
-    ((h4 >>> 12) | (h5 << 1) | (h6 << 14)) & 0xffff,
-    ((h6 >>> 2) | (h7 << 11)) & 0xffff,
-    ((h7 >>> 5) | (h8 << 8)) & 0xffff,
-    ((h8 >>> 8) | (h9 << 5)) & 0xffff,
-  ];
-  c = 0;
-  for (let i = 0; i < 8; i++) {
-    const f = w[i]! + pad[i]! + c;
-    out[at + 2 * i] = f & 0xff;
-    out[at + 2 * i + 1] = (f >>> 8) & 0xff;
-    c = f >>> 16;
-  }
+  // h mod 2^128 as 32-bit words, plus the pad s, mod 2^128.
+  let f = ((h0 | (h1 << 22)) >>> 0) + s0;
+  writeWord(out, at, f);
+  f = Math.floor(f / 2 ** 32) + (((h1 >>> 10) | (h2 << 12)) >>> 0) + s1;
+  writeWord(out, at + 4, f);
+  f = Math.floor(f / 2 ** 32) + (((h2 >>> 20) | (h3 << 2) | (h4 << 24)) >>> 0) + s2;
+  writeWord(out, at + 8, f);
+  f = Math.floor(f / 2 ** 32) + (((h4 >>> 8) | (h5 << 14)) >>> 0) + s3;
+  writeWord(out, at + 12, f);
+}
+
+/** Writes the low 32 bits of `v` little-endian. */
+function writeWord(out: Uint8Array, at: number, v: number): void {
+  out[at] = v & 0xff;
+  out[at + 1] = (v >>> 8) & 0xff;
+  out[at + 2] = (v >>> 16) & 0xff;
+  out[at + 3] = (v >>> 24) & 0xff;
 }
 
 /** Seals `plaintext` into `out` at `offset` as ciphertext ‖ 16-byte tag. */
