@@ -4,7 +4,7 @@
 // which picks by size. All pass the same tests; bench/noise.bench.ts compares them.
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { createCipheriv, createDecipheriv } from 'node:crypto';
-import { chachaPolyOpen, chachaPolySeal } from './chacha-poly.js';
+import { chachaPolyOpen, chachaPolyOpenInto, chachaPolySeal } from './chacha-poly.js';
 
 export const TAG_LENGTH = 16;
 
@@ -21,7 +21,38 @@ export interface Aead {
   ): void;
   /** Returns the plaintext, or undefined when the tag does not authenticate. */
   open(key: Uint8Array, nonce: Uint8Array, ad: Uint8Array, ciphertext: Uint8Array): Uint8Array | undefined;
+  /**
+   * Like open, but writes the plaintext into `out` at `offset`; false (and
+   * nothing written) when the tag does not authenticate.
+   */
+  openInto(
+    key: Uint8Array,
+    nonce: Uint8Array,
+    ad: Uint8Array,
+    ciphertext: Uint8Array,
+    out: Uint8Array,
+    offset: number,
+  ): boolean;
 }
+
+/** openInto for an implementation that only returns a fresh plaintext. */
+function openIntoVia(open: Aead['open']): Aead['openInto'] {
+  return (key, nonce, ad, ciphertext, out, offset) => {
+    const plaintext = open(key, nonce, ad, ciphertext);
+    if (plaintext === undefined) return false;
+    out.set(plaintext, offset);
+    return true;
+  };
+}
+
+const nobleOpen: Aead['open'] = (key, nonce, ad, ciphertext) => {
+  if (ciphertext.length < TAG_LENGTH) return undefined;
+  try {
+    return chacha20poly1305(key, nonce, ad).decrypt(ciphertext);
+  } catch {
+    return undefined;
+  }
+};
 
 export const nobleAead: Aead = {
   name: 'noble',
@@ -31,14 +62,8 @@ export const nobleAead: Aead = {
       out.subarray(offset, offset + plaintext.length + TAG_LENGTH),
     );
   },
-  open(key, nonce, ad, ciphertext) {
-    if (ciphertext.length < TAG_LENGTH) return undefined;
-    try {
-      return chacha20poly1305(key, nonce, ad).decrypt(ciphertext);
-    } catch {
-      return undefined;
-    }
-  },
+  open: nobleOpen,
+  openInto: openIntoVia(nobleOpen),
 };
 
 export const nodeAead: Aead = {
@@ -67,6 +92,9 @@ export const nodeAead: Aead = {
       return undefined;
     }
   },
+  openInto(key, nonce, ad, ciphertext, out, offset) {
+    return openIntoVia(nodeAead.open)(key, nonce, ad, ciphertext, out, offset);
+  },
 };
 
 /** Little-endian platforms only (every platform Node.js ships for); `auto` checks. */
@@ -74,6 +102,7 @@ export const jsAead: Aead = {
   name: 'js',
   sealInto: chachaPolySeal,
   open: chachaPolyOpen,
+  openInto: chachaPolyOpenInto,
 };
 
 /**
@@ -98,6 +127,11 @@ export const autoAead: Aead = {
     return littleEndian && ciphertext.length <= SMALL_MESSAGE_BYTES + TAG_LENGTH
       ? chachaPolyOpen(key, nonce, ad, ciphertext)
       : nodeAead.open(key, nonce, ad, ciphertext);
+  },
+  openInto(key, nonce, ad, ciphertext, out, offset) {
+    return littleEndian && ciphertext.length <= SMALL_MESSAGE_BYTES + TAG_LENGTH
+      ? chachaPolyOpenInto(key, nonce, ad, ciphertext, out, offset)
+      : nodeAead.openInto(key, nonce, ad, ciphertext, out, offset);
   },
 };
 

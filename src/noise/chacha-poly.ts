@@ -411,14 +411,19 @@ export function chachaPolySeal(
 
 const tag = new Uint8Array(16);
 
-/** Opens ciphertext ‖ tag; undefined when the tag does not authenticate. */
-export function chachaPolyOpen(
+/**
+ * Opens ciphertext ‖ tag into `out` at `offset` (ciphertext length bytes);
+ * false, with nothing written, when the tag does not authenticate.
+ */
+export function chachaPolyOpenInto(
   key: Uint8Array,
   nonce: Uint8Array,
   ad: Uint8Array,
   sealed: Uint8Array,
-): Uint8Array | undefined {
-  if (sealed.length < 16) return undefined;
+  out: Uint8Array,
+  offset: number,
+): boolean {
+  if (sealed.length < 16) return false;
   const length = sealed.length - 16;
   load(key, nonce);
   chachaBlock(0);
@@ -429,10 +434,21 @@ export function chachaPolyOpen(
   polyFinish(tag, 0);
   let diff = 0;
   for (let i = 0; i < 16; i++) diff |= tag[i]! ^ sealed[length + i]!;
-  if (diff !== 0) return undefined;
-  const out = new Uint8Array(length);
-  xorStream(sealed, 0, length, out, 0);
-  return out;
+  if (diff !== 0) return false;
+  xorStream(sealed, 0, length, out, offset);
+  return true;
+}
+
+/** Opens ciphertext ‖ tag; undefined when the tag does not authenticate. */
+export function chachaPolyOpen(
+  key: Uint8Array,
+  nonce: Uint8Array,
+  ad: Uint8Array,
+  sealed: Uint8Array,
+): Uint8Array | undefined {
+  if (sealed.length < 16) return undefined;
+  const out = new Uint8Array(sealed.length - 16);
+  return chachaPolyOpenInto(key, nonce, ad, sealed, out, 0) ? out : undefined;
 }
 
 /** Poly1305 alone (RFC 8439 2.5) with a 32-byte one-time key; for tests against the RFC's vectors. */
