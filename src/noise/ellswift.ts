@@ -4,7 +4,14 @@
 // scalar multiplications themselves run in node:crypto.
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { type ECDH, createECDH, randomFillSync } from 'node:crypto';
+import {
+  type KeyObject,
+  createECDH,
+  createPrivateKey,
+  createPublicKey,
+  diffieHellman,
+  randomFillSync,
+} from 'node:crypto';
 
 const Fp = secp256k1.Point.Fp;
 const P = Fp.ORDER;
@@ -251,38 +258,75 @@ export function secretToScalar(secret: Uint8Array): bigint {
   return d;
 }
 
+// DER wrappers for secp256k1 keys: SEC1 ECPrivateKey (version 1, the
+// scalar, the curve's OID, the uncompressed public point) and
+// SubjectPublicKeyInfo around a compressed point.
+const SEC1_HEAD = Uint8Array.from(Buffer.from('30740201010420', 'hex'));
+const SEC1_MID = Uint8Array.from(Buffer.from('a00706052b8104000aa144034200', 'hex'));
+const SPKI_COMPRESSED_HEAD = Uint8Array.from(
+  Buffer.from('3036301006072a8648ce3d020106052b8104000a032200', 'hex'),
+);
+
 /**
- * A secret scalar loaded into node:crypto's ECDH (OpenSSL), which multiplies
+ * Another party's public key, ready for ECDH: a point with the given x
+ * coordinate (32 bytes). Either y works: d × (−P) = −(d × P) has the same x,
+ * so the point is loaded compressed with an arbitrary parity. Loaded once,
+ * it serves several secrets (the responder's ephemeral and static keys).
+ */
+export class EcdhPeer {
+  readonly key: KeyObject;
+
+  constructor(theirX: Uint8Array) {
+    if (theirX.length !== 32) throw new EllSwiftError(`x coordinate must be 32 bytes, got ${theirX.length}`);
+    const der = new Uint8Array(SPKI_COMPRESSED_HEAD.length + 33);
+    der.set(SPKI_COMPRESSED_HEAD, 0);
+    der[SPKI_COMPRESSED_HEAD.length] = 0x02;
+    der.set(theirX, SPKI_COMPRESSED_HEAD.length + 1);
+    try {
+      this.key = createPublicKey({ key: Buffer.from(der.buffer), format: 'der', type: 'spki' });
+    } catch {
+      throw new EllSwiftError('x coordinate is not on secp256k1');
+    }
+  }
+}
+
+/**
+ * A secret scalar loaded into node:crypto (OpenSSL), which multiplies
  * several times faster than pure-JS bigint arithmetic. Loading computes the
- * public key once; every shared secret afterwards is one multiplication.
+ * public key once; every shared secret afterwards is one multiplication
+ * (through a KeyObject, cheaper per call than ECDH.computeSecret).
  */
 export class EcdhSecret {
-  readonly #ecdh: ECDH;
+  readonly #key: KeyObject;
+  readonly #publicX: Uint8Array;
 
   constructor(secret: Uint8Array) {
     secretToScalar(secret);
-    this.#ecdh = createECDH('secp256k1');
-    this.#ecdh.setPrivateKey(secret);
+    const ecdh = createECDH('secp256k1');
+    ecdh.setPrivateKey(secret);
+    const point = ecdh.getPublicKey();
+    this.#publicX = Uint8Array.from(point.subarray(1, 33));
+    // With the public point included, OpenSSL does not multiply again to load the key.
+    const der = new Uint8Array(SEC1_HEAD.length + 32 + SEC1_MID.length + 65);
+    der.set(SEC1_HEAD, 0);
+    der.set(secret, SEC1_HEAD.length);
+    der.set(SEC1_MID, SEC1_HEAD.length + 32);
+    der.set(point, SEC1_HEAD.length + 32 + SEC1_MID.length);
+    this.#key = createPrivateKey({ key: Buffer.from(der.buffer), format: 'der', type: 'sec1' });
+    der.fill(0);
   }
 
   /** x coordinate of secret × G, 32 bytes big-endian. */
   publicXonly(): Uint8Array {
-    return new Uint8Array(this.#ecdh.getPublicKey(null, 'compressed').subarray(1));
+    return Uint8Array.from(this.#publicX);
   }
 
-  /**
-   * x coordinate of secret × P for a point P with x coordinate `theirX`
-   * (32 bytes). Either y works: d × (−P) = −(d × P) has the same x, so the
-   * point is passed compressed with an arbitrary parity.
-   */
-  sharedXonly(theirX: Uint8Array): Uint8Array {
-    if (theirX.length !== 32) throw new EllSwiftError(`x coordinate must be 32 bytes, got ${theirX.length}`);
-    const compressed = new Uint8Array(33);
-    compressed[0] = 0x02;
-    compressed.set(theirX, 1);
+  /** x coordinate of secret × P for a point P with x coordinate `theirX` (32 bytes, or loaded once). */
+  sharedXonly(theirX: Uint8Array | EcdhPeer): Uint8Array {
+    const peer = theirX instanceof EcdhPeer ? theirX : new EcdhPeer(theirX);
     let shared: Buffer;
     try {
-      shared = this.#ecdh.computeSecret(compressed);
+      shared = diffieHellman({ privateKey: this.#key, publicKey: peer.key });
     } catch {
       throw new EllSwiftError('x coordinate is not on secp256k1');
     }

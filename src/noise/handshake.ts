@@ -22,6 +22,7 @@ import {
 import {
   type EllSwiftKeyPair,
   type RandomSource,
+  EcdhPeer,
   defaultRandom,
   ellswiftCreate,
   ellswiftDecodeXonly,
@@ -186,8 +187,8 @@ export class NoiseResponder {
     const e = ellswiftCreate(this.#opts.ephemeralSecret, random);
     const id: ResponderIdentity = this.#opts.credentials?.current() ?? this.#oneTimeIdentity(random);
     const s = id.static;
-    // The initiator's key is decoded once for both ECDHs.
-    const reX = ellswiftDecodeXonly(re);
+    // The initiator's key is decoded and loaded once for both ECDHs.
+    const reX = new EcdhPeer(ellswiftDecodeXonly(re));
     const out = new Uint8Array(ACT2_SIZE);
     out.set(e.ellswift, 0);
     ss.mixHash(e.ellswift);
