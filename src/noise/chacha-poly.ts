@@ -1,8 +1,8 @@
 // ChaCha20-Poly1305 (RFC 8439) in plain JavaScript, written for the small
-// messages an SV2 connection carries: no object is created per message, the
-// block function works on local 32-bit words, and Poly1305 keeps its 130-bit
-// numbers in ten 13-bit limbs so every product and sum stays exact in a
-// double. For a share-sized frame this beats a node:crypto cipher object per
+// messages an SV2 connection carries: no object is created per message (except
+// the plaintext that open returns), the block function works on local 32-bit
+// words, and Poly1305 keeps its 130-bit numbers in six 22-bit limbs so every
+// product and sum stays exact in a double. For a share-sized frame this beats a node:crypto cipher object per
 // message, whose setup costs more than the work; for large payloads OpenSSL's
 // vectorised code wins, so aead.ts picks by size. Checked against the RFC's
 // vectors and node:crypto in test/noise/chacha-poly.test.ts.
