@@ -26,6 +26,8 @@ export type ClientSecurity =
 export interface ClientOptions {
   host: string;
   port: number;
+  /** Local address to connect from (e.g. to spread many connections over 127.0.0.x). */
+  localAddress?: string;
   security: ClientSecurity;
   /** Covers the TCP connect and the whole handshake. */
   handshakeTimeoutMs?: number;
@@ -43,7 +45,7 @@ export async function connectFramed(opts: ClientOptions): Promise<FramedConnecti
   const timeoutMs = opts.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
   const maxPayload = opts.maxPayloadLength ?? DEFAULT_MAX_PAYLOAD_LENGTH;
   const remote = `${opts.host}:${opts.port}`;
-  const socket: Socket = connect({ host: opts.host, port: opts.port });
+  const socket: Socket = connect({ host: opts.host, port: opts.port, localAddress: opts.localAddress });
   const reader = new SocketReader(socket);
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<never>((_, reject) => {

@@ -49,6 +49,7 @@ export class FramedConnection extends EventEmitter implements AsyncIterable<Fram
   #waiting: ((r: IteratorResult<Frame>) => void) | undefined;
   #drain: Promise<void> | undefined;
   #paused = false;
+  #corked = false;
   #close: CloseInfo | undefined;
   readonly closed: Promise<CloseInfo>;
   #resolveClosed!: (info: CloseInfo) => void;
@@ -119,6 +120,13 @@ export class FramedConnection extends EventEmitter implements AsyncIterable<Fram
     } catch (err) {
       return Promise.reject(err);
     }
+    // Frames sent in the same tick leave in one write: the socket is corked
+    // at the first and uncorked once the current task is done.
+    if (!this.#corked) {
+      this.#corked = true;
+      this.#socket.cork();
+      process.nextTick(this.#uncork);
+    }
     if (this.#socket.write(wire)) return Promise.resolve();
     this.#drain ??= new Promise<void>((resolve, reject) => {
       const done = () => {
@@ -139,6 +147,11 @@ export class FramedConnection extends EventEmitter implements AsyncIterable<Fram
     });
     return this.#drain;
   }
+
+  readonly #uncork = (): void => {
+    this.#corked = false;
+    this.#socket.uncork();
+  };
 
   /** Closes after flushing what was sent; `reason` is logged and reported. */
   close(reason = 'closed locally'): void {

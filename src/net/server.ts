@@ -3,6 +3,7 @@
 // and hands each ready FramedConnection to the role.
 import { type Server, type Socket, createServer } from 'node:net';
 import type { Aead } from '../noise/aead.js';
+import { ResponderCredentials } from '../noise/credentials.js';
 import { ACT1_SIZE, NoiseResponder } from '../noise/handshake.js';
 import type { RandomSource } from '../noise/ellswift.js';
 import { noiseCodec, plainCodec } from './codecs.js';
@@ -15,7 +16,11 @@ import type { ConnectionGuard } from './guard.js';
 export type ServerSecurity =
   | {
       kind: 'noise';
-      /** 32-byte authority secret key that signs each connection's certificate. */
+      /**
+       * 32-byte authority secret key that signs the server's certificate:
+       * one static key and certificate serve every handshake until half of
+       * `certValiditySec` has passed, then a new pair is made.
+       */
       authoritySecretKey: Uint8Array;
       certValiditySec?: number;
       /** Unix seconds; injectable for tests. */
@@ -53,6 +58,16 @@ export function listenFramed(opts: ServerOptions): Promise<FramedServer> {
   const connections = new Set<FramedConnection>();
   const timeoutMs = opts.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
   const maxPayload = opts.maxPayloadLength ?? DEFAULT_MAX_PAYLOAD_LENGTH;
+  const security = opts.security;
+  const credentials =
+    security.kind === 'noise'
+      ? new ResponderCredentials({
+          authoritySecretKey: security.authoritySecretKey,
+          certValiditySec: security.certValiditySec,
+          now: security.now,
+          random: security.random,
+        })
+      : undefined;
 
   const ready = (conn: FramedConnection) => {
     if (conn.isClosed) return;
@@ -69,7 +84,6 @@ export function listenFramed(opts: ServerOptions): Promise<FramedServer> {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     const remote = `${socket.remoteAddress}:${socket.remotePort}`;
-    const security = opts.security;
     const connOpts = { logger: log, highWaterFrames: opts.highWaterFrames };
     if (security.kind === 'plain') {
       ready(new FramedConnection(socket, plainCodec(maxPayload), connOpts));
@@ -83,8 +97,7 @@ export function listenFramed(opts: ServerOptions): Promise<FramedServer> {
     try {
       const responder = new NoiseResponder({
         authoritySecretKey: security.authoritySecretKey,
-        certValiditySec: security.certValiditySec,
-        now: security.now,
+        credentials,
         random: security.random,
         aead: security.aead,
       });

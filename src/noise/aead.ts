@@ -1,8 +1,10 @@
 // ChaCha20-Poly1305 (IETF, 12-byte nonce, 16-byte tag) behind one small
-// interface, in two implementations: @noble/ciphers (pure JS) and node:crypto
-// (OpenSSL). Both pass the same tests; bench/noise.bench.ts compares them.
+// interface, in three implementations: @noble/ciphers (pure JS), node:crypto
+// (OpenSSL) and chacha-poly.ts (pure JS for small messages), plus `auto`,
+// which picks by size. All pass the same tests; bench/noise.bench.ts compares them.
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { chachaPolyOpen, chachaPolyOpenInto, chachaPolySeal } from './chacha-poly.js';
 
 export const TAG_LENGTH = 16;
 
@@ -19,7 +21,38 @@ export interface Aead {
   ): void;
   /** Returns the plaintext, or undefined when the tag does not authenticate. */
   open(key: Uint8Array, nonce: Uint8Array, ad: Uint8Array, ciphertext: Uint8Array): Uint8Array | undefined;
+  /**
+   * Like open, but writes the plaintext into `out` at `offset`; false (and
+   * nothing written) when the tag does not authenticate.
+   */
+  openInto(
+    key: Uint8Array,
+    nonce: Uint8Array,
+    ad: Uint8Array,
+    ciphertext: Uint8Array,
+    out: Uint8Array,
+    offset: number,
+  ): boolean;
 }
+
+/** openInto for an implementation that only returns a fresh plaintext. */
+function openIntoVia(open: Aead['open']): Aead['openInto'] {
+  return (key, nonce, ad, ciphertext, out, offset) => {
+    const plaintext = open(key, nonce, ad, ciphertext);
+    if (plaintext === undefined) return false;
+    out.set(plaintext, offset);
+    return true;
+  };
+}
+
+const nobleOpen: Aead['open'] = (key, nonce, ad, ciphertext) => {
+  if (ciphertext.length < TAG_LENGTH) return undefined;
+  try {
+    return chacha20poly1305(key, nonce, ad).decrypt(ciphertext);
+  } catch {
+    return undefined;
+  }
+};
 
 export const nobleAead: Aead = {
   name: 'noble',
@@ -29,14 +62,8 @@ export const nobleAead: Aead = {
       out.subarray(offset, offset + plaintext.length + TAG_LENGTH),
     );
   },
-  open(key, nonce, ad, ciphertext) {
-    if (ciphertext.length < TAG_LENGTH) return undefined;
-    try {
-      return chacha20poly1305(key, nonce, ad).decrypt(ciphertext);
-    } catch {
-      return undefined;
-    }
-  },
+  open: nobleOpen,
+  openInto: openIntoVia(nobleOpen),
 };
 
 export const nodeAead: Aead = {
@@ -65,11 +92,52 @@ export const nodeAead: Aead = {
       return undefined;
     }
   },
+  openInto(key, nonce, ad, ciphertext, out, offset) {
+    return openIntoVia(nodeAead.open)(key, nonce, ad, ciphertext, out, offset);
+  },
 };
 
-/** The implementation used unless a caller picks one (the faster in bench/noise.bench.ts). */
-export const defaultAead: Aead = nodeAead;
+/** Little-endian platforms only (every platform Node.js ships for); `auto` checks. */
+export const jsAead: Aead = {
+  name: 'js',
+  sealInto: chachaPolySeal,
+  open: chachaPolyOpen,
+  openInto: chachaPolyOpenInto,
+};
 
-export function aeadByName(name: 'noble' | 'node'): Aead {
-  return name === 'noble' ? nobleAead : nodeAead;
+/**
+ * Messages up to this many bytes go to the plain-JS implementation, longer
+ * ones to OpenSSL: a node:crypto cipher object costs microseconds to set up,
+ * which dominates a share-sized frame, while OpenSSL's vectorised code wins
+ * once there are a few hundred bytes (the two cross near 384 bytes here).
+ */
+export const SMALL_MESSAGE_BYTES = 256;
+
+// The plain-JS code reads its key stream as little-endian words.
+const littleEndian = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+
+export const autoAead: Aead = {
+  name: 'auto',
+  sealInto(key, nonce, ad, plaintext, out, offset) {
+    if (littleEndian && plaintext.length <= SMALL_MESSAGE_BYTES)
+      chachaPolySeal(key, nonce, ad, plaintext, out, offset);
+    else nodeAead.sealInto(key, nonce, ad, plaintext, out, offset);
+  },
+  open(key, nonce, ad, ciphertext) {
+    return littleEndian && ciphertext.length <= SMALL_MESSAGE_BYTES + TAG_LENGTH
+      ? chachaPolyOpen(key, nonce, ad, ciphertext)
+      : nodeAead.open(key, nonce, ad, ciphertext);
+  },
+  openInto(key, nonce, ad, ciphertext, out, offset) {
+    return littleEndian && ciphertext.length <= SMALL_MESSAGE_BYTES + TAG_LENGTH
+      ? chachaPolyOpenInto(key, nonce, ad, ciphertext, out, offset)
+      : nodeAead.openInto(key, nonce, ad, ciphertext, out, offset);
+  },
+};
+
+/** The implementation used unless a caller picks one (the fastest in bench/noise.bench.ts). */
+export const defaultAead: Aead = autoAead;
+
+export function aeadByName(name: 'noble' | 'node' | 'js' | 'auto'): Aead {
+  return { noble: nobleAead, node: nodeAead, js: jsAead, auto: autoAead }[name];
 }

@@ -96,7 +96,26 @@ export function verifyCertificate(
     throw new NoiseError('certificate', `certificate expired at ${m.not_valid_after} (now ${nowSec})`);
   }
   const digest = certificateDigest(m.version, m.valid_from, m.not_valid_after, serverXonly);
-  if (!schnorr.verify(m.signature, digest, authorityXonly)) {
+  if (!verifySchnorrCached(m.signature, digest, authorityXonly)) {
     throw new NoiseError('certificate', 'certificate signature does not verify against the authority key');
   }
+}
+
+// A server shows the same certificate to every handshake of its window, so a
+// client that reconnects checks the same signature again and again. Signatures
+// that verified are remembered (by signature, digest and key, so any change
+// is a miss); failures are not. Bounded: the oldest entry goes first.
+const VERIFIED_CACHE_SIZE = 64;
+const verified = new Set<string>();
+
+function verifySchnorrCached(signature: Uint8Array, digest: Uint8Array, key: Uint8Array): boolean {
+  const id =
+    Buffer.from(signature.buffer, signature.byteOffset, signature.length).toString('hex') +
+    Buffer.from(digest.buffer, digest.byteOffset, digest.length).toString('hex') +
+    Buffer.from(key.buffer, key.byteOffset, key.length).toString('hex');
+  if (verified.has(id)) return true;
+  if (!schnorr.verify(signature, digest, key)) return false;
+  if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.values().next().value!);
+  verified.add(id);
+  return true;
 }

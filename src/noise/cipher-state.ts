@@ -63,6 +63,17 @@ export class CipherState {
     return plaintext;
   }
 
+  /**
+   * Opens `ciphertext` into `out` at `offset` (ciphertext.length − 16 bytes);
+   * on a bad tag throws and leaves the nonce where it was. Requires a key.
+   */
+  decryptInto(ad: Uint8Array, ciphertext: Uint8Array, out: Uint8Array, offset: number): void {
+    if (this.#key === undefined) throw new NoiseError('state', 'decryptInto needs a key');
+    if (!this.aead.openInto(this.#key, this.#nextNonce(), ad, ciphertext, out, offset))
+      throw new NoiseError('mac', 'message authentication failed');
+    this.#n++;
+  }
+
   encrypt(plaintext: Uint8Array): Uint8Array {
     return this.encryptWithAd(EMPTY, plaintext);
   }

@@ -4,16 +4,42 @@
 // scalar multiplications themselves run in node:crypto.
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { type ECDH, createECDH, randomBytes as nodeRandomBytes } from 'node:crypto';
+import {
+  type KeyObject,
+  createECDH,
+  createPrivateKey,
+  createPublicKey,
+  diffieHellman,
+  randomFillSync,
+} from 'node:crypto';
 
 const Fp = secp256k1.Point.Fp;
 const P = Fp.ORDER;
 const N = secp256k1.Point.Fn.ORDER;
 const B = 7n;
+const WORD = 0xffffffffn;
 
 /** Source of random bytes; injectable so tests can be deterministic. */
 export type RandomSource = (length: number) => Uint8Array;
-export const defaultRandom: RandomSource = (length) => new Uint8Array(nodeRandomBytes(length));
+
+// The system CSPRNG, drawn in 4 KiB blocks: an encoding takes several small
+// draws, and one call into the OS per draw costs more than the field maths.
+// Every byte is handed out once and the pool is wiped as it is used.
+const POOL_SIZE = 4096;
+const pool = new Uint8Array(POOL_SIZE);
+let poolPos = POOL_SIZE;
+
+export const defaultRandom: RandomSource = (length) => {
+  if (length > POOL_SIZE) return randomFillSync(new Uint8Array(length));
+  if (poolPos + length > POOL_SIZE) {
+    randomFillSync(pool);
+    poolPos = 0;
+  }
+  const out = pool.slice(poolPos, poolPos + length);
+  pool.fill(0, poolPos, poolPos + length);
+  poolPos += length;
+  return out;
+};
 
 export class EllSwiftError extends Error {
   override readonly name = 'EllSwiftError';
@@ -28,18 +54,31 @@ export class EllSwiftError extends Error {
 function legendre(a: bigint): number {
   let n = P;
   let t = 1;
+  // The low bits of a and n as small numbers: the sign rules only look at
+  // them, and shifting out all trailing zeros at once saves a bigint step per bit.
+  let nLow = Number(n & 7n);
   while (a !== 0n) {
-    let twos = 0;
-    while ((a & 1n) === 0n) {
-      a >>= 1n;
-      twos++;
+    let low = Number(a & WORD);
+    if ((low & 1) === 0) {
+      let twos = 0;
+      while (low === 0) {
+        a >>= 32n;
+        twos += 32;
+        low = Number(a & WORD);
+      }
+      const z = 31 - Math.clz32(low & -low);
+      a >>= BigInt(z);
+      twos += z;
+      low = Number(a & WORD);
+      // (2/n) = −1 exactly when n ≡ 3, 5 (mod 8).
+      if ((twos & 1) === 1 && (nLow === 3 || nLow === 5)) t = -t;
     }
-    // (2/n) = −1 exactly when n ≡ 3, 5 (mod 8).
-    const n8 = n & 7n;
-    if ((twos & 1) === 1 && (n8 === 3n || n8 === 5n)) t = -t;
     // Quadratic reciprocity: swapping flips the sign when both are ≡ 3 (mod 4).
-    if ((a & 3n) === 3n && (n & 3n) === 3n) t = -t;
-    [a, n] = [n % a, a];
+    if ((low & 3) === 3 && (nLow & 3) === 3) t = -t;
+    const r = n % a;
+    n = a;
+    nLow = low & 7;
+    a = r;
   }
   return n === 1n ? t : 0;
 }
@@ -48,9 +87,55 @@ function isSquare(a: bigint): boolean {
   return legendre(a) >= 0;
 }
 
+// p = 2^256 − 0x1000003d1, so 2^256 ≡ 0x1000003d1: a product folds back
+// below 2^257 with two shifts and a small multiplication, cheaper than a
+// general bigint division.
+const MASK256 = (1n << 256n) - 1n;
+const FOLD = 0x1000003d1n;
+
+function reduce(x: bigint): bigint {
+  x = (x & MASK256) + (x >> 256n) * FOLD;
+  x = (x & MASK256) + (x >> 256n) * FOLD;
+  return x >= P ? x - P : x;
+}
+
+function sqrN(x: bigint, n: number): bigint {
+  for (let i = 0; i < n; i++) x = reduce(x * x);
+  return x;
+}
+
+/**
+ * a^((p+1)/4), the square root of a when a is a square (p ≡ 3 mod 4), by an
+ * addition chain over the exponent's runs of ones: 253 squarings and 13
+ * multiplications instead of a generic square-and-multiply.
+ */
+function powSqrt(a: bigint): bigint {
+  const x2 = reduce(reduce(a * a) * a);
+  const x3 = reduce(reduce(x2 * x2) * a);
+  const x6 = reduce(sqrN(x3, 3) * x3);
+  const x9 = reduce(sqrN(x6, 3) * x3);
+  const x11 = reduce(sqrN(x9, 2) * x2);
+  const x22 = reduce(sqrN(x11, 11) * x11);
+  const x44 = reduce(sqrN(x22, 22) * x22);
+  const x88 = reduce(sqrN(x44, 44) * x44);
+  const x176 = reduce(sqrN(x88, 88) * x88);
+  const x220 = reduce(sqrN(x176, 44) * x44);
+  const x223 = reduce(sqrN(x220, 3) * x3);
+  let t = reduce(sqrN(x223, 23) * x22);
+  t = reduce(sqrN(t, 6) * x2);
+  return sqrN(t, 2);
+}
+
+/** Square root of a field element known to be a square. */
+export function fieldSqrt(a: bigint): bigint {
+  const r = powSqrt(a);
+  if (reduce(r * r) !== a) throw new EllSwiftError('not a square');
+  return r;
+}
+
 /** Square root, or undefined for a non-square; the cheap test comes first so a failure costs no root. */
 function sqrt(a: bigint): bigint | undefined {
-  return isSquare(a) ? Fp.sqrt(a) : undefined;
+  return isSquare(a) ? fieldSqrt(a) : undefined;
 }
 
 function curveRhs(x: bigint): bigint {
@@ -109,8 +194,13 @@ export function xswiftecInv(x: bigint, u: bigint, c: number): bigint | undefined
   if ((c & 2) === 0) {
     if (isValidX(Fp.sub(Fp.neg(x), u))) return undefined;
     v = (c & 1) === 0 ? x : Fp.sub(Fp.neg(x), u);
-    s = Fp.neg(Fp.div(curveRhs(u), Fp.add(Fp.add(Fp.sqr(u), Fp.mul(u, v)), Fp.sqr(v))));
-    if (!isSquare(s)) return undefined;
+    // s = −(u³ + 7) / (u² + uv + v²) is a square exactly when numerator ×
+    // denominator is (the denominator is not zero here), so the inversion
+    // is paid only for the cases that go on.
+    const num = Fp.neg(curveRhs(u));
+    const den = Fp.add(Fp.add(Fp.sqr(u), Fp.mul(u, v)), Fp.sqr(v));
+    if (!isSquare(Fp.mul(num, den))) return undefined;
+    s = Fp.div(num, den);
   } else {
     s = Fp.sub(x, u);
     if (s === 0n) return undefined;
@@ -118,14 +208,14 @@ export function xswiftecInv(x: bigint, u: bigint, c: number): bigint | undefined
     const rr = Fp.neg(Fp.mul(s, inner));
     // Both roots below must exist; test both before paying for either.
     if (!isSquare(rr) || !isSquare(s)) return undefined;
-    let r = Fp.sqrt(rr);
+    let r = fieldSqrt(rr);
     if ((c & 1) !== 0) {
       if (r === 0n) return undefined;
       r = Fp.neg(r);
     }
     v = Fp.mul(Fp.sub(Fp.div(r, s), u), HALF);
   }
-  let w = Fp.sqrt(s);
+  let w = fieldSqrt(s);
   if ((c & 4) !== 0) w = Fp.neg(w);
   return Fp.mul(w, Fp.sub(Fp.mul(u, C_INV), v));
 }
@@ -168,38 +258,75 @@ export function secretToScalar(secret: Uint8Array): bigint {
   return d;
 }
 
+// DER wrappers for secp256k1 keys: SEC1 ECPrivateKey (version 1, the
+// scalar, the curve's OID, the uncompressed public point) and
+// SubjectPublicKeyInfo around a compressed point.
+const SEC1_HEAD = Uint8Array.from(Buffer.from('30740201010420', 'hex'));
+const SEC1_MID = Uint8Array.from(Buffer.from('a00706052b8104000aa144034200', 'hex'));
+const SPKI_COMPRESSED_HEAD = Uint8Array.from(
+  Buffer.from('3036301006072a8648ce3d020106052b8104000a032200', 'hex'),
+);
+
 /**
- * A secret scalar loaded into node:crypto's ECDH (OpenSSL), which multiplies
+ * Another party's public key, ready for ECDH: a point with the given x
+ * coordinate (32 bytes). Either y works: d × (−P) = −(d × P) has the same x,
+ * so the point is loaded compressed with an arbitrary parity. Loaded once,
+ * it serves several secrets (the responder's ephemeral and static keys).
+ */
+export class EcdhPeer {
+  readonly key: KeyObject;
+
+  constructor(theirX: Uint8Array) {
+    if (theirX.length !== 32) throw new EllSwiftError(`x coordinate must be 32 bytes, got ${theirX.length}`);
+    const der = new Uint8Array(SPKI_COMPRESSED_HEAD.length + 33);
+    der.set(SPKI_COMPRESSED_HEAD, 0);
+    der[SPKI_COMPRESSED_HEAD.length] = 0x02;
+    der.set(theirX, SPKI_COMPRESSED_HEAD.length + 1);
+    try {
+      this.key = createPublicKey({ key: Buffer.from(der.buffer), format: 'der', type: 'spki' });
+    } catch {
+      throw new EllSwiftError('x coordinate is not on secp256k1');
+    }
+  }
+}
+
+/**
+ * A secret scalar loaded into node:crypto (OpenSSL), which multiplies
  * several times faster than pure-JS bigint arithmetic. Loading computes the
- * public key once; every shared secret afterwards is one multiplication.
+ * public key once; every shared secret afterwards is one multiplication
+ * (through a KeyObject, cheaper per call than ECDH.computeSecret).
  */
 export class EcdhSecret {
-  readonly #ecdh: ECDH;
+  readonly #key: KeyObject;
+  readonly #publicX: Uint8Array;
 
   constructor(secret: Uint8Array) {
     secretToScalar(secret);
-    this.#ecdh = createECDH('secp256k1');
-    this.#ecdh.setPrivateKey(secret);
+    const ecdh = createECDH('secp256k1');
+    ecdh.setPrivateKey(secret);
+    const point = ecdh.getPublicKey();
+    this.#publicX = Uint8Array.from(point.subarray(1, 33));
+    // With the public point included, OpenSSL does not multiply again to load the key.
+    const der = new Uint8Array(SEC1_HEAD.length + 32 + SEC1_MID.length + 65);
+    der.set(SEC1_HEAD, 0);
+    der.set(secret, SEC1_HEAD.length);
+    der.set(SEC1_MID, SEC1_HEAD.length + 32);
+    der.set(point, SEC1_HEAD.length + 32 + SEC1_MID.length);
+    this.#key = createPrivateKey({ key: Buffer.from(der.buffer), format: 'der', type: 'sec1' });
+    der.fill(0);
   }
 
   /** x coordinate of secret × G, 32 bytes big-endian. */
   publicXonly(): Uint8Array {
-    return new Uint8Array(this.#ecdh.getPublicKey(null, 'compressed').subarray(1));
+    return Uint8Array.from(this.#publicX);
   }
 
-  /**
-   * x coordinate of secret × P for a point P with x coordinate `theirX`
-   * (32 bytes). Either y works: d × (−P) = −(d × P) has the same x, so the
-   * point is passed compressed with an arbitrary parity.
-   */
-  sharedXonly(theirX: Uint8Array): Uint8Array {
-    if (theirX.length !== 32) throw new EllSwiftError(`x coordinate must be 32 bytes, got ${theirX.length}`);
-    const compressed = new Uint8Array(33);
-    compressed[0] = 0x02;
-    compressed.set(theirX, 1);
+  /** x coordinate of secret × P for a point P with x coordinate `theirX` (32 bytes, or loaded once). */
+  sharedXonly(theirX: Uint8Array | EcdhPeer): Uint8Array {
+    const peer = theirX instanceof EcdhPeer ? theirX : new EcdhPeer(theirX);
     let shared: Buffer;
     try {
-      shared = this.#ecdh.computeSecret(compressed);
+      shared = diffieHellman({ privateKey: this.#key, publicKey: peer.key });
     } catch {
       throw new EllSwiftError('x coordinate is not on secp256k1');
     }

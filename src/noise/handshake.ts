@@ -14,8 +14,15 @@ import {
 } from './certificate.js';
 import { CipherState } from './cipher-state.js';
 import {
+  type ResponderIdentity,
+  DEFAULT_CERT_VALIDITY_SEC,
+  type ResponderCredentials,
+  systemClock,
+} from './credentials.js';
+import {
   type EllSwiftKeyPair,
   type RandomSource,
+  EcdhPeer,
   defaultRandom,
   ellswiftCreate,
   ellswiftDecodeXonly,
@@ -26,11 +33,7 @@ import { SymmetricState } from './symmetric.js';
 
 export const ACT1_SIZE = 64;
 export const ACT2_SIZE = 64 + 64 + TAG_LENGTH + SIGNATURE_NOISE_MESSAGE_SIZE + TAG_LENGTH;
-/** Validity the responder gives its certificates unless told otherwise (the reference's default). */
-export const DEFAULT_CERT_VALIDITY_SEC = 3600;
-
 const EMPTY = new Uint8Array(0);
-const systemClock = (): number => Math.floor(Date.now() / 1000);
 
 export interface TransportKeys {
   /** Encrypts what this side sends. */
@@ -130,7 +133,14 @@ export class NoiseInitiator {
 export interface ResponderOptions {
   /** 32-byte authority secret key that signs this responder's certificates. */
   authoritySecretKey: Uint8Array;
-  /** Static secret; a fresh one per handshake when omitted (as the reference does). */
+  /**
+   * The static key and certificate to present, shared across handshakes
+   * (what a server uses). Without it, each handshake makes its own from the
+   * options below: `staticSecret` (a fresh one when omitted), `now`,
+   * `certValiditySec`.
+   */
+  credentials?: ResponderCredentials;
+  /** Static secret for a handshake without `credentials`; a fresh one when omitted. */
   staticSecret?: Uint8Array;
   ephemeralSecret?: Uint8Array;
   random?: RandomSource;
@@ -175,15 +185,28 @@ export class NoiseResponder {
     const re = this.#re;
     const ss = this.#ss;
     const e = ellswiftCreate(this.#opts.ephemeralSecret, random);
-    const s = ellswiftCreate(this.#opts.staticSecret, random);
-    // The initiator's key is decoded once for both ECDHs.
-    const reX = ellswiftDecodeXonly(re);
+    const id: ResponderIdentity = this.#opts.credentials?.current() ?? this.#oneTimeIdentity(random);
+    const s = id.static;
+    // The initiator's key is decoded and loaded once for both ECDHs.
+    const reX = new EcdhPeer(ellswiftDecodeXonly(re));
     const out = new Uint8Array(ACT2_SIZE);
     out.set(e.ellswift, 0);
     ss.mixHash(e.ellswift);
     ss.mixKey(v2EcdhHash(e.key.sharedXonly(reX), e.ellswift, re, false));
     out.set(ss.encryptAndHash(s.ellswift), 64);
     ss.mixKey(v2EcdhHash(s.key.sharedXonly(reX), s.ellswift, re, false));
+    out.set(ss.encryptAndHash(id.encodedCertificate), 64 + 64 + TAG_LENGTH);
+    const [c1, c2] = ss.split();
+    this.#keys = { send: c2, recv: c1, handshakeHash: ss.h };
+    e.secret.fill(0);
+    // A shared static key lives on for the next handshakes; a one-time one is wiped.
+    if (this.#opts.credentials === undefined) s.secret.fill(0);
+    this.#state = 'done';
+    return out;
+  }
+
+  #oneTimeIdentity(random: RandomSource): ResponderIdentity {
+    const s = ellswiftCreate(this.#opts.staticSecret, random);
     const now = (this.#opts.now ?? systemClock)();
     const validity = this.#opts.certValiditySec ?? DEFAULT_CERT_VALIDITY_SEC;
     const certificate = signCertificate(
@@ -193,13 +216,7 @@ export class NoiseResponder {
       now + validity,
       random(32),
     );
-    out.set(ss.encryptAndHash(encodeSignatureNoiseMessage(certificate)), 64 + 64 + TAG_LENGTH);
-    const [c1, c2] = ss.split();
-    this.#keys = { send: c2, recv: c1, handshakeHash: ss.h };
-    e.secret.fill(0);
-    s.secret.fill(0);
-    this.#state = 'done';
-    return out;
+    return { static: s, certificate, encodedCertificate: encodeSignatureNoiseMessage(certificate) };
   }
 
   get keys(): TransportKeys {

@@ -2,6 +2,7 @@
 export * from './aead.js';
 export * from './certificate.js';
 export * from './cipher-state.js';
+export * from './credentials.js';
 export * from './ellswift.js';
 export * from './errors.js';
 export * from './handshake.js';

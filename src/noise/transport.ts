@@ -41,11 +41,15 @@ export function checkPlainFrame(frame: Uint8Array): FrameHeader {
   return header;
 }
 
+const EMPTY = new Uint8Array(0);
+
 /** Seals a plaintext frame (header ‖ payload) with the sending CipherState. */
 export function encryptFrame(send: CipherState, frame: Uint8Array): Uint8Array {
-  const header = checkPlainFrame(frame);
-  const out = new Uint8Array(ENCRYPTED_HEADER_SIZE + ciphertextLength(header.msg_length));
-  const empty = new Uint8Array(0);
+  // msg_length read in place: a header object per frame is measurable for small frames.
+  const length = frame.length >= FRAME_HEADER_SIZE ? frame[3]! | (frame[4]! << 8) | (frame[5]! << 16) : -1;
+  if (length !== frame.length - FRAME_HEADER_SIZE) checkPlainFrame(frame);
+  const out = new Uint8Array(ENCRYPTED_HEADER_SIZE + ciphertextLength(length));
+  const empty = EMPTY;
   send.encryptInto(empty, frame.subarray(0, FRAME_HEADER_SIZE), out, 0);
   let pos = ENCRYPTED_HEADER_SIZE;
   for (let off = FRAME_HEADER_SIZE; off < frame.length; off += MAX_PT_CHUNK) {
@@ -69,6 +73,7 @@ export class NoiseFrameDecoder {
   readonly #recv: CipherState;
   readonly #max: number;
   readonly #queue = new ByteQueue();
+  readonly #headerBytes = new Uint8Array(FRAME_HEADER_SIZE);
   #header: FrameHeader | undefined;
   #failed: Error | undefined;
 
@@ -90,7 +95,8 @@ export class NoiseFrameDecoder {
       for (;;) {
         if (this.#header === undefined) {
           if (this.#queue.length < ENCRYPTED_HEADER_SIZE) break;
-          const header = decodeFrameHeader(this.#recv.decrypt(this.#queue.take(ENCRYPTED_HEADER_SIZE)));
+          this.#recv.decryptInto(EMPTY, this.#queue.take(ENCRYPTED_HEADER_SIZE), this.#headerBytes, 0);
+          const header = decodeFrameHeader(this.#headerBytes);
           if (header.msg_length > this.#max) {
             throw new NoiseError(
               'length',
@@ -104,7 +110,7 @@ export class NoiseFrameDecoder {
         const payload = new Uint8Array(header.msg_length);
         for (let off = 0; off < header.msg_length; off += MAX_PT_CHUNK) {
           const size = Math.min(MAX_PT_CHUNK, header.msg_length - off);
-          payload.set(this.#recv.decrypt(this.#queue.take(size + TAG_LENGTH)), off);
+          this.#recv.decryptInto(EMPTY, this.#queue.take(size + TAG_LENGTH), payload, off);
         }
         this.#header = undefined;
         frames.push({ header, payload });

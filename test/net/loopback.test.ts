@@ -111,3 +111,41 @@ test('backpressure: a reader that does not consume pauses the socket and holds b
   await Promise.all(sends);
   assert.equal(resolved, COUNT);
 });
+
+test('a burst of small frames sent in one tick, then close(), all arrive in order', async (t) => {
+  const got: number[] = [];
+  let done!: () => void;
+  const finished = new Promise<void>((resolve) => (done = resolve));
+  const server = await listenFramed({
+    port: 0,
+    security: { kind: 'noise', authoritySecretKey: authority.secretKey },
+    onConnection: (c) => {
+      void (async () => {
+        for await (const f of c) got.push(f.payload[0]! | (f.payload[1]! << 8));
+        done();
+      })();
+    },
+  });
+  t.after(() => server.close());
+  const conn = await connectFramed({
+    host: '127.0.0.1',
+    port: server.port,
+    security: { kind: 'noise', authorityPublicKey: authority.publicKey },
+  });
+  const COUNT = 2000;
+  for (let i = 0; i < COUNT; i++) {
+    const f = makeFrame(100, 0x1a);
+    f[FRAME_HEADER_SIZE] = i & 0xff;
+    f[FRAME_HEADER_SIZE + 1] = i >> 8;
+    // Past the socket's buffer mark a send waits for drain, and close() rejects that wait;
+    // the bytes were already written and still go out.
+    conn.send(f).catch(() => {});
+  }
+  // Closing in the same tick must still flush every frame queued behind the cork.
+  conn.close('burst sent');
+  await finished;
+  assert.deepEqual(
+    got,
+    Array.from({ length: COUNT }, (_, i) => i),
+  );
+});

@@ -5,6 +5,8 @@ import { readCsv, hex, toHex } from './csv.js';
 import {
   bigintTo32,
   bytesToField,
+  defaultRandom,
+  fieldSqrt,
   ellswiftCreate,
   ellswiftDecode,
   ellswiftEcdhXonly,
@@ -90,4 +92,29 @@ test('ellswiftCreate rejects bad secrets', () => {
   assert.throws(() => ellswiftCreate(new Uint8Array(32)), /1\.\.n-1/);
   assert.throws(() => ellswiftCreate(new Uint8Array(31)), /32 bytes/);
   assert.throws(() => ellswiftDecode(new Uint8Array(63)), /64 bytes/);
+});
+
+test('fieldSqrt agrees with noble on random squares and refuses non-squares', () => {
+  const Fp = secp256k1.Point.Fp;
+  for (let i = 0; i < 200; i++) {
+    const a = Fp.create(bytesToField(defaultRandom(32)));
+    const sq = Fp.sqr(a);
+    const r = fieldSqrt(sq);
+    assert.equal(Fp.sqr(r), sq);
+    assert.ok(r === Fp.sqrt(sq) || r === Fp.neg(Fp.sqrt(sq)));
+  }
+  assert.equal(fieldSqrt(0n), 0n);
+  assert.throws(() => fieldSqrt(Fp.neg(1n)), /not a square/);
+});
+
+test('defaultRandom hands out fresh bytes of the asked length, small and large', () => {
+  const seen = new Set<string>();
+  for (let i = 0; i < 300; i++) {
+    const r = defaultRandom(33);
+    assert.equal(r.length, 33);
+    seen.add(toHex(r));
+  }
+  assert.equal(seen.size, 300);
+  assert.equal(defaultRandom(10_000).length, 10_000);
+  assert.equal(defaultRandom(0).length, 0);
 });

@@ -32,7 +32,11 @@ export const JDC_SCHEMA = {
     default: 'data/keys/jdc-authority.key',
     doc: 'authority secret key (string or file) that signs each downstream connection certificate',
   }),
-  cert_validity_sec: integer({ default: 3600, min: 1, doc: 'lifetime of each connection certificate' }),
+  cert_validity_sec: integer({
+    default: 3600,
+    min: 1,
+    doc: 'lifetime of the server certificate; a new static key and certificate after half of it',
+  }),
   network: network({ default: 'devnet', doc: 'chain whose addresses coinbase_reward_script is of' }),
   mode: oneOf(JD_MODES, {
     default: 'full-template',

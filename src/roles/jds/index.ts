@@ -29,7 +29,12 @@ export const JDS_FLAGS: readonly FlagRow[] = [
   ['network', '--network <name>', 'mainnet|testnet4|testnet3|signet|regtest|devnet'],
   ['authority_secret_key', '--authority-secret-key <key-or-file>', 'authority secret key, or a file with it'],
   ['authority_public_key', '--authority-public-key <key-or-file>', 'authority public key, or a file with it'],
-  ['cert_validity_sec', '--cert-validity <seconds>', 'lifetime of each connection certificate', 'number'],
+  [
+    'cert_validity_sec',
+    '--cert-validity <seconds>',
+    'lifetime of the server certificate; a new static key and certificate after half of it',
+    'number',
+  ],
   ['coinbase_reward_script', '--coinbase-reward-script <address>', 'pool payout address or addr(<address>)'],
   ['token_secret_file', '--token-secret-file <file>', 'the token secret shared with the pool'],
   [

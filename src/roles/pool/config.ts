@@ -37,7 +37,11 @@ export const POOL_SCHEMA = {
     default: 'data/keys/pool-authority.key',
     doc: 'authority secret key (string or file) that signs each connection certificate',
   }),
-  cert_validity_sec: integer({ default: 3600, min: 1, doc: 'lifetime of each connection certificate' }),
+  cert_validity_sec: integer({
+    default: 3600,
+    min: 1,
+    doc: 'lifetime of the server certificate; a new static key and certificate after half of it',
+  }),
   network: network({ default: 'devnet', doc: 'chain whose addresses the pool pays' }),
   coinbase_reward_script: string({
     default: '',

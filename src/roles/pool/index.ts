@@ -32,7 +32,12 @@ export const POOL_FLAGS: readonly FlagRow[] = [
   ['template_provider.transport', '--tp-transport <mode>', 'noise|noise-unauthenticated|plain'],
   ['authority_secret_key', '--authority-secret-key <key-or-file>', 'authority secret key, or a file with it'],
   ['authority_public_key', '--authority-public-key <key-or-file>', 'authority public key, or a file with it'],
-  ['cert_validity_sec', '--cert-validity <seconds>', 'lifetime of each connection certificate', 'number'],
+  [
+    'cert_validity_sec',
+    '--cert-validity <seconds>',
+    'lifetime of the server certificate; a new static key and certificate after half of it',
+    'number',
+  ],
   ['network', '--network <name>', 'mainnet|testnet4|testnet3|signet|regtest|devnet'],
   ['coinbase_reward_script', '--coinbase-reward-script <address>', 'pool payout address or addr(<address>)'],
   ['pool_signature', '--pool-signature <tag>', 'pool tag in the coinbase scriptSig'],

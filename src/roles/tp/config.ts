@@ -29,7 +29,11 @@ export const TP_SCHEMA = {
     default: 'data/keys/tp-authority.key',
     doc: 'authority secret key (string or file) that signs each connection certificate',
   }),
-  cert_validity_sec: integer({ default: 3600, min: 1, doc: 'lifetime of each connection certificate' }),
+  cert_validity_sec: integer({
+    default: 3600,
+    min: 1,
+    doc: 'lifetime of the server certificate; a new static key and certificate after half of it',
+  }),
   network: network({ default: 'devnet', doc: 'chain the node must be on; checked at start' }),
   fee_threshold: integer({
     default: 1000,

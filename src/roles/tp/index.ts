@@ -23,7 +23,12 @@ export const TP_FLAGS: readonly FlagRow[] = [
   ['network', '--network <name>', 'mainnet|testnet4|testnet3|signet|regtest|devnet'],
   ['authority_secret_key', '--authority-secret-key <key-or-file>', 'authority secret key, or a file with it'],
   ['authority_public_key', '--authority-public-key <key-or-file>', 'authority public key, or a file with it'],
-  ['cert_validity_sec', '--cert-validity <seconds>', 'lifetime of each connection certificate', 'number'],
+  [
+    'cert_validity_sec',
+    '--cert-validity <seconds>',
+    'lifetime of the server certificate; a new static key and certificate after half of it',
+    'number',
+  ],
   ['fee_threshold', '--fee-threshold <sats>', 'fee rise before a same-tip template', 'number'],
   ['min_interval', '--min-interval <seconds>', 'least time between same-tip templates', 'number'],
   [

@@ -192,6 +192,8 @@ function recordingAead(into: Uint8Array[]): Aead {
       nodeAead.sealInto(key, nonce, ad, plaintext, out, offset);
     },
     open: (key, nonce, ad, ciphertext) => nodeAead.open(key, nonce, ad, ciphertext),
+    openInto: (key, nonce, ad, ciphertext, out, offset) =>
+      nodeAead.openInto(key, nonce, ad, ciphertext, out, offset),
   };
 }
 

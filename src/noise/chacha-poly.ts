@@ -1,0 +1,477 @@
+// ChaCha20-Poly1305 (RFC 8439) in plain JavaScript, written for the small
+// messages an SV2 connection carries: no object is created per message (except
+// the plaintext that open returns), the block function works on local 32-bit
+// words, and Poly1305 keeps its 130-bit numbers in six 22-bit limbs so every
+// product and sum stays exact in a double. For a share-sized frame this beats a node:crypto cipher object per
+// message, whose setup costs more than the work; for large payloads OpenSSL's
+// vectorised code wins, so aead.ts picks by size. Checked against the RFC's
+// vectors and node:crypto in test/noise/chacha-poly.test.ts.
+
+/** 16 words of key stream, seen as bytes (the platform is little-endian; aead.ts checks). */
+const ks = new Uint32Array(16);
+const ks8 = new Uint8Array(ks.buffer);
+/** Zero padding and the length block of the Poly1305 input. */
+const block = new Uint8Array(16);
+const blockView = new DataView(block.buffer);
+
+// Key and nonce as words, loaded once per message.
+let k0 = 0,
+  k1 = 0,
+  k2 = 0,
+  k3 = 0,
+  k4 = 0,
+  k5 = 0,
+  k6 = 0,
+  k7 = 0;
+let n0 = 0,
+  n1 = 0,
+  n2 = 0;
+
+function word(b: Uint8Array, i: number): number {
+  return (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)) >>> 0;
+}
+
+function load(key: Uint8Array, nonce: Uint8Array): void {
+  k0 = word(key, 0);
+  k1 = word(key, 4);
+  k2 = word(key, 8);
+  k3 = word(key, 12);
+  k4 = word(key, 16);
+  k5 = word(key, 20);
+  k6 = word(key, 24);
+  k7 = word(key, 28);
+  n0 = word(nonce, 0);
+  n1 = word(nonce, 4);
+  n2 = word(nonce, 8);
+}
+
+/** One ChaCha20 block for the loaded key and nonce at `counter`, into `ks`. */
+function chachaBlock(counter: number): void {
+  const j0 = 0x61707865,
+    j1 = 0x3320646e,
+    j2 = 0x79622d32,
+    j3 = 0x6b206574;
+  let x0 = j0,
+    x1 = j1,
+    x2 = j2,
+    x3 = j3;
+  let x4 = k0,
+    x5 = k1,
+    x6 = k2,
+    x7 = k3,
+    x8 = k4,
+    x9 = k5,
+    x10 = k6,
+    x11 = k7;
+  let x12 = counter,
+    x13 = n0,
+    x14 = n1,
+    x15 = n2;
+  for (let i = 0; i < 10; i++) {
+    x0 = (x0 + x4) | 0;
+    x12 ^= x0;
+    x12 = (x12 << 16) | (x12 >>> 16);
+    x8 = (x8 + x12) | 0;
+    x4 ^= x8;
+    x4 = (x4 << 12) | (x4 >>> 20);
+    x0 = (x0 + x4) | 0;
+    x12 ^= x0;
+    x12 = (x12 << 8) | (x12 >>> 24);
+    x8 = (x8 + x12) | 0;
+    x4 ^= x8;
+    x4 = (x4 << 7) | (x4 >>> 25);
+    x1 = (x1 + x5) | 0;
+    x13 ^= x1;
+    x13 = (x13 << 16) | (x13 >>> 16);
+    x9 = (x9 + x13) | 0;
+    x5 ^= x9;
+    x5 = (x5 << 12) | (x5 >>> 20);
+    x1 = (x1 + x5) | 0;
+    x13 ^= x1;
+    x13 = (x13 << 8) | (x13 >>> 24);
+    x9 = (x9 + x13) | 0;
+    x5 ^= x9;
+    x5 = (x5 << 7) | (x5 >>> 25);
+    x2 = (x2 + x6) | 0;
+    x14 ^= x2;
+    x14 = (x14 << 16) | (x14 >>> 16);
+    x10 = (x10 + x14) | 0;
+    x6 ^= x10;
+    x6 = (x6 << 12) | (x6 >>> 20);
+    x2 = (x2 + x6) | 0;
+    x14 ^= x2;
+    x14 = (x14 << 8) | (x14 >>> 24);
+    x10 = (x10 + x14) | 0;
+    x6 ^= x10;
+    x6 = (x6 << 7) | (x6 >>> 25);
+    x3 = (x3 + x7) | 0;
+    x15 ^= x3;
+    x15 = (x15 << 16) | (x15 >>> 16);
+    x11 = (x11 + x15) | 0;
+    x7 ^= x11;
+    x7 = (x7 << 12) | (x7 >>> 20);
+    x3 = (x3 + x7) | 0;
+    x15 ^= x3;
+    x15 = (x15 << 8) | (x15 >>> 24);
+    x11 = (x11 + x15) | 0;
+    x7 ^= x11;
+    x7 = (x7 << 7) | (x7 >>> 25);
+    x0 = (x0 + x5) | 0;
+    x15 ^= x0;
+    x15 = (x15 << 16) | (x15 >>> 16);
+    x10 = (x10 + x15) | 0;
+    x5 ^= x10;
+    x5 = (x5 << 12) | (x5 >>> 20);
+    x0 = (x0 + x5) | 0;
+    x15 ^= x0;
+    x15 = (x15 << 8) | (x15 >>> 24);
+    x10 = (x10 + x15) | 0;
+    x5 ^= x10;
+    x5 = (x5 << 7) | (x5 >>> 25);
+    x1 = (x1 + x6) | 0;
+    x12 ^= x1;
+    x12 = (x12 << 16) | (x12 >>> 16);
+    x11 = (x11 + x12) | 0;
+    x6 ^= x11;
+    x6 = (x6 << 12) | (x6 >>> 20);
+    x1 = (x1 + x6) | 0;
+    x12 ^= x1;
+    x12 = (x12 << 8) | (x12 >>> 24);
+    x11 = (x11 + x12) | 0;
+    x6 ^= x11;
+    x6 = (x6 << 7) | (x6 >>> 25);
+    x2 = (x2 + x7) | 0;
+    x13 ^= x2;
+    x13 = (x13 << 16) | (x13 >>> 16);
+    x8 = (x8 + x13) | 0;
+    x7 ^= x8;
+    x7 = (x7 << 12) | (x7 >>> 20);
+    x2 = (x2 + x7) | 0;
+    x13 ^= x2;
+    x13 = (x13 << 8) | (x13 >>> 24);
+    x8 = (x8 + x13) | 0;
+    x7 ^= x8;
+    x7 = (x7 << 7) | (x7 >>> 25);
+    x3 = (x3 + x4) | 0;
+    x14 ^= x3;
+    x14 = (x14 << 16) | (x14 >>> 16);
+    x9 = (x9 + x14) | 0;
+    x4 ^= x9;
+    x4 = (x4 << 12) | (x4 >>> 20);
+    x3 = (x3 + x4) | 0;
+    x14 ^= x3;
+    x14 = (x14 << 8) | (x14 >>> 24);
+    x9 = (x9 + x14) | 0;
+    x4 ^= x9;
+    x4 = (x4 << 7) | (x4 >>> 25);
+  }
+  ks[0] = x0 + j0;
+  ks[1] = x1 + j1;
+  ks[2] = x2 + j2;
+  ks[3] = x3 + j3;
+  ks[4] = x4 + k0;
+  ks[5] = x5 + k1;
+  ks[6] = x6 + k2;
+  ks[7] = x7 + k3;
+  ks[8] = x8 + k4;
+  ks[9] = x9 + k5;
+  ks[10] = x10 + k6;
+  ks[11] = x11 + k7;
+  ks[12] = x12 + counter;
+  ks[13] = x13 + n0;
+  ks[14] = x14 + n1;
+  ks[15] = x15 + n2;
+}
+
+/** XORs `length` bytes of `src` from `from` with the key stream from block 1 into `dst` at `to`. */
+function xorStream(src: Uint8Array, from: number, length: number, dst: Uint8Array, to: number): void {
+  for (let done = 0, counter = 1; done < length; counter++) {
+    chachaBlock(counter);
+    const n = Math.min(64, length - done);
+    for (let i = 0; i < n; i++) dst[to + done + i] = src[from + done + i]! ^ ks8[i]!;
+    done += n;
+  }
+}
+
+// Poly1305 state: the accumulator h and the key r as six 22-bit limbs (132
+// bits). 2^132 ≡ 4·5 = 20 (mod 2^130 − 5), so limbs that wrap are multiplied
+// by q = 20·r. Every product stays below 2^50 and every column sum below
+// 2^52, so plain doubles compute them exactly: 36 multiplications a block.
+const LIMB = 0x400000; // 2^22
+let h0 = 0,
+  h1 = 0,
+  h2 = 0,
+  h3 = 0,
+  h4 = 0,
+  h5 = 0;
+let r0 = 0,
+  r1 = 0,
+  r2 = 0,
+  r3 = 0,
+  r4 = 0,
+  r5 = 0;
+let q1 = 0,
+  q2 = 0,
+  q3 = 0,
+  q4 = 0,
+  q5 = 0;
+/** The pad s, as four 32-bit words. */
+let s0 = 0,
+  s1 = 0,
+  s2 = 0,
+  s3 = 0;
+
+/** Starts a MAC with the one-time key in the first 32 bytes of `ks8` (block 0 of the stream). */
+function polyInit(): void {
+  // Clamp r: the top 4 bits of bytes 3, 7, 11, 15 and the low 2 of bytes 4, 8, 12 are cleared.
+  const w0 = word(ks8, 0) & 0x0fffffff;
+  const w1 = word(ks8, 4) & 0x0ffffffc;
+  const w2 = word(ks8, 8) & 0x0ffffffc;
+  const w3 = word(ks8, 12) & 0x0ffffffc;
+  r0 = w0 & 0x3fffff;
+  r1 = (w0 >>> 22) | ((w1 & 0xfff) << 10);
+  r2 = (w1 >>> 12) | ((w2 & 0x3) << 20);
+  r3 = (w2 >>> 2) & 0x3fffff;
+  r4 = (w2 >>> 24) | ((w3 & 0x3fff) << 8);
+  r5 = w3 >>> 14;
+  q1 = 20 * r1;
+  q2 = 20 * r2;
+  q3 = 20 * r3;
+  q4 = 20 * r4;
+  q5 = 20 * r5;
+  s0 = word(ks8, 16);
+  s1 = word(ks8, 20);
+  s2 = word(ks8, 24);
+  s3 = word(ks8, 28);
+  h0 = h1 = h2 = h3 = h4 = h5 = 0;
+}
+
+/**
+ * Absorbs `length` bytes (a multiple of 16) of `m` from `at` as 16-byte
+ * blocks; `hibit` is 2^128's bit in the top limb for every block the AEAD
+ * feeds, 0 only for a raw MAC's last block that carries its own 0x01.
+ */
+function polyBlocks(m: Uint8Array, at: number, length: number, hibit = 0x40000): void {
+  for (let p = at, end = at + length; p < end; p += 16) {
+    const w0 = word(m, p),
+      w1 = word(m, p + 4),
+      w2 = word(m, p + 8),
+      w3 = word(m, p + 12);
+    h0 += w0 & 0x3fffff;
+    h1 += (w0 >>> 22) | ((w1 & 0xfff) << 10);
+    h2 += (w1 >>> 12) | ((w2 & 0x3) << 20);
+    h3 += (w2 >>> 2) & 0x3fffff;
+    h4 += (w2 >>> 24) | ((w3 & 0x3fff) << 8);
+    h5 += (w3 >>> 14) | hibit;
+    // h = h · r, carrying limb by limb.
+    let c = 0;
+    let d0 = h0 * r0 + h1 * q5 + h2 * q4 + h3 * q3 + h4 * q2 + h5 * q1;
+    c = Math.floor(d0 / LIMB);
+    d0 -= c * LIMB;
+    let d1 = c + h0 * r1 + h1 * r0 + h2 * q5 + h3 * q4 + h4 * q3 + h5 * q2;
+    c = Math.floor(d1 / LIMB);
+    d1 -= c * LIMB;
+    let d2 = c + h0 * r2 + h1 * r1 + h2 * r0 + h3 * q5 + h4 * q4 + h5 * q3;
+    c = Math.floor(d2 / LIMB);
+    d2 -= c * LIMB;
+    let d3 = c + h0 * r3 + h1 * r2 + h2 * r1 + h3 * r0 + h4 * q5 + h5 * q4;
+    c = Math.floor(d3 / LIMB);
+    d3 -= c * LIMB;
+    let d4 = c + h0 * r4 + h1 * r3 + h2 * r2 + h3 * r1 + h4 * r0 + h5 * q5;
+    c = Math.floor(d4 / LIMB);
+    d4 -= c * LIMB;
+    let d5 = c + h0 * r5 + h1 * r4 + h2 * r3 + h3 * r2 + h4 * r1 + h5 * r0;
+    c = Math.floor(d5 / LIMB);
+    d5 -= c * LIMB;
+    // The carry out of the top limb counts multiples of 2^132 ≡ 20.
+    d0 += c * 20;
+    c = Math.floor(d0 / LIMB);
+    d0 -= c * LIMB;
+    h0 = d0;
+    h1 = d1 + c;
+    h2 = d2;
+    h3 = d3;
+    h4 = d4;
+    h5 = d5;
+  }
+}
+
+/** Absorbs `length` bytes, zero-padding the last partial block (the AEAD's padding). */
+function polyPadded(m: Uint8Array, at: number, length: number): void {
+  const whole = length & ~15;
+  if (whole > 0) polyBlocks(m, at, whole);
+  const rest = length - whole;
+  if (rest > 0) {
+    block.fill(0);
+    for (let i = 0; i < rest; i++) block[i] = m[at + whole + i]!;
+    polyBlocks(block, 0, 16);
+  }
+}
+
+/** Absorbs the AEAD's length block: the AD and ciphertext lengths as 64-bit little-endian. */
+function polyLengths(adLength: number, ctLength: number): void {
+  blockView.setUint32(0, adLength, true);
+  blockView.setUint32(4, Math.floor(adLength / 2 ** 32), true);
+  blockView.setUint32(8, ctLength, true);
+  blockView.setUint32(12, Math.floor(ctLength / 2 ** 32), true);
+  polyBlocks(block, 0, 16);
+}
+
+/** Writes the 16-byte tag (h mod p, plus s) into `out` at `at`. */
+function polyFinish(out: Uint8Array, at: number): void {
+  // Carry fully, folding bits from 2^130 up back in as ×5, until every limb
+  // is below 2^22 and h5 below 2^20 (h < 2^130); the second round only moves
+  // a carry out of h0, which then stops.
+  let c = 0;
+  for (let round = 0; round < 4; round++) {
+    h1 += c;
+    c = Math.floor(h1 / LIMB);
+    h1 -= c * LIMB;
+    h2 += c;
+    c = Math.floor(h2 / LIMB);
+    h2 -= c * LIMB;
+    h3 += c;
+    c = Math.floor(h3 / LIMB);
+    h3 -= c * LIMB;
+    h4 += c;
+    c = Math.floor(h4 / LIMB);
+    h4 -= c * LIMB;
+    h5 += c;
+    c = Math.floor(h5 / 0x100000);
+    h5 -= c * 0x100000;
+    h0 += c * 5;
+    c = Math.floor(h0 / LIMB);
+    h0 -= c * LIMB;
+    if (c === 0) break;
+  }
+  // g = h + 5 − 2^130; h ≥ p exactly when that does not borrow, and then h − p = g.
+  let g0 = h0 + 5;
+  c = g0 >>> 22;
+  g0 &= 0x3fffff;
+  let g1 = h1 + c;
+  c = g1 >>> 22;
+  g1 &= 0x3fffff;
+  let g2 = h2 + c;
+  c = g2 >>> 22;
+  g2 &= 0x3fffff;
+  let g3 = h3 + c;
+  c = g3 >>> 22;
+  g3 &= 0x3fffff;
+  let g4 = h4 + c;
+  c = g4 >>> 22;
+  g4 &= 0x3fffff;
+  let g5 = h5 + c - 0x100000;
+  // All ones when g5 did not borrow (take g), zero otherwise (keep h).
+  const useG = ~(g5 >> 31);
+  const keepH = ~useG;
+  g5 &= 0xfffff;
+  h0 = (h0 & keepH) | (g0 & useG);
+  h1 = (h1 & keepH) | (g1 & useG);
+  h2 = (h2 & keepH) | (g2 & useG);
+  h3 = (h3 & keepH) | (g3 & useG);
+  h4 = (h4 & keepH) | (g4 & useG);
+  h5 = (h5 & keepH) | (g5 & useG);
+  // h mod 2^128 as 32-bit words, plus the pad s, mod 2^128.
+  let f = ((h0 | (h1 << 22)) >>> 0) + s0;
+  writeWord(out, at, f);
+  f = Math.floor(f / 2 ** 32) + (((h1 >>> 10) | (h2 << 12)) >>> 0) + s1;
+  writeWord(out, at + 4, f);
+  f = Math.floor(f / 2 ** 32) + (((h2 >>> 20) | (h3 << 2) | (h4 << 24)) >>> 0) + s2;
+  writeWord(out, at + 8, f);
+  f = Math.floor(f / 2 ** 32) + (((h4 >>> 8) | (h5 << 14)) >>> 0) + s3;
+  writeWord(out, at + 12, f);
+}
+
+/** Writes the low 32 bits of `v` little-endian. */
+function writeWord(out: Uint8Array, at: number, v: number): void {
+  out[at] = v & 0xff;
+  out[at + 1] = (v >>> 8) & 0xff;
+  out[at + 2] = (v >>> 16) & 0xff;
+  out[at + 3] = (v >>> 24) & 0xff;
+}
+
+/** Seals `plaintext` into `out` at `offset` as ciphertext ‖ 16-byte tag. */
+export function chachaPolySeal(
+  key: Uint8Array,
+  nonce: Uint8Array,
+  ad: Uint8Array,
+  plaintext: Uint8Array,
+  out: Uint8Array,
+  offset: number,
+): void {
+  load(key, nonce);
+  chachaBlock(0);
+  polyInit();
+  xorStream(plaintext, 0, plaintext.length, out, offset);
+  polyPadded(ad, 0, ad.length);
+  polyPadded(out, offset, plaintext.length);
+  polyLengths(ad.length, plaintext.length);
+  polyFinish(out, offset + plaintext.length);
+}
+
+const tag = new Uint8Array(16);
+
+/**
+ * Opens ciphertext ‖ tag into `out` at `offset` (ciphertext length bytes);
+ * false, with nothing written, when the tag does not authenticate.
+ */
+export function chachaPolyOpenInto(
+  key: Uint8Array,
+  nonce: Uint8Array,
+  ad: Uint8Array,
+  sealed: Uint8Array,
+  out: Uint8Array,
+  offset: number,
+): boolean {
+  if (sealed.length < 16) return false;
+  const length = sealed.length - 16;
+  load(key, nonce);
+  chachaBlock(0);
+  polyInit();
+  polyPadded(ad, 0, ad.length);
+  polyPadded(sealed, 0, length);
+  polyLengths(ad.length, length);
+  polyFinish(tag, 0);
+  let diff = 0;
+  for (let i = 0; i < 16; i++) diff |= tag[i]! ^ sealed[length + i]!;
+  if (diff !== 0) return false;
+  xorStream(sealed, 0, length, out, offset);
+  return true;
+}
+
+/** Opens ciphertext ‖ tag; undefined when the tag does not authenticate. */
+export function chachaPolyOpen(
+  key: Uint8Array,
+  nonce: Uint8Array,
+  ad: Uint8Array,
+  sealed: Uint8Array,
+): Uint8Array | undefined {
+  if (sealed.length < 16) return undefined;
+  const out = new Uint8Array(sealed.length - 16);
+  return chachaPolyOpenInto(key, nonce, ad, sealed, out, 0) ? out : undefined;
+}
+
+/** Poly1305 alone (RFC 8439 2.5) with a 32-byte one-time key; for tests against the RFC's vectors. */
+export function poly1305(oneTimeKey: Uint8Array, message: Uint8Array): Uint8Array {
+  ks8.set(oneTimeKey.subarray(0, 32), 0);
+  polyInit();
+  const whole = message.length & ~15;
+  polyBlocks(message, 0, whole);
+  const rest = message.length - whole;
+  if (rest > 0) {
+    block.fill(0);
+    block.set(message.subarray(whole), 0);
+    block[rest] = 1;
+    polyBlocks(block, 0, 16, 0);
+  }
+  const out = new Uint8Array(16);
+  polyFinish(out, 0);
+  return out;
+}
+
+/** The ChaCha20 block function (RFC 8439 2.3) as 64 bytes; for tests against the RFC's vectors. */
+export function chacha20Block(key: Uint8Array, nonce: Uint8Array, counter: number): Uint8Array {
+  load(key, nonce);
+  chachaBlock(counter);
+  return Uint8Array.from(ks8);
+}
