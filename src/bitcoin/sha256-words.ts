@@ -18,7 +18,8 @@ const K = Int32Array.from([
   0xc67178f2,
 ]);
 
-const IV = Int32Array.from([
+/** SHA-256's initial state (FIPS 180-4, 5.3.3). */
+export const SHA256_IV = Int32Array.from([
   0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
 ]);
 
@@ -35,8 +36,8 @@ function expand(w: Int32Array): void {
   }
 }
 
-/** One compression of `state` with round constants already added to the schedule: kw[i] = K[i] + W[i]. */
-function rounds(state: Int32Array, kw: Int32Array): void {
+/** The 64 rounds of one compression of `state` over an expanded schedule `w`. */
+function rounds(state: Int32Array, w: Int32Array): void {
   let a = state[0]!;
   let b = state[1]!;
   let c = state[2]!;
@@ -47,7 +48,7 @@ function rounds(state: Int32Array, kw: Int32Array): void {
   let h = state[7]!;
   for (let i = 0; i < 64; i++) {
     const S1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
-    const t1 = (h + S1 + (g ^ (e & (f ^ g))) + kw[i]!) | 0;
+    const t1 = (h + S1 + (g ^ (e & (f ^ g))) + K[i]! + w[i]!) | 0;
     const S0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10));
     const t2 = (S0 + ((a & b) | (c & (a | b)))) | 0;
     h = g;
@@ -69,20 +70,22 @@ function rounds(state: Int32Array, kw: Int32Array): void {
   state[7] = (state[7]! + h) | 0;
 }
 
-/** Compresses the block in W[0..15] into `state`. */
-function compressW(state: Int32Array): void {
-  expand(W);
-  for (let i = 0; i < 64; i++) W[i] = (W[i]! + K[i]!) | 0;
-  rounds(state, W);
+/**
+ * Compresses one block into `state` (8 words, updated in place). `w` holds
+ * the block as 16 big-endian words in w[0..15] and is used as the 64-word
+ * schedule, so its contents are not kept.
+ */
+export function compress(state: Int32Array, w: Int32Array): void {
+  expand(w);
+  rounds(state, w);
 }
 
 // The second block of any 64-byte message: 0x80, zeros, bit length 512.
-// It never changes, so its whole schedule (with K added) is computed once.
-const KW_PAD64 = new Int32Array(64);
-KW_PAD64[0] = 0x80000000 | 0;
-KW_PAD64[15] = 512;
-expand(KW_PAD64);
-for (let i = 0; i < 64; i++) KW_PAD64[i] = (KW_PAD64[i]! + K[i]!) | 0;
+// It never changes, so its whole schedule is expanded once.
+const W_PAD64 = new Int32Array(64);
+W_PAD64[0] = 0x80000000 | 0;
+W_PAD64[15] = 512;
+expand(W_PAD64);
 
 const inner = new Int32Array(8);
 
@@ -95,8 +98,8 @@ function hashDigest(digest: Int32Array, out: Int32Array): void {
   W[8] = 0x80000000 | 0;
   W[9] = W[10] = W[11] = W[12] = W[13] = W[14] = 0;
   W[15] = 256;
-  out.set(IV);
-  compressW(out);
+  out.set(SHA256_IV);
+  compress(out, W);
 }
 
 /**
@@ -109,9 +112,9 @@ export function sha256dPairWords(left: Int32Array, right: Int32Array, out: Int32
     W[i] = left[i]!;
     W[i + 8] = right[rightAt + i]!;
   }
-  inner.set(IV);
-  compressW(inner);
-  rounds(inner, KW_PAD64);
+  inner.set(SHA256_IV);
+  compress(inner, W);
+  rounds(inner, W_PAD64);
   hashDigest(inner, out);
 }
 
@@ -154,8 +157,8 @@ export function sha256dHeader(header: Uint8Array): Uint8Array {
     const j = 4 * i;
     W[i] = (header[j]! << 24) | (header[j + 1]! << 16) | (header[j + 2]! << 8) | header[j + 3]!;
   }
-  inner.set(IV);
-  compressW(inner);
+  inner.set(SHA256_IV);
+  compress(inner, W);
   for (let i = 0; i < 4; i++) {
     const j = 64 + 4 * i;
     W[i] = (header[j]! << 24) | (header[j + 1]! << 16) | (header[j + 2]! << 8) | header[j + 3]!;
@@ -163,7 +166,7 @@ export function sha256dHeader(header: Uint8Array): Uint8Array {
   W[4] = 0x80000000 | 0;
   for (let i = 5; i < 15; i++) W[i] = 0;
   W[15] = 640;
-  compressW(inner);
+  compress(inner, W);
   hashDigest(inner, node);
   return wordsToBytes(node);
 }

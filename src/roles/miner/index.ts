@@ -13,7 +13,7 @@ import { Sv1Session } from './sv1-session.js';
 import { Sv2Session } from './sv2-session.js';
 
 export { HashEngine, measureHashrate, defaultThreads } from './engine.js';
-export { HeaderHasher, compress, targetWords } from './sha256.js';
+export { HeaderHasher, targetWords } from './sha256.js';
 export { RangeSearch, NONCE_SPACE, type Work, type FoundShare } from './search.js';
 export { BIP323_MASK, BIP310_COMMON_MASK, rolledVersion, depositBits } from './version-roll.js';
 export { MinerStats } from './stats.js';

@@ -1,79 +1,9 @@
-// SHA-256 compression on 32-bit words and a block-header hasher built on it.
-// A header is two 64-byte blocks; the first (version, prev_hash, most of the
+// A block-header hasher on the bitcoin layer's SHA-256 compression (32-bit
+// words). A header is two 64-byte blocks; the first (version, prev_hash, most of the
 // merkle root) does not change while the nonce runs, so its compressed state
 // (the midstate) is kept and each nonce costs two compressions instead of
 // three plus the per-call overhead of a general hash API.
-
-/** Integer k-th root of n, rounded down (Newton's method on bigints). */
-function iroot(n: bigint, k: bigint): bigint {
-  let x = 1n << BigInt(Math.ceil(n.toString(2).length / Number(k)) + 1);
-  for (;;) {
-    const y = ((k - 1n) * x + n / x ** (k - 1n)) / k;
-    if (y >= x) return x;
-    x = y;
-  }
-}
-
-function firstPrimes(count: number): bigint[] {
-  const out: bigint[] = [];
-  for (let n = 2; out.length < count; n++) {
-    if (out.every((p) => BigInt(n) % p !== 0n)) out.push(BigInt(n));
-  }
-  return out;
-}
-
-// FIPS 180-4 constants, derived exactly: the first 32 fractional bits of the
-// square roots (initial state) and cube roots (round constants) of primes.
-const PRIMES = firstPrimes(64);
-const MASK32 = 0xffffffffn;
-export const SHA256_IV: Int32Array = Int32Array.from(PRIMES.slice(0, 8), (p) =>
-  Number(BigInt.asIntN(32, iroot(p << 64n, 2n) & MASK32)),
-);
-const K: Int32Array = Int32Array.from(PRIMES, (p) => Number(BigInt.asIntN(32, iroot(p << 96n, 3n) & MASK32)));
-
-/**
- * Compresses one block into `state` (8 words, updated in place). `w` holds
- * the block as 16 big-endian words and is used as the 64-word schedule.
- */
-export function compress(state: Int32Array, w: Int32Array): void {
-  for (let i = 16; i < 64; i++) {
-    const x = w[i - 15]!;
-    const y = w[i - 2]!;
-    const s0 = ((x >>> 7) | (x << 25)) ^ ((x >>> 18) | (x << 14)) ^ (x >>> 3);
-    const s1 = ((y >>> 17) | (y << 15)) ^ ((y >>> 19) | (y << 13)) ^ (y >>> 10);
-    w[i] = (w[i - 16]! + s0 + w[i - 7]! + s1) | 0;
-  }
-  let a = state[0]!;
-  let b = state[1]!;
-  let c = state[2]!;
-  let d = state[3]!;
-  let e = state[4]!;
-  let f = state[5]!;
-  let g = state[6]!;
-  let h = state[7]!;
-  for (let i = 0; i < 64; i++) {
-    const s1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
-    const t1 = (h + s1 + ((e & f) ^ (~e & g)) + K[i]! + w[i]!) | 0;
-    const s0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10));
-    const t2 = (s0 + ((a & b) ^ (a & c) ^ (b & c))) | 0;
-    h = g;
-    g = f;
-    f = e;
-    e = (d + t1) | 0;
-    d = c;
-    c = b;
-    b = a;
-    a = (t1 + t2) | 0;
-  }
-  state[0] = (state[0]! + a) | 0;
-  state[1] = (state[1]! + b) | 0;
-  state[2] = (state[2]! + c) | 0;
-  state[3] = (state[3]! + d) | 0;
-  state[4] = (state[4]! + e) | 0;
-  state[5] = (state[5]! + f) | 0;
-  state[6] = (state[6]! + g) | 0;
-  state[7] = (state[7]! + h) | 0;
-}
+import { SHA256_IV, compress } from '../../bitcoin/sha256-words.js';
 
 function readBE(b: Uint8Array, i: number): number {
   return (b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!;
