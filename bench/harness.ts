@@ -11,31 +11,8 @@ export function emit(figure: Figure): void {
   process.stdout.write(JSON.stringify(figure) + '\n');
 }
 
-/**
- * Runs `fn` in growing batches until at least `minMs` of wall time has been
- * spent, and returns operations per second. A short warm-up lets the JIT settle.
- */
-export function opsPerSecond(fn: () => void, minMs = 1000): number {
-  for (let i = 0; i < 1000; i++) fn();
-  let ops = 0;
-  let batch = 100;
-  const start = performance.now();
-  let elapsed = 0;
-  while (elapsed < minMs) {
-    for (let i = 0; i < batch; i++) fn();
-    ops += batch;
-    elapsed = performance.now() - start;
-    if (elapsed < minMs / 10) batch *= 2;
-  }
-  return Math.round((ops * 1000) / elapsed);
-}
-
-/**
- * Like opsPerSecond, but per second of this process's CPU time (user +
- * system): a per-core figure that holds when other work shares the machine,
- * where wall-clock rates fall with the load. Both are returned.
- */
-export function opsPerCpuSecond(fn: () => void, minMs = 1000): { cpu: number; wall: number } {
+/** Runs `fn` in growing batches until at least `minMs` of wall time has passed (after a short JIT warm-up). */
+function run(fn: () => void, minMs: number): { ops: number; wallMs: number; cpuSeconds: number } {
   for (let i = 0; i < 1000; i++) fn();
   let ops = 0;
   let batch = 100;
@@ -49,8 +26,23 @@ export function opsPerCpuSecond(fn: () => void, minMs = 1000): { cpu: number; wa
     if (elapsed < minMs / 10) batch *= 2;
   }
   const used = process.cpuUsage(cpu0);
-  const cpuSeconds = (used.user + used.system) / 1e6;
-  return { cpu: Math.round(ops / cpuSeconds), wall: Math.round((ops * 1000) / elapsed) };
+  return { ops, wallMs: elapsed, cpuSeconds: (used.user + used.system) / 1e6 };
+}
+
+/** Operations per second of wall time. */
+export function opsPerSecond(fn: () => void, minMs = 1000): number {
+  const r = run(fn, minMs);
+  return Math.round((r.ops * 1000) / r.wallMs);
+}
+
+/**
+ * Operations per second of this process's CPU time (user + system): a
+ * per-core figure that holds when other work shares the machine, where
+ * wall-clock rates fall with the load. Both are returned.
+ */
+export function opsPerCpuSecond(fn: () => void, minMs = 1000): { cpu: number; wall: number } {
+  const r = run(fn, minMs);
+  return { cpu: Math.round(r.ops / r.cpuSeconds), wall: Math.round((r.ops * 1000) / r.wallMs) };
 }
 
 /** Median and 99th percentile of a list of samples (same unit as the samples). */

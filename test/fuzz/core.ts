@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { concatBytes as concat } from '../../src/bitcoin/bytes.js';
 
 /** xorshift128 seeded through splitmix32: small, fast, reproducible from one integer. */
 export class Rng {
@@ -86,18 +87,6 @@ function writeLE(out: Uint8Array, at: number, value: number, bytes: number, bigE
     const shift = bigEndian ? (bytes - 1 - i) * 8 : i * 8;
     out[at + i] = shift >= 32 ? 0 : (value / 2 ** shift) & 0xff;
   }
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /**
