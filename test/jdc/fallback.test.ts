@@ -35,13 +35,29 @@ test(
     await miner.waitFor((r) => r.msg === 'connected');
     await waitUntil(() => credited(s.db) > 0, 90_000);
 
-    // The pool goes away.
+    // The pool goes away while the JDC mines on it.
+    const modes = new Set(['mining on the pool with declared jobs', 'mining solo']);
+    await waitUntil(
+      () =>
+        jdc.proc.records.filter((r) => modes.has(String(r.msg))).pop()?.msg ===
+        'mining on the pool with declared jobs',
+      90_000,
+    );
+    // A fallback before the stop is reported with its reason; the records
+    // that count are the ones after the stop.
+    for (const r of jdc.proc.records.filter((r) => r.msg === 'upstream failed: falling back'))
+      console.log(`fallback before the pool stopped: ${String(r.reason)}`);
     const stoppedAt = Date.now();
     await pool.proc.stop();
-    const solo = await jdc.proc.waitFor((r) => r.msg === 'mining solo', 30_000);
+    const solo = await jdc.proc.waitFor(
+      (r) => r.msg === 'mining solo' && Number(r.time) >= stoppedAt,
+      30_000,
+    );
     // The switch follows the pool link's end itself (no timer in between); the
     // delay is reported, not asserted (the machines running this are shared).
-    const failed = jdc.proc.records.find((r) => r.msg === 'upstream failed: falling back');
+    const failed = jdc.proc.records.find(
+      (r) => r.msg === 'upstream failed: falling back' && Number(r.time) >= stoppedAt,
+    );
     assert.ok(failed !== undefined && Number(failed.time) <= Number(solo.time), 'solo after the link failed');
     assert.equal(solo.why, failed.reason, 'solo because of that failure');
     console.log(`mining solo ${String(Number(solo.time) - stoppedAt)} ms after the pool was told to stop`);
