@@ -17,9 +17,9 @@ function name(i: number): { account: string; worker: string } {
 }
 
 async function writerThroughput(dir: string, synchronous: Synchronous, count: number): Promise<void> {
-  const store = Store.open(join(dir, `writer-${synchronous}.db`), { synchronous });
+  const store = await Store.open(join(dir, `writer-${synchronous}.db`), { synchronous });
   try {
-    for (let i = 0; i < WORKERS; i++) store.ensureWorker(name(i).account, name(i).worker);
+    for (let i = 0; i < WORKERS; i++) await store.ensureWorker(name(i).account, name(i).worker);
     const now = Date.now();
     const start = performance.now();
     const pending: Promise<number>[] = [];
@@ -46,14 +46,14 @@ async function writerThroughput(dir: string, synchronous: Synchronous, count: nu
       max_batch: 1000,
     });
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
 /** 1,000,000 shares over the last 24 h from 1,000 workers, and their buckets, in one transaction. */
-function generate(store: Store, now: number): void {
-  const db = store.db;
-  for (let i = 0; i < WORKERS; i++) store.ensureWorker(name(i).account, name(i).worker);
+async function generate(store: Store, now: number): Promise<void> {
+  const db = store.sqlite!;
+  for (let i = 0; i < WORKERS; i++) await store.ensureWorker(name(i).account, name(i).worker);
   db.transaction(() => {
     db.prepare(
       `WITH RECURSIVE seq(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM seq WHERE i + 1 < ?)
@@ -89,11 +89,12 @@ function generate(store: Store, now: number): void {
   })();
 }
 
-function timeMs(fn: () => unknown, runs: number): { median: number; p99: number } {
+/** Times `fn` (awaited: the store's reads are asynchronous) `runs` times. */
+async function timeMs(fn: () => unknown, runs: number): Promise<{ median: number; p99: number }> {
   const samples: number[] = [];
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
-    fn();
+    await fn();
     samples.push(performance.now() - t0);
   }
   const p = percentiles(samples);
@@ -108,18 +109,18 @@ export default async function (): Promise<void> {
 
     const path = join(dir, 'stats.db');
     const now = Date.now();
-    let store = Store.open(path);
+    let store = await Store.open(path);
     const g0 = performance.now();
     generate(store, now);
     const genMs = performance.now() - g0;
     const context = { workers: WORKERS, shares: STORED_SHARES, generate_ms: Math.round(genMs) };
 
-    const api = timeMs(() => {
+    const api = await timeMs(() => {
       store.stats.poolStats(now);
       store.stats.poolChart(now);
     }, 200);
     emit({ bench: 'store.api_stats', value: api.median, unit: 'ms', p99: api.p99, ...context });
-    const account = timeMs(() => {
+    const account = await timeMs(() => {
       store.stats.accountStats('acct1', now);
       store.stats.accountWorkers('acct1', now);
       store.stats.accountChart('acct1', now);
@@ -134,9 +135,9 @@ export default async function (): Promise<void> {
 
     // PPLNS: N covers every stored share (1,000,000 × 1024 = 1.024e9 = 2 × 5.12e8).
     const netDiff = (STORED_SHARES * 1024) / 2;
-    const firstFill = timeMs(() => store.pplnsWindow(netDiff), 1);
+    const firstFill = await timeMs(() => store.pplnsWindow(netDiff), 1);
     emit({ bench: 'store.pplns.fill', value: firstFill.median, unit: 'ms', window_shares: STORED_SHARES });
-    const steady = timeMs(() => store.pplnsWindow(netDiff), 200);
+    const steady = await timeMs(() => store.pplnsWindow(netDiff), 200);
     emit({
       bench: 'store.pplns.window',
       value: steady.median,
@@ -144,11 +145,11 @@ export default async function (): Promise<void> {
       p99: steady.p99,
       accounts: ACCOUNTS,
     });
-    store.close();
+    await store.close();
     const r0 = performance.now();
-    store = Store.open(path);
+    store = await Store.open(path);
     emit({ bench: 'store.open_rebuild_window', value: Math.round(performance.now() - r0), unit: 'ms' });
-    store.close();
+    await store.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -10,6 +10,8 @@
 // (slower: one fsync per share batch).
 import Database from 'better-sqlite3';
 import { MIGRATIONS, type Migration } from './schema.js';
+import { POSTGRES_MIGRATIONS } from './schema-postgres.js';
+import type { PostgresEngine, SqlEngine } from './sql.js';
 
 export type SqliteDatabase = Database.Database;
 export type Synchronous = 'NORMAL' | 'FULL';
@@ -62,14 +64,7 @@ export function migrate(db: SqliteDatabase, migrations: readonly Migration[] = M
   const have = new Set(
     (db.prepare('SELECT version FROM schema_version').all() as { version: number }[]).map((r) => r.version),
   );
-  const known = new Set(migrations.map((m) => m.version));
-  const latest = migrations.reduce((max, m) => Math.max(max, m.version), 0);
-  for (const v of have) {
-    if (v > latest)
-      throw new Error(`database schema version ${v} is newer than this program knows (${latest})`);
-    if (!known.has(v)) throw new Error(`database schema version ${v} is unknown to this program`);
-  }
-  const todo = [...migrations].filter((m) => !have.has(m.version)).sort((a, b) => a.version - b.version);
+  const todo = pendingMigrations(have, migrations);
   if (todo.length === 0) return [];
   const foreignKeys = db.pragma('foreign_keys', { simple: true }) === 1;
   if (foreignKeys) db.pragma('foreign_keys = OFF');
@@ -92,4 +87,53 @@ export function migrate(db: SqliteDatabase, migrations: readonly Migration[] = M
     if (foreignKeys) db.pragma('foreign_keys = ON');
   }
   return applied;
+}
+
+/** The migrations not in `have`, in version order; refuses a database newer than this program. */
+function pendingMigrations(have: ReadonlySet<number>, migrations: readonly Migration[]): Migration[] {
+  const known = new Set(migrations.map((m) => m.version));
+  const latest = migrations.reduce((max, m) => Math.max(max, m.version), 0);
+  for (const v of have) {
+    if (v > latest)
+      throw new Error(`database schema version ${v} is newer than this program knows (${latest})`);
+    if (!known.has(v)) throw new Error(`database schema version ${v} is unknown to this program`);
+  }
+  return [...migrations].filter((m) => !have.has(m.version)).sort((a, b) => a.version - b.version);
+}
+
+/** Any 64-bit key, the same for every pool process: migrations run one process at a time. */
+const MIGRATION_LOCK = 0x5354_5241_5441_02; // 'STRATA' 02
+
+/**
+ * PostgreSQL: applies the migrations the database has not recorded, all in
+ * one transaction under an advisory lock, so pool processes starting together
+ * on one database migrate it once. Returns the versions applied.
+ */
+export async function migratePostgres(
+  engine: PostgresEngine,
+  migrations: readonly Migration[] = POSTGRES_MIGRATIONS,
+): Promise<number[]> {
+  return engine.transaction(async (q) => {
+    await q.run('SELECT pg_advisory_xact_lock(?)', [MIGRATION_LOCK]);
+    await q.run(
+      'CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)',
+    );
+    const have = new Set(
+      (await q.all<{ version: number }>('SELECT version FROM schema_version')).map((r) => r.version),
+    );
+    const todo = pendingMigrations(have, migrations);
+    for (const m of todo) {
+      await q.run(m.sql);
+      await q.run('INSERT INTO schema_version (version, applied_at) VALUES (?, ?)', [m.version, Date.now()]);
+    }
+    return todo.map((m) => m.version);
+  });
+}
+
+/** Schema version of a PostgreSQL database (0: none). */
+export async function postgresSchemaVersion(engine: SqlEngine): Promise<number> {
+  const table = await engine.get<{ t: string | null }>(`SELECT to_regclass('schema_version')::text AS t`);
+  if (!table?.t) return 0;
+  const row = await engine.get<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_version');
+  return row?.v ?? 0;
 }

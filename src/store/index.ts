@@ -1,8 +1,10 @@
-// SQLite persistence for the pool: accounts, workers, shares, stats, blocks, payouts, PPLNS.
+// Persistence for the pool (SQLite by default, PostgreSQL to scale out): accounts, workers, shares, stats, blocks, payouts, PPLNS.
 export * from './types.js';
 export {
   openDatabase,
   migrate,
+  migratePostgres,
+  postgresSchemaVersion,
   schemaVersion,
   type OpenDatabaseOptions,
   type SqliteDatabase,
@@ -15,3 +17,16 @@ export { RunningWindow, type WindowShare, type WindowSnapshot } from './window.j
 export { Ledger, offChain, type BlockState } from './ledger.js';
 export * from './stats.js';
 export * from './pplns.js';
+export {
+  SerialLock,
+  SqliteEngine,
+  PostgresEngine,
+  isPostgresUrl,
+  numberPlaceholders,
+  type SqlEngine,
+  type SqlQueryable,
+  type SqlParam,
+  type EngineKind,
+  type PostgresOptions,
+} from './sql.js';
+export { POSTGRES_MIGRATIONS } from './schema-postgres.js';

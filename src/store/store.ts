@@ -1,8 +1,20 @@
-// The pool's SQLite store: accounts and workers, the batched share writer
-// (every share acknowledged to a miner is committed first), reject counts,
-// stats buckets, the PPLNS window, blocks, payouts and carried credits.
+// The pool's store: accounts and workers, the batched share writer (every
+// share acknowledged to a miner is committed first), reject counts, stats
+// buckets, the PPLNS window, blocks, payouts and carried credits. It runs on
+// SQLite (a file, the default: one pool process) or PostgreSQL (a server that
+// several pool processes, on one host or several, share). Both have the same
+// schema and guarantees; each engine has its own share-batch writer, the
+// statement that matters for throughput.
 import type { Statement } from 'better-sqlite3';
-import { openDatabase, type OpenDatabaseOptions, type SqliteDatabase } from './db.js';
+import { migratePostgres, openDatabase, type OpenDatabaseOptions, type SqliteDatabase } from './db.js';
+import {
+  isPostgresUrl,
+  PostgresEngine,
+  SqliteEngine,
+  type PostgresOptions,
+  type SqlEngine,
+  type SqlParam,
+} from './sql.js';
 import {
   BatchAggregate,
   type BucketSum,
@@ -25,6 +37,8 @@ export interface StoreOptions extends OpenDatabaseOptions, BatchWriterOptions {
   stats_retention_days?: number;
   /** Prune old buckets after a commit at most every 10 minutes (default true). */
   auto_prune?: boolean;
+  /** Connection settings when the store is a PostgreSQL URL. */
+  postgres?: PostgresOptions;
 }
 
 export interface PplnsWindowResult {
@@ -37,6 +51,15 @@ export interface PplnsWindowResult {
 type BatchItem =
   | { kind: 'share'; ids: WorkerIds; share: ShareInput; time: number }
   | { kind: 'reject'; ids: WorkerIds; reason: string; time: number };
+
+interface InboxEntry {
+  ids: WorkerIds | undefined;
+  error: unknown;
+  lookup: Promise<void>;
+  make: (w: WorkerIds) => BatchItem;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
 
 const MAX_NAME_LENGTH = 255;
 const WINDOW_LOAD_CHUNK = 50_000;
@@ -73,7 +96,7 @@ function checkShare(s: ShareInput): void {
 }
 
 export class Store {
-  readonly db: SqliteDatabase;
+  readonly engine: SqlEngine;
   readonly stats: StoreStats;
   readonly ledger: Ledger;
   readonly pplns_window_factor: number;
@@ -82,72 +105,120 @@ export class Store {
   private readonly accounts = new Map<string, { id: number; name: string }>();
   private readonly accountNames = new Map<number, string>();
   private readonly workers = new Map<string, WorkerIds>();
+  /** Worker look-ups in flight, so the shares of a new worker wait on one. */
+  private readonly workerLookups = new Map<string, Promise<WorkerIds>>();
+  /** Items waiting, in order, for a worker look-up ahead of them (flush waits for them). */
+  private readonly inbox: InboxEntry[] = [];
   private readonly retentionMs: number;
   private readonly autoPrune: boolean;
   private lastPrune = Date.now();
-  private readonly st: ReturnType<typeof prepareStatements>;
-  private readonly upserts = new Map<string, Statement>();
-  private readonly commitTx: (items: readonly BatchItem[]) => {
-    results: (number | null)[];
-    shares: WindowShare[];
-  };
+  /** Newest share id the window has seen (PostgreSQL: shares of every pool process sharing the database). */
+  private tailId = 0;
 
-  static open(path: string, options: StoreOptions = {}): Store {
-    return new Store(openDatabase(path, options), options);
+  /**
+   * Opens the store at `location`: a SQLite file path, or a `postgres://`
+   * URL. Applies the schema migrations the database has not seen and reloads
+   * the PPLNS window.
+   */
+  static async open(location: string, options: StoreOptions = {}): Promise<Store> {
+    let engine: SqlEngine;
+    if (isPostgresUrl(location)) {
+      const pgEngine = new PostgresEngine(location, options.postgres);
+      try {
+        await migratePostgres(pgEngine);
+      } catch (err) {
+        await pgEngine.close();
+        throw err;
+      }
+      engine = pgEngine;
+    } else {
+      engine = new SqliteEngine(openDatabase(location, options));
+    }
+    const store = new Store(engine, options);
+    try {
+      await store.init();
+    } catch (err) {
+      await engine.close();
+      throw err;
+    }
+    return store;
   }
 
-  constructor(db: SqliteDatabase, options: StoreOptions = {}) {
-    this.db = db;
+  /** A store on an SQLite database opened (and migrated) by the caller. */
+  static async fromSqlite(db: SqliteDatabase, options: StoreOptions = {}): Promise<Store> {
+    const store = new Store(new SqliteEngine(db), options);
+    await store.init();
+    return store;
+  }
+
+  private constructor(engine: SqlEngine, options: StoreOptions) {
+    this.engine = engine;
     this.pplns_window_factor = options.pplns_window_factor ?? 2;
     if (!(this.pplns_window_factor > 0)) throw new RangeError('pplns_window_factor must be > 0');
     this.retentionMs = (options.stats_retention_days ?? 35) * 86_400_000;
     this.autoPrune = options.auto_prune ?? true;
-    this.st = prepareStatements(db);
-    for (const s of SCOPES) {
-      for (const r of RESOLUTIONS) {
-        const key = s === 'pool' ? '' : `${s}_id, `;
-        const keyVal = s === 'pool' ? '' : '@id, ';
-        this.upserts.set(
-          `${s}_${r}`,
-          db.prepare(
-            `INSERT INTO stats_${s}_${r} (${key}bucket, accepted_difficulty, accepted, rejected)
-             VALUES (${keyVal}@bucket, @accepted_difficulty, @accepted, @rejected)
-             ON CONFLICT DO UPDATE SET accepted_difficulty = accepted_difficulty + excluded.accepted_difficulty,
-               accepted = accepted + excluded.accepted, rejected = rejected + excluded.rejected`,
-          ),
-        );
-      }
-    }
-    this.commitTx = db.transaction((items: readonly BatchItem[]) => this.writeBatch(items));
-    this.writer = new BatchWriter((items) => this.commitBatch(items), options);
-    this.ledger = new Ledger(db, (name) => this.accountId(name));
-    this.stats = new StoreStats(db);
+    const commit =
+      engine instanceof SqliteEngine
+        ? sqliteBatchCommit(engine)
+        : postgresBatchCommit(engine as PostgresEngine);
+    this.writer = new BatchWriter(async (items) => {
+      const { results, shares } = await commit(items);
+      this.afterCommit(shares);
+      return results;
+    }, options);
+    this.ledger = new Ledger(engine, (name) => this.accountId(name));
+    this.stats = new StoreStats((engine as SqliteEngine).db);
+    this.window = new RunningWindow(0);
+  }
 
+  /** SQLite: the database file (undefined on PostgreSQL). */
+  get sqlite(): SqliteDatabase | undefined {
+    return this.engine instanceof SqliteEngine ? this.engine.db : undefined;
+  }
+
+  private async init(): Promise<void> {
     // Rebuild the PPLNS window for the last target used.
-    const saved = this.st.getMeta.get('pplns_target') as { value: string } | undefined;
-    this.window = new RunningWindow(saved ? Number(saved.value) : 0);
+    const saved = await this.engine.get<{ value: string }>('SELECT value FROM meta WHERE key = ?', [
+      'pplns_target',
+    ]);
+    this.window.setTarget(saved ? Number(saved.value) : 0);
+    const newest = await this.engine.get<{ id: number | null }>('SELECT MAX(id) AS id FROM shares');
+    this.tailId = newest?.id ?? 0;
     this.window.complete = false;
-    this.fillWindow();
+    await this.fillWindow();
   }
 
   // ---- accounts and workers -------------------------------------------------
 
   /** Returns the account's id, creating the account if needed. */
-  ensureAccount(name: string, options: { payout_address?: string } = {}): { id: number; name: string } {
+  async ensureAccount(
+    name: string,
+    options: { payout_address?: string } = {},
+  ): Promise<{ id: number; name: string }> {
     checkName('account', name, false);
     const folded = foldName(name);
     let a = this.accounts.get(folded);
     if (!a) {
-      const row = this.st.accountByName.get(name) as { id: number; name: string } | undefined;
-      if (row) a = { id: row.id, name: row.name };
-      else {
-        const info = this.st.insertAccount.run(name, options.payout_address ?? null, Date.now());
-        a = { id: Number(info.lastInsertRowid), name };
-      }
+      const q = this.engine;
+      // INSERT … ON CONFLICT DO NOTHING, then read: another pool process may create it at the same moment.
+      await q.run(
+        'INSERT INTO accounts (name, payout_address, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING',
+        [name, options.payout_address ?? null, Date.now()],
+      );
+      const row = await q.get<{ id: number; name: string }>('SELECT id, name FROM accounts WHERE name = ?', [
+        name,
+      ]);
+      if (!row) throw new Error(`account ${JSON.stringify(name)} could not be created`);
+      a = { id: row.id, name: row.name };
       this.accounts.set(folded, a);
       this.accountNames.set(a.id, a.name);
     }
-    if (options.payout_address !== undefined) this.st.setPayoutIfNull.run(options.payout_address, a.id);
+    if (options.payout_address !== undefined) {
+      await this.engine.run(
+        'UPDATE accounts SET payout_address = ? WHERE id = ? AND payout_address IS NULL',
+        [options.payout_address, a.id],
+      );
+    }
     return a;
   }
 
@@ -157,70 +228,94 @@ export class Store {
    * miner keeps its history. A solo identity (options.solo) is an address the
    * pool has validated; it becomes the account's payout address.
    */
-  ensureWorker(account: string, worker: string, options: WorkerOptions = {}): WorkerIds {
+  async ensureWorker(account: string, worker: string, options: WorkerOptions = {}): Promise<WorkerIds> {
     checkName('worker', worker, true);
-    const a = this.ensureAccount(account, options.solo ? { payout_address: account } : {});
+    const a = await this.ensureAccount(account, options.solo ? { payout_address: account } : {});
     const key = `${a.id}\0${worker}`;
-    let w = this.workers.get(key);
-    if (!w) {
-      const row = this.st.workerByName.get(a.id, worker) as
-        { id: number; user_agent: string | null } | undefined;
-      let worker_id: number;
-      if (row) {
-        worker_id = row.id;
-        if (options.user_agent !== undefined && row.user_agent !== options.user_agent) {
-          this.st.setUserAgent.run(options.user_agent, worker_id);
-        }
-      } else {
-        const info = this.st.insertWorker.run(a.id, worker, options.user_agent ?? null, Date.now());
-        worker_id = Number(info.lastInsertRowid);
+    const w = this.workers.get(key);
+    if (w) {
+      if (options.user_agent !== undefined) {
+        await this.engine.run('UPDATE workers SET user_agent = ? WHERE id = ?', [
+          options.user_agent,
+          w.worker_id,
+        ]);
       }
-      w = { account_id: a.id, worker_id, account: a.name };
-      this.workers.set(key, w);
-    } else if (options.user_agent !== undefined) {
-      this.st.setUserAgent.run(options.user_agent, w.worker_id);
+      return w;
     }
-    return w;
+    const q = this.engine;
+    await q.run(
+      `INSERT INTO workers (account_id, name, user_agent, first_seen) VALUES (?, ?, ?, ?)
+       ON CONFLICT (account_id, name) DO NOTHING`,
+      [a.id, worker, options.user_agent ?? null, Date.now()],
+    );
+    const row = await q.get<{ id: number; user_agent: string | null }>(
+      'SELECT id, user_agent FROM workers WHERE account_id = ? AND name = ?',
+      [a.id, worker],
+    );
+    if (!row) throw new Error(`worker ${JSON.stringify(worker)} could not be created`);
+    if (options.user_agent !== undefined && row.user_agent !== options.user_agent) {
+      await q.run('UPDATE workers SET user_agent = ? WHERE id = ?', [options.user_agent, row.id]);
+    }
+    const ids = { account_id: a.id, worker_id: row.id, account: a.name };
+    this.workers.set(key, ids);
+    return ids;
   }
 
-  getAccount(name: string): Account | undefined {
-    return this.db
-      .prepare('SELECT id, name, password_hash, payout_address, created_at FROM accounts WHERE name = ?')
-      .get(name) as Account | undefined;
+  /** The ids of `account.worker` for a share: from memory once known, one look-up per new worker. */
+  private workerIds(account: string, worker: string): WorkerIds | Promise<WorkerIds> {
+    const a = this.accounts.get(foldName(account));
+    const known = a && this.workers.get(`${a.id}\0${worker}`);
+    if (known) return known;
+    const key = `${foldName(account)}\0${worker}`;
+    let p = this.workerLookups.get(key);
+    if (!p) {
+      p = this.ensureWorker(account, worker).finally(() => this.workerLookups.delete(key));
+      this.workerLookups.set(key, p);
+    }
+    return p;
   }
 
-  setPasswordHash(account: string, password_hash: string | null): void {
-    const { id } = this.ensureAccount(account);
-    this.db.prepare('UPDATE accounts SET password_hash = ? WHERE id = ?').run(password_hash, id);
+  async getAccount(name: string): Promise<Account | undefined> {
+    return this.engine.get<Account>(
+      'SELECT id, name, password_hash, payout_address, created_at FROM accounts WHERE name = ?',
+      [name],
+    );
   }
 
-  setPayoutAddress(account: string, payout_address: string | null): void {
-    const { id } = this.ensureAccount(account);
-    this.db.prepare('UPDATE accounts SET payout_address = ? WHERE id = ?').run(payout_address, id);
+  async setPasswordHash(account: string, password_hash: string | null): Promise<void> {
+    const { id } = await this.ensureAccount(account);
+    await this.engine.run('UPDATE accounts SET password_hash = ? WHERE id = ?', [password_hash, id]);
+  }
+
+  async setPayoutAddress(account: string, payout_address: string | null): Promise<void> {
+    const { id } = await this.ensureAccount(account);
+    await this.engine.run('UPDATE accounts SET payout_address = ? WHERE id = ?', [payout_address, id]);
   }
 
   /** Payout addresses of the named accounts that have one. */
-  payoutAddresses(accounts: readonly string[]): Map<string, string> {
+  async payoutAddresses(accounts: readonly string[]): Promise<Map<string, string>> {
     const out = new Map<string, string>();
-    const q = this.db.prepare('SELECT name, payout_address FROM accounts WHERE name = ?');
     for (const name of accounts) {
-      const row = q.get(name) as { name: string; payout_address: string | null } | undefined;
+      const row = await this.engine.get<{ name: string; payout_address: string | null }>(
+        'SELECT name, payout_address FROM accounts WHERE name = ?',
+        [name],
+      );
       if (row?.payout_address) out.set(name, row.payout_address);
     }
     return out;
   }
 
-  private accountId(name: string): number | undefined {
+  private async accountId(name: string): Promise<number | undefined> {
     const cached = this.accounts.get(foldName(name));
     if (cached) return cached.id;
-    const row = this.st.accountByName.get(name) as { id: number } | undefined;
+    const row = await this.engine.get<{ id: number }>('SELECT id FROM accounts WHERE name = ?', [name]);
     return row?.id;
   }
 
-  private accountName(id: number): string {
+  private async accountName(id: number): Promise<string> {
     let name = this.accountNames.get(id);
     if (name === undefined) {
-      const row = this.st.accountById.get(id) as { name: string } | undefined;
+      const row = await this.engine.get<{ name: string }>('SELECT name FROM accounts WHERE id = ?', [id]);
       name = row?.name ?? `#${id}`;
       this.accountNames.set(id, name);
     }
@@ -235,86 +330,106 @@ export class Store {
    * acknowledge the share to the miner after it resolves.
    */
   enqueue(share: ShareInput): Promise<number> {
-    let item: BatchItem;
     try {
       checkShare(share);
-      const ids = this.ensureWorker(share.account, share.worker);
-      item = { kind: 'share', ids, share, time: share.time ?? Date.now() };
+      checkName('worker', share.worker, true);
+      checkName('account', share.account, false);
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.writer.enqueue(item) as Promise<number>;
+    const time = share.time ?? Date.now();
+    return this.queue<number>(this.workerIds(share.account, share.worker), (ids) => ({
+      kind: 'share',
+      ids,
+      share,
+      time,
+    }));
   }
 
   /** Counts a rejected share (in the same batches as accepted shares). */
   reject(r: RejectInput): Promise<void> {
-    let item: BatchItem;
     try {
       checkName('reason', r.reason, false);
-      const ids = this.ensureWorker(r.account, r.worker);
-      item = { kind: 'reject', ids, reason: r.reason, time: r.time ?? Date.now() };
+      checkName('worker', r.worker, true);
+      checkName('account', r.account, false);
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.writer.enqueue(item).then(() => undefined);
+    const time = r.time ?? Date.now();
+    const ids = this.workerIds(r.account, r.worker);
+    return this.queue(ids, (w) => ({ kind: 'reject', ids: w, reason: r.reason, time })).then(() => undefined);
   }
 
-  /** Commits every queued share now; returns how many items were committed. */
-  flush(): number {
+  /**
+   * Commits every queued share now (also those of new workers whose ids are
+   * still being looked up); resolves with how many items were committed.
+   */
+  async flush(): Promise<number> {
+    while (this.inbox.length > 0) await Promise.allSettled(this.inbox.map((e) => e.lookup));
     return this.writer.flush();
   }
 
+  /** Items queued, or waiting for their worker's ids. */
   get pending(): number {
-    return this.writer.pending;
+    return this.writer.pending + this.inbox.length;
   }
 
-  private commitBatch(items: readonly BatchItem[]): (number | null)[] {
-    const { results, shares } = this.commitTx(items);
-    for (const s of shares) this.window.push(s);
-    if (this.autoPrune && Date.now() - this.lastPrune >= PRUNE_EVERY_MS) {
-      try {
-        this.prune();
-      } catch {
-        // Pruning is housekeeping; a failure here must not fail the committed batch.
-      }
-    }
-    return results;
-  }
-
-  private writeBatch(items: readonly BatchItem[]): { results: (number | null)[]; shares: WindowShare[] } {
-    const agg = new BatchAggregate();
-    const results: (number | null)[] = [];
-    const shares: WindowShare[] = [];
-    for (const item of items) {
-      const { account_id, worker_id } = item.ids;
-      if (item.kind === 'share') {
-        const s = item.share;
-        const info = this.st.insertShare.run(
-          account_id,
-          worker_id,
-          s.difficulty,
-          s.share_difficulty,
-          s.channel_id,
-          s.job_id,
-          item.time,
-          s.is_block ? 1 : 0,
+  /**
+   * Queues an item once its worker's ids are known. Items enter the batch in
+   * the order they were given (the commit order PPLNS walks), so one waiting
+   * for a new worker's ids holds back those behind it.
+   */
+  private queue<R>(ids: WorkerIds | Promise<WorkerIds>, make: (w: WorkerIds) => BatchItem): Promise<R> {
+    if (!(ids instanceof Promise) && this.inbox.length === 0)
+      return this.writer.enqueue(make(ids)) as Promise<R>;
+    return new Promise<R>((resolve, reject) => {
+      const entry: InboxEntry = {
+        ids: ids instanceof Promise ? undefined : ids,
+        error: undefined,
+        lookup: Promise.resolve(),
+        make,
+        resolve: resolve as (v: unknown) => void,
+        reject,
+      };
+      if (ids instanceof Promise) {
+        entry.lookup = ids.then(
+          (w) => {
+            entry.ids = w;
+            this.drain();
+          },
+          (err: unknown) => {
+            entry.error = err ?? new Error('worker look-up failed');
+            this.drain();
+          },
         );
-        const id = Number(info.lastInsertRowid);
-        results.push(id);
-        shares.push({ id, account_id, difficulty: s.difficulty });
-        agg.accepted(account_id, worker_id, item.time, s.difficulty, s.share_difficulty, s.below_target);
-      } else {
-        results.push(null);
-        agg.rejected(account_id, worker_id, item.time, item.reason);
       }
+      this.inbox.push(entry);
+    });
+  }
+
+  private drain(): void {
+    while (this.inbox.length > 0) {
+      const e = this.inbox[0]!;
+      if (e.ids === undefined && e.error === undefined) return;
+      this.inbox.shift();
+      if (e.error !== undefined) e.reject(e.error);
+      else this.writer.enqueue(e.make(e.ids!)).then(e.resolve, e.reject);
     }
-    for (const { table, scope, sum } of agg.bucketSums()) {
-      (this.upserts.get(table) as Statement).run(bucketParams(sum, scope !== 'pool'));
+  }
+
+  private afterCommit(shares: readonly WindowShare[]): void {
+    // SQLite: this process is the only writer, so its commits are the window's
+    // news. PostgreSQL: the window reads every process's shares from the
+    // table (pplnsWindow), in id order.
+    if (this.engine.kind === 'sqlite') {
+      for (const s of shares) this.window.push(s);
+      const last = shares[shares.length - 1];
+      if (last) this.tailId = last.id;
     }
-    for (const w of agg.workers.values()) this.st.updateWorker.run(w);
-    for (const r of agg.rejects.values()) this.st.upsertReject.run(r);
-    for (const t of agg.rejectTotals.values()) this.st.upsertRejectTotal.run(t);
-    return { results, shares };
+    if (this.autoPrune && Date.now() - this.lastPrune >= PRUNE_EVERY_MS) {
+      // Pruning is housekeeping; a failure here must not fail the committed batch.
+      this.prune().catch(() => {});
+    }
   }
 
   // ---- PPLNS window -------------------------------------------------------------
@@ -322,36 +437,62 @@ export class Store {
   /**
    * Per-account difficulty in the last N = pplns_window_factor × network
    * difficulty of accepted work (committed shares only), from the in-memory
-   * window; older shares are read from the database only when N grows.
+   * window; older shares are read from the database only when N grows. On
+   * PostgreSQL the window first takes in the shares other pool processes
+   * committed since the last call.
    */
-  pplnsWindow(networkDifficulty: number): PplnsWindowResult {
+  async pplnsWindow(networkDifficulty: number): Promise<PplnsWindowResult> {
     if (!Number.isFinite(networkDifficulty) || networkDifficulty < 0) {
       throw new RangeError(`network difficulty must be a finite number ≥ 0, got ${networkDifficulty}`);
     }
+    if (this.engine.kind === 'postgres') await this.tail();
     const target = this.pplns_window_factor * networkDifficulty;
     if (target !== this.window.target) {
       this.window.setTarget(target);
-      this.st.setMeta.run('pplns_target', String(target));
-      this.fillWindow();
+      await this.engine.run(
+        'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+        ['pplns_target', String(target)],
+      );
+      await this.fillWindow();
     }
     const snap = this.window.snapshot();
-    const window = [...snap.accounts]
-      .map(([id, difficulty]) => ({ account: this.accountName(id), difficulty }))
-      .sort((a, b) => (a.account < b.account ? -1 : a.account > b.account ? 1 : 0));
+    const window: PplnsWindowEntry[] = [];
+    for (const [id, difficulty] of snap.accounts)
+      window.push({ account: await this.accountName(id), difficulty });
+    window.sort((a, b) => (a.account < b.account ? -1 : a.account > b.account ? 1 : 0));
     return { window, total: snap.total, target: snap.target };
   }
 
-  private fillWindow(): void {
+  /** Appends the shares committed after the newest one the window holds, in id order. */
+  private async tail(): Promise<void> {
+    for (;;) {
+      const rows = await this.engine.all<WindowShare>(
+        'SELECT id, account_id, difficulty FROM shares WHERE id > ? ORDER BY id LIMIT ?',
+        [this.tailId, WINDOW_LOAD_CHUNK],
+      );
+      for (const r of rows) this.window.push(r);
+      const last = rows[rows.length - 1];
+      if (last) this.tailId = last.id;
+      if (rows.length < WINDOW_LOAD_CHUNK) return;
+    }
+  }
+
+  private async fillWindow(): Promise<void> {
     if (!this.window.wantsOlder) return;
     // Read back older shares in chunks until they cover what is missing (or the
     // first share is reached), then hand them to the window at once.
     const missing = this.window.target - this.window.total;
-    let before = this.window.oldestId ?? Number.MAX_SAFE_INTEGER;
+    let before = this.window.oldestId ?? this.tailId + 1;
     let loaded: [number, number, number][] = [];
     let sum = 0;
     let reachedStart = false;
     while (sum < missing) {
-      const rows = this.st.olderShares.all(before, WINDOW_LOAD_CHUNK) as [number, number, number][];
+      const rows = (
+        await this.engine.all<WindowShare>(
+          'SELECT id, account_id, difficulty FROM shares WHERE id < ? ORDER BY id DESC LIMIT ?',
+          [before, WINDOW_LOAD_CHUNK],
+        )
+      ).map((r) => [r.id, r.account_id, r.difficulty] as [number, number, number]);
       for (const r of rows) sum += r[2];
       loaded = loaded.length === 0 ? rows : loaded.concat(rows);
       if (rows.length < WINDOW_LOAD_CHUNK) {
@@ -366,37 +507,32 @@ export class Store {
   // ---- housekeeping -------------------------------------------------------------
 
   /** Deletes stats buckets nobody reads any more (the shares table is kept whole). */
-  prune(now = Date.now()): void {
+  async prune(now = Date.now()): Promise<void> {
     this.lastPrune = now;
-    this.db.transaction(() => {
+    await this.engine.transaction(async (q) => {
       for (const s of SCOPES) {
-        this.db.prepare(`DELETE FROM stats_${s}_1m WHERE bucket < ?`).run(now - MINUTE_BUCKETS_KEEP_MS);
-        this.db.prepare(`DELETE FROM stats_${s}_10m WHERE bucket < ?`).run(now - this.retentionMs);
+        await q.run(`DELETE FROM stats_${s}_1m WHERE bucket < ?`, [now - MINUTE_BUCKETS_KEEP_MS]);
+        await q.run(`DELETE FROM stats_${s}_10m WHERE bucket < ?`, [now - this.retentionMs]);
       }
-      this.db.prepare('DELETE FROM rejects WHERE bucket < ?').run(now - this.retentionMs - TEN_MINUTES_MS);
-    })();
+      await q.run('DELETE FROM rejects WHERE bucket < ?', [now - this.retentionMs - TEN_MINUTES_MS]);
+    });
   }
 
   /** Commits what is queued, then closes the database. */
-  close(): void {
-    this.writer.close();
-    this.db.close();
+  async close(): Promise<void> {
+    await this.writer.close();
+    await this.engine.close();
   }
 }
 
-function prepareStatements(db: SqliteDatabase) {
-  return {
-    accountByName: db.prepare('SELECT id, name, payout_address FROM accounts WHERE name = ?'),
-    accountById: db.prepare('SELECT name FROM accounts WHERE id = ?'),
-    insertAccount: db.prepare('INSERT INTO accounts (name, payout_address, created_at) VALUES (?, ?, ?)'),
-    setPayoutIfNull: db.prepare(
-      'UPDATE accounts SET payout_address = ? WHERE id = ? AND payout_address IS NULL',
-    ),
-    workerByName: db.prepare('SELECT id, user_agent FROM workers WHERE account_id = ? AND name = ?'),
-    insertWorker: db.prepare(
-      'INSERT INTO workers (account_id, name, user_agent, first_seen) VALUES (?, ?, ?, ?)',
-    ),
-    setUserAgent: db.prepare('UPDATE workers SET user_agent = ? WHERE id = ?'),
+type BatchCommit = (
+  items: readonly BatchItem[],
+) => Promise<{ results: (number | null)[]; shares: WindowShare[] }>;
+
+/** SQLite: one synchronous transaction per batch, on statements prepared once. */
+function sqliteBatchCommit(engine: SqliteEngine): BatchCommit {
+  const db = engine.db;
+  const st = {
     insertShare: db.prepare(
       `INSERT INTO shares (account_id, worker_id, difficulty, share_difficulty, channel_id, job_id, time, is_block)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -417,14 +553,194 @@ function prepareStatements(db: SqliteDatabase) {
       `INSERT INTO reject_totals (account_id, reason, count) VALUES (@account_id, @reason, @count)
        ON CONFLICT DO UPDATE SET count = count + excluded.count`,
     ),
-    olderShares: db
-      .prepare('SELECT id, account_id, difficulty FROM shares WHERE id < ? ORDER BY id DESC LIMIT ?')
-      .raw(true),
-    getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
-    setMeta: db.prepare(
-      'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT DO UPDATE SET value = excluded.value',
-    ),
   };
+  const upserts = new Map<string, Statement>();
+  for (const s of SCOPES) {
+    for (const r of RESOLUTIONS) {
+      const key = s === 'pool' ? '' : `${s}_id, `;
+      const keyVal = s === 'pool' ? '' : '@id, ';
+      upserts.set(
+        `${s}_${r}`,
+        db.prepare(
+          `INSERT INTO stats_${s}_${r} (${key}bucket, accepted_difficulty, accepted, rejected)
+           VALUES (${keyVal}@bucket, @accepted_difficulty, @accepted, @rejected)
+           ON CONFLICT DO UPDATE SET accepted_difficulty = accepted_difficulty + excluded.accepted_difficulty,
+             accepted = accepted + excluded.accepted, rejected = rejected + excluded.rejected`,
+        ),
+      );
+    }
+  }
+  const write = (items: readonly BatchItem[]) => {
+    const agg = new BatchAggregate();
+    const results: (number | null)[] = [];
+    const shares: WindowShare[] = [];
+    for (const item of items) {
+      const { account_id, worker_id } = item.ids;
+      if (item.kind === 'share') {
+        const s = item.share;
+        const info = st.insertShare.run(
+          account_id,
+          worker_id,
+          s.difficulty,
+          s.share_difficulty,
+          s.channel_id,
+          s.job_id,
+          item.time,
+          s.is_block ? 1 : 0,
+        );
+        const id = Number(info.lastInsertRowid);
+        results.push(id);
+        shares.push({ id, account_id, difficulty: s.difficulty });
+        agg.accepted(account_id, worker_id, item.time, s.difficulty, s.share_difficulty, s.below_target);
+      } else {
+        results.push(null);
+        agg.rejected(account_id, worker_id, item.time, item.reason);
+      }
+    }
+    for (const { table, scope, sum } of agg.bucketSums()) {
+      (upserts.get(table) as Statement).run(bucketParams(sum, scope !== 'pool'));
+    }
+    for (const w of agg.workers.values()) st.updateWorker.run(w);
+    for (const r of agg.rejects.values()) st.upsertReject.run(r);
+    for (const t of agg.rejectTotals.values()) st.upsertRejectTotal.run(t);
+    return { results, shares };
+  };
+  return (items) => engine.exclusive(() => write(items));
+}
+
+/** Any 64-bit key, the same for every pool process: share batches take it in turn. */
+const SHARE_BATCH_LOCK = 0x5354_5241_5441_01; // 'STRATA' 01
+
+/**
+ * PostgreSQL: one transaction per batch, a statement per table with the
+ * batch's rows as arrays (unnest), whatever the batch size. The batch first
+ * takes an advisory lock shared by every pool process on the database, then
+ * draws its share ids: ids are handed out in commit order, so a reader that
+ * sees a share id also sees every lower one (the PPLNS window reads on that).
+ */
+function postgresBatchCommit(engine: PostgresEngine): BatchCommit {
+  return (items) =>
+    engine.transaction(async (q) => {
+      await q.run('SELECT pg_advisory_xact_lock(?)', [SHARE_BATCH_LOCK]);
+      const agg = new BatchAggregate();
+      const shareItems = items.filter((i): i is Extract<BatchItem, { kind: 'share' }> => i.kind === 'share');
+      let ids: number[] = [];
+      if (shareItems.length > 0) {
+        ids = (
+          await q.all<{ id: number }>(
+            `SELECT nextval(pg_get_serial_sequence('shares', 'id')) AS id FROM generate_series(1, ?)`,
+            [shareItems.length],
+          )
+        ).map((r) => r.id);
+        const col = <T>(f: (i: (typeof shareItems)[number]) => T) => shareItems.map(f);
+        await q.run(
+          `INSERT INTO shares (id, account_id, worker_id, difficulty, share_difficulty, channel_id, job_id, time, is_block)
+           SELECT * FROM unnest(?::bigint[], ?::bigint[], ?::bigint[], ?::float8[], ?::float8[], ?::bigint[],
+             ?::bigint[], ?::bigint[], ?::int[])`,
+          [
+            ids,
+            col((i) => i.ids.account_id),
+            col((i) => i.ids.worker_id),
+            col((i) => i.share.difficulty),
+            col((i) => i.share.share_difficulty),
+            col((i) => i.share.channel_id),
+            col((i) => i.share.job_id),
+            col((i) => i.time),
+            col((i) => (i.share.is_block ? 1 : 0)),
+          ] as unknown as SqlParam[],
+        );
+      }
+      const results: (number | null)[] = [];
+      const shares: WindowShare[] = [];
+      let n = 0;
+      for (const item of items) {
+        const { account_id, worker_id } = item.ids;
+        if (item.kind === 'share') {
+          const s = item.share;
+          const id = ids[n++] as number;
+          results.push(id);
+          shares.push({ id, account_id, difficulty: s.difficulty });
+          agg.accepted(account_id, worker_id, item.time, s.difficulty, s.share_difficulty, s.below_target);
+        } else {
+          results.push(null);
+          agg.rejected(account_id, worker_id, item.time, item.reason);
+        }
+      }
+      const byTable = new Map<string, { keyed: boolean; sums: BucketSum[] }>();
+      for (const { table, scope, sum } of agg.bucketSums()) {
+        let t = byTable.get(table);
+        if (!t) byTable.set(table, (t = { keyed: scope !== 'pool', sums: [] }));
+        t.sums.push(sum);
+      }
+      for (const [table, { keyed, sums }] of byTable) {
+        const key = keyed ? `${table.split('_')[0]}_id` : '';
+        const arrays = [
+          sums.map((b) => b.bucket),
+          sums.map((b) => b.accepted_difficulty),
+          sums.map((b) => b.accepted),
+          sums.map((b) => b.rejected),
+        ];
+        await q.run(
+          `INSERT INTO stats_${table} (${keyed ? `${key}, ` : ''}bucket, accepted_difficulty, accepted, rejected)
+           SELECT * FROM unnest(${keyed ? '?::bigint[], ' : ''}?::bigint[], ?::float8[], ?::bigint[], ?::bigint[])
+           ON CONFLICT (${keyed ? `${key}, ` : ''}bucket) DO UPDATE SET
+             accepted_difficulty = stats_${table}.accepted_difficulty + excluded.accepted_difficulty,
+             accepted = stats_${table}.accepted + excluded.accepted,
+             rejected = stats_${table}.rejected + excluded.rejected`,
+          (keyed ? [sums.map((b) => b.id), ...arrays] : arrays) as unknown as SqlParam[],
+        );
+      }
+      const workers = [...agg.workers.values()];
+      if (workers.length > 0) {
+        await q.run(
+          `UPDATE workers w SET accepted = w.accepted + u.accepted, rejected = w.rejected + u.rejected,
+             last_share_at = CASE WHEN u.last_share_at IS NULL THEN w.last_share_at
+                                  ELSE GREATEST(COALESCE(w.last_share_at, 0), u.last_share_at) END,
+             best_share_difficulty = GREATEST(w.best_share_difficulty, u.best_share_difficulty),
+             current_difficulty = COALESCE(u.current_difficulty, w.current_difficulty)
+           FROM unnest(?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[], ?::float8[], ?::float8[])
+             AS u (worker_id, accepted, rejected, last_share_at, best_share_difficulty, current_difficulty)
+           WHERE w.id = u.worker_id`,
+          [
+            workers.map((w) => w.worker_id),
+            workers.map((w) => w.accepted),
+            workers.map((w) => w.rejected),
+            workers.map((w) => w.last_share_at),
+            workers.map((w) => w.best_share_difficulty),
+            workers.map((w) => w.current_difficulty),
+          ] as unknown as SqlParam[],
+        );
+      }
+      const rejects = [...agg.rejects.values()];
+      if (rejects.length > 0) {
+        await q.run(
+          `INSERT INTO rejects (worker_id, bucket, reason, account_id, count)
+           SELECT * FROM unnest(?::bigint[], ?::bigint[], ?::text[], ?::bigint[], ?::bigint[])
+           ON CONFLICT (worker_id, bucket, reason) DO UPDATE SET count = rejects.count + excluded.count`,
+          [
+            rejects.map((r) => r.worker_id),
+            rejects.map((r) => r.bucket),
+            rejects.map((r) => r.reason),
+            rejects.map((r) => r.account_id),
+            rejects.map((r) => r.count),
+          ] as unknown as SqlParam[],
+        );
+      }
+      const totals = [...agg.rejectTotals.values()];
+      if (totals.length > 0) {
+        await q.run(
+          `INSERT INTO reject_totals (account_id, reason, count)
+           SELECT * FROM unnest(?::bigint[], ?::text[], ?::bigint[])
+           ON CONFLICT (account_id, reason) DO UPDATE SET count = reject_totals.count + excluded.count`,
+          [
+            totals.map((t) => t.account_id),
+            totals.map((t) => t.reason),
+            totals.map((t) => t.count),
+          ] as unknown as SqlParam[],
+        );
+      }
+      return { results, shares };
+    });
 }
 
 function bucketParams(b: BucketSum, keyed: boolean): Record<string, number> {

@@ -2,6 +2,8 @@
 // the item's batch has been committed (or has failed). A batch is committed
 // when `max_batch` items are waiting, when the flush timer fires
 // (`flush_interval_ms` after the first item of a batch), or on flush().
+// Batches commit one at a time, in order: items that arrive while a commit
+// runs wait for the next batch.
 
 export interface BatchWriterOptions {
   /** Milliseconds an item may wait before its batch is committed (default 50). */
@@ -10,8 +12,8 @@ export interface BatchWriterOptions {
   max_batch?: number;
 }
 
-/** Commits a batch in one transaction and returns one result per item, or throws. */
-export type CommitBatch<T, R> = (items: readonly T[]) => R[];
+/** Commits a batch in one transaction and resolves with one result per item, or rejects. */
+export type CommitBatch<T, R> = (items: readonly T[]) => Promise<R[]>;
 
 interface Pending<T, R> {
   item: T;
@@ -23,6 +25,8 @@ export class BatchWriter<T, R> {
   private queue: Pending<T, R>[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
+  /** The commits under way, in order (each flush waits for the previous one). */
+  private committing: Promise<number> = Promise.resolve(0);
   readonly flush_interval_ms: number;
   readonly max_batch: number;
 
@@ -44,11 +48,11 @@ export class BatchWriter<T, R> {
   enqueue(item: T): Promise<R> {
     if (this.closed) return Promise.reject(new Error('the store is closed'));
     const promise = new Promise<R>((resolve, reject) => this.queue.push({ item, resolve, reject }));
-    if (this.queue.length >= this.max_batch) this.flush();
+    if (this.queue.length >= this.max_batch) void this.flush();
     else if (this.timer === undefined) {
       this.timer = setTimeout(() => {
         this.timer = undefined;
-        this.flush();
+        void this.flush();
       }, this.flush_interval_ms);
       // Not unref'd: the timer exists only while items wait, and a process
       // awaiting a share must stay alive until that share is committed.
@@ -56,31 +60,38 @@ export class BatchWriter<T, R> {
     return promise;
   }
 
-  /** Commits everything queued now, in batches of at most max_batch; returns the number of items committed. */
-  flush(): number {
+  /** Commits everything queued now, in batches of at most max_batch; resolves with the number of items committed. */
+  flush(): Promise<number> {
     if (this.timer !== undefined) {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    let committed = 0;
-    while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.max_batch);
-      let results: R[];
-      try {
-        results = this.commit(batch.map((p) => p.item));
-      } catch (err) {
-        for (const p of batch) p.reject(err);
-        continue;
+    // The batches leave the queue now; they commit after the commits already under way.
+    const batches: Pending<T, R>[][] = [];
+    while (this.queue.length > 0) batches.push(this.queue.splice(0, this.max_batch));
+    const run = async (): Promise<number> => {
+      let committed = 0;
+      for (const batch of batches) {
+        let results: R[];
+        try {
+          results = await this.commit(batch.map((p) => p.item));
+        } catch (err) {
+          for (const p of batch) p.reject(err);
+          continue;
+        }
+        batch.forEach((p, i) => p.resolve(results[i] as R));
+        committed += batch.length;
       }
-      batch.forEach((p, i) => p.resolve(results[i] as R));
-      committed += batch.length;
-    }
-    return committed;
+      return committed;
+    };
+    const next = this.committing.then(run, run);
+    this.committing = next;
+    return next;
   }
 
   /** Commits what is queued and refuses new items. */
-  close(): void {
-    this.flush();
+  async close(): Promise<void> {
     this.closed = true;
+    await this.flush();
   }
 }

@@ -93,9 +93,9 @@ test('pplns mode: the job coinbase pays the PPLNS window, and the block records 
     ['a2', 30],
     ['a3', 10],
   ];
-  const store = Store.open(s.db, { pplns_window_factor: factor });
+  const store = await Store.open(s.db, { pplns_window_factor: factor });
   for (const [name, address] of Object.entries(accounts))
-    store.ensureAccount(name, address ? { payout_address: address } : {});
+    await store.ensureAccount(name, address ? { payout_address: address } : {});
   const writes = history.map(([account, difficulty], i) =>
     store.enqueue({
       account,
@@ -106,11 +106,11 @@ test('pplns mode: the job coinbase pays the PPLNS window, and the block records 
       job_id: i,
     }),
   );
-  store.flush();
+  await store.flush();
   await Promise.all(writes);
-  const { window } = store.pplnsWindow(networkDifficulty);
-  const credits = store.ledger.credits();
-  store.close();
+  const { window } = await store.pplnsWindow(networkDifficulty);
+  const credits = await store.ledger.credits();
+  await store.close();
   const reward = BigInt((await s.devnet.rpc.getblocktemplate()).coinbasevalue);
   const payout_scripts = new Map(
     Object.entries(accounts)

@@ -41,18 +41,19 @@ test('every share acknowledged before a SIGKILL is in the database after reopeni
     .map((line) => line.split(' ').map(Number) as [number, number]);
   assert.ok(acked.length >= KILL_AFTER);
 
-  const store = Store.open(path);
+  const store = await Store.open(path);
   t.after(() => store.close());
-  const byId = store.db.prepare('SELECT job_id FROM shares WHERE id = ?');
+  const byId = store.sqlite!.prepare('SELECT job_id FROM shares WHERE id = ?');
   for (const [id, job_id] of acked) {
     const row = byId.get(id) as { job_id: number } | undefined;
     assert.equal(row?.job_id, job_id, `acknowledged share ${id} (job ${job_id}) survived`);
   }
   // Stats buckets and worker counters were written in the same transactions.
-  const shares = (store.db.prepare('SELECT COUNT(*) AS n FROM shares').get() as { n: number }).n;
-  const counted = (store.db.prepare('SELECT SUM(accepted) AS n FROM workers').get() as { n: number }).n;
-  const bucketed = (store.db.prepare('SELECT SUM(accepted) AS n FROM stats_pool_1m').get() as { n: number })
-    .n;
+  const shares = (store.sqlite!.prepare('SELECT COUNT(*) AS n FROM shares').get() as { n: number }).n;
+  const counted = (store.sqlite!.prepare('SELECT SUM(accepted) AS n FROM workers').get() as { n: number }).n;
+  const bucketed = (
+    store.sqlite!.prepare('SELECT SUM(accepted) AS n FROM stats_pool_1m').get() as { n: number }
+  ).n;
   assert.ok(shares >= acked.length);
   assert.equal(counted, shares);
   assert.equal(bucketed, shares);

@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { MIGRATIONS, migrate, openDatabase, schemaVersion, Store } from '../../src/store/index.js';
 import { tempDbPath } from './tmp.js';
 
-test('a fresh database gets every migration, WAL mode and the chosen synchronous level', (t) => {
+test('a fresh database gets every migration, WAL mode and the chosen synchronous level', async (t) => {
   const path = tempDbPath(t);
   const db = openDatabase(path);
   t.after(() => db.close());
@@ -35,13 +35,13 @@ test('a fresh database gets every migration, WAL mode and the chosen synchronous
   }
 });
 
-test('synchronous = FULL is configurable', (t) => {
+test('synchronous = FULL is configurable', async (t) => {
   const db = openDatabase(tempDbPath(t), { synchronous: 'FULL' });
   t.after(() => db.close());
   assert.equal(db.pragma('synchronous', { simple: true }), 2);
 });
 
-test('reopening applies nothing; a new migration is applied once, in order', (t) => {
+test('reopening applies nothing; a new migration is applied once, in order', async (t) => {
   const path = tempDbPath(t);
   openDatabase(path).close();
   const db = new Database(path);
@@ -58,7 +58,7 @@ test('reopening applies nothing; a new migration is applied once, in order', (t)
   assert.equal(schemaVersion(db), top + 2);
 });
 
-test('a migration numbered below one already applied is still applied', (t) => {
+test('a migration numbered below one already applied is still applied', async (t) => {
   const db = new Database(tempDbPath(t));
   t.after(() => db.close());
   const a = { version: 1, description: 'a', sql: 'CREATE TABLE a (x INTEGER);' };
@@ -72,7 +72,7 @@ test('a migration numbered below one already applied is still applied', (t) => {
   assert.throws(() => migrate(db, [a, c]), /schema version 2 is unknown/);
 });
 
-test('version 3 rebuilds blocks keeping every row and payout, and allows the status rejected', (t) => {
+test('version 3 rebuilds blocks keeping every row and payout, and allows the status rejected', async (t) => {
   const path = tempDbPath(t);
   const db = new Database(path);
   t.after(() => db.close());
@@ -131,7 +131,7 @@ test('version 3 rebuilds blocks keeping every row and payout, and allows the sta
     assert.ok(indexes.includes(name), name);
 });
 
-test('a version-1 database gains the web tables (version 2) and keeps its rows', (t) => {
+test('a version-1 database gains the web tables (version 2) and keeps its rows', async (t) => {
   const path = tempDbPath(t);
   const old = new Database(path);
   assert.deepEqual(
@@ -142,7 +142,7 @@ test('a version-1 database gains the web tables (version 2) and keeps its rows',
     [1],
   );
   old.prepare(`INSERT INTO accounts (name, created_at) VALUES ('alice', 1)`).run();
-  old.close();
+  await old.close();
   const db = openDatabase(path);
   t.after(() => db.close());
   assert.ok(schemaVersion(db) >= 2);
@@ -159,7 +159,7 @@ test('a version-1 database gains the web tables (version 2) and keeps its rows',
   );
 });
 
-test('a failing migration leaves the previous version in place', (t) => {
+test('a failing migration leaves the previous version in place', async (t) => {
   const path = tempDbPath(t);
   openDatabase(path).close();
   const db = new Database(path);
@@ -174,10 +174,10 @@ test('a failing migration leaves the previous version in place', (t) => {
   assert.equal(db.prepare(`SELECT 1 FROM sqlite_master WHERE name = 'ok'`).get(), undefined);
 });
 
-test('a database newer than the program is refused', (t) => {
+test('a database newer than the program is refused', async (t) => {
   const path = tempDbPath(t);
   const db = openDatabase(path);
   db.prepare('INSERT INTO schema_version (version, applied_at) VALUES (999, 0)').run();
   db.close();
-  assert.throws(() => Store.open(path), /newer than this program knows/);
+  await assert.rejects(async () => await Store.open(path), /newer than this program knows/);
 });

@@ -34,14 +34,14 @@ async function record(store: Store, history: readonly [string, number][]): Promi
     };
     return store.enqueue(s);
   });
-  store.flush();
+  await store.flush();
   await Promise.all(p);
 }
 
 /** The definition, straight from the shares table: walk back until the sum reaches n. */
 function bruteForce(store: Store, n: number): Map<string, number> {
-  const rows = store.db
-    .prepare(
+  const rows = store
+    .sqlite!.prepare(
       'SELECT a.name, s.difficulty FROM shares s JOIN accounts a ON a.id = s.account_id ORDER BY s.id DESC',
     )
     .all() as { name: string; difficulty: number }[];
@@ -56,7 +56,7 @@ function bruteForce(store: Store, n: number): Map<string, number> {
   return out;
 }
 
-test('RunningWindow counts the boundary share partially', () => {
+test('RunningWindow counts the boundary share partially', async () => {
   const ids = new Map<string, number>([
     ['alice', 1],
     ['bob', 2],
@@ -85,21 +85,21 @@ test('RunningWindow counts the boundary share partially', () => {
 
 test('the store window matches the hand-computed table and survives a reopen', async (t) => {
   const path = tempDbPath(t);
-  const store = Store.open(path, { pplns_window_factor: 2 });
+  const store = await Store.open(path, { pplns_window_factor: 2 });
   await record(store, HISTORY);
-  const before = store.pplnsWindow(50);
+  const before = await store.pplnsWindow(50);
   assert.deepEqual(before.window, EXPECTED);
   assert.equal(before.total, 100);
   assert.equal(before.target, 100);
-  store.close();
+  await store.close();
 
-  const again = Store.open(path, { pplns_window_factor: 2 });
+  const again = await Store.open(path, { pplns_window_factor: 2 });
   t.after(() => again.close());
-  assert.deepEqual(again.pplnsWindow(50), before);
+  assert.deepEqual(await again.pplnsWindow(50), before);
   // New shares after the reopen slide the window: alice +20 pushes out the rest of
   // bob's 28 (20) → alice 60, bob 15, dave 25.
   await record(again, [['alice', 20]]);
-  assert.deepEqual(again.pplnsWindow(50).window, [
+  assert.deepEqual((await again.pplnsWindow(50)).window, [
     { account: 'alice', difficulty: 60 },
     { account: 'bob', difficulty: 15 },
     { account: 'dave', difficulty: 25 },
@@ -109,7 +109,7 @@ test('the store window matches the hand-computed table and survives a reopen', a
 test('the window follows the definition when N grows, shrinks and shares keep coming', async (t) => {
   // Growing N after shrinking it makes the store read older shares back from the database;
   // 1e9 is more than the whole history.
-  const store = Store.open(tempDbPath(t), { pplns_window_factor: 1 });
+  const store = await Store.open(tempDbPath(t), { pplns_window_factor: 1 });
   t.after(() => store.close());
   let seed = 7;
   const rand = (n: number) => {
@@ -120,15 +120,15 @@ test('the window follows the definition when N grows, shrinks and shares keep co
     Array.from({ length: count }, (): [string, number] => [`acct${rand(9)}`, 1 + rand(64) / 4]);
   await record(store, history(3000));
   for (const n of [500, 50, 20_000, 5_000, 0, 123.5, 1e9]) {
-    const got = store.pplnsWindow(n);
+    const got = await store.pplnsWindow(n);
     const want = bruteForce(store, n);
     assert.equal(got.window.length, want.size, `accounts for N = ${n}`);
     for (const e of got.window)
       assert.ok(Math.abs(e.difficulty - (want.get(e.account) ?? NaN)) < 1e-6, `N = ${n}`);
     await record(store, history(200));
   }
-  store.pplnsWindow(2_000);
+  await store.pplnsWindow(2_000);
   const want = bruteForce(store, 2_000);
-  const got = new Map(store.pplnsWindow(2_000).window.map((e) => [e.account, e.difficulty]));
+  const got = new Map((await store.pplnsWindow(2_000)).window.map((e) => [e.account, e.difficulty]));
   for (const [a, d] of want) assert.ok(Math.abs((got.get(a) ?? NaN) - d) < 1e-6);
 });

@@ -73,13 +73,14 @@ export interface SessionHost {
   readonly shares: ShareSink;
   /** Share results counted for metrics, by result ('accepted' or the error code). */
   readonly counters?: { share(result: string): void };
-  authorize(user_identity: string, device: string): Authorization;
+  /** May answer later (the pool looks the account up in its store). */
+  authorize(user_identity: string, device: string): Authorization | Promise<Authorization>;
   /**
    * Who a share names through the 0x0002 user_identity TLV of a proxy's
    * channel (`account.worker` of the miner behind the proxy), given who the
    * channel itself mines for.
    */
-  resolveProxied(tlv_identity: string, channel: Who): Who;
+  resolveProxied(tlv_identity: string, channel: Who): Who | Promise<Who>;
   /** A share met the network target (called before the share is stored). */
   onBlock(session: MiningSession, verdict: Extract<ShareVerdict, { accepted: true }>, who: Who): void;
   onClose(session: MiningSession): void;
@@ -293,6 +294,32 @@ export class MiningSession {
     now: number,
   ): void {
     const a = this.#host.authorize(m.user_identity, this.#device);
+    if (a instanceof Promise) {
+      a.then(
+        (answer) => {
+          if (!this.#closed) this.#opened(channels, m, answer, Date.now());
+        },
+        (err: unknown) => {
+          this.#log.error({ err: (err as Error).message }, 'authorizing a channel failed');
+          this.#opened(
+            channels,
+            m,
+            { ok: false, error_code: INTERNAL_ERROR, reason: 'internal error' },
+            Date.now(),
+          );
+        },
+      );
+      return;
+    }
+    this.#opened(channels, m, a, now);
+  }
+
+  #opened(
+    channels: ServerConnectionChannels,
+    m: Msg<'OpenStandardMiningChannel'> | Msg<'OpenExtendedMiningChannel'>,
+    a: Authorization,
+    now: number,
+  ): void {
     const auth: ChannelAuth = a.ok
       ? { ok: true, payout_key: a.payout_key }
       : { ok: false, error_code: a.error_code };
@@ -342,10 +369,23 @@ export class MiningSession {
       this.#best.set(channel_id, share.share_difficulty);
     // The 0x0002 TLV names the miner behind a proxy's extended channel.
     const channelWho: Who = who ?? { account: share.user_identity, worker: 'default' };
-    const { account, worker } =
+    const named =
       share.worker !== null && share.worker !== ''
         ? this.#host.resolveProxied(share.worker, channelWho)
         : channelWho;
+    if (named instanceof Promise) {
+      // A proxied identity seen for the first time: one store look-up.
+      named.then(
+        (who) => this.#accepted(v, who),
+        (err: unknown) => this.#storeFailed(share, err),
+      );
+      return;
+    }
+    this.#accepted(v, named);
+  }
+
+  #accepted(v: Extract<ShareVerdict, { accepted: true }>, { account, worker }: Who): void {
+    const share = v.share;
     if (v.block) this.#host.onBlock(this, v, { account, worker });
     this.#host.onShare?.(this, v, { account, worker });
     this.#host.shares

@@ -1,5 +1,5 @@
 // `strata pool account add|list`: account administration straight on the
-// pool's database file (the web page's sign-up does the same for users).
+// pool's database (the web page's sign-up does the same for users).
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { networkByName } from '../../bitcoin/index.js';
@@ -18,16 +18,33 @@ export function poolNetwork(cfg: Pick<PoolConfig, 'network'>) {
   return networkByName(cfg.network === 'devnet' ? 'regtest' : cfg.network);
 }
 
-export function openPoolStore(cfg: PoolConfig): Store {
-  mkdirSync(dirname(cfg.database.path), { recursive: true });
-  return Store.open(cfg.database.path, {
+/** Where the pool keeps its data, as shown to operators: the PostgreSQL URL without its password, or the SQLite file. */
+export function storeLocation(cfg: PoolConfig): string {
+  const u = cfg.database.url;
+  if (u === undefined) return cfg.database.path;
+  const shown = new URL(u);
+  if (shown.password !== '') shown.password = '***';
+  return shown.toString();
+}
+
+/** Opens the pool's store: the PostgreSQL server of `[database] url`, else the SQLite file of `path`. */
+export function openPoolStore(cfg: PoolConfig): Promise<Store> {
+  const options = {
     synchronous: cfg.database.synchronous,
     pplns_window_factor: cfg.pplns_window_factor,
-  });
+    postgres: { max_connections: cfg.database.max_connections },
+  };
+  if (cfg.database.url !== undefined) return Store.open(cfg.database.url, options);
+  mkdirSync(dirname(cfg.database.path), { recursive: true });
+  return Store.open(cfg.database.path, options);
 }
 
 /** Creates an account; throws when it exists or the payout address is not of the network. */
-export function addAccount(cfg: PoolConfig, name: string, payout_address?: string): AccountRow {
+export async function addAccount(
+  cfg: PoolConfig,
+  name: string,
+  payout_address?: string,
+): Promise<AccountRow> {
   if (name === '' || name.includes('.')) {
     throw new Error(
       `account name "${name}" must be non-empty and without "." (miners log in as account.worker)`,
@@ -36,25 +53,25 @@ export function addAccount(cfg: PoolConfig, name: string, payout_address?: strin
   if (payout_address !== undefined && scriptOfAddress(payout_address, poolNetwork(cfg)) === null) {
     throw new Error(`payout address ${payout_address} is not an address of ${cfg.network}`);
   }
-  const store = openPoolStore(cfg);
+  const store = await openPoolStore(cfg);
   try {
-    if (store.getAccount(name)) throw new Error(`account ${name} already exists`);
-    store.ensureAccount(name, payout_address === undefined ? {} : { payout_address });
-    return toRow(store.getAccount(name)!);
+    if (await store.getAccount(name)) throw new Error(`account ${name} already exists`);
+    await store.ensureAccount(name, payout_address === undefined ? {} : { payout_address });
+    return toRow((await store.getAccount(name))!);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
-export function listAccounts(cfg: PoolConfig): AccountRow[] {
-  const store = openPoolStore(cfg);
+export async function listAccounts(cfg: PoolConfig): Promise<AccountRow[]> {
+  const store = await openPoolStore(cfg);
   try {
-    const rows = store.db
-      .prepare('SELECT name, payout_address, created_at FROM accounts ORDER BY name')
-      .all() as { name: string; payout_address: string | null; created_at: number }[];
+    const rows = await store.engine.all<{ name: string; payout_address: string | null; created_at: number }>(
+      'SELECT name, payout_address, created_at FROM accounts ORDER BY name',
+    );
     return rows.map(toRow);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 

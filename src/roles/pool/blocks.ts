@@ -49,7 +49,6 @@
 // even if it is on the chain. Blocks found before a restart whose height the
 // tips passed unseen keep their status and are confirmed by depth. Configure
 // RPC for exact answers.
-import type { Statement } from 'better-sqlite3';
 import {
   concatBytes,
   decodeBip34Height,
@@ -60,7 +59,7 @@ import {
 import type { BlockCandidate, ShareRecord, StoredTemplate } from '../../channels/index.js';
 import type { Logger } from '../../log.js';
 import { isRpcError, type BitcoinRpc } from '../../rpc/index.js';
-import { offChain, type BlockStatus, type Store } from '../../store/index.js';
+import { offChain, SerialLock, type BlockStatus, type SqlQueryable, type Store } from '../../store/index.js';
 import type { TdpClient } from '../common/tdp-client.js';
 import type { PayoutPlan } from './payouts.js';
 
@@ -81,7 +80,8 @@ export interface FoundBlock {
   custom?: { height: number; reward: bigint; coinbase_value: bigint };
   account: string;
   worker: string;
-  plan: PayoutPlan | undefined;
+  /** The plan its coinbase was built with (a custom job's is computed when the block is found). */
+  plan: PayoutPlan | undefined | Promise<PayoutPlan | undefined>;
 }
 
 /** submitblock calls in flight at once. */
@@ -125,13 +125,19 @@ export class Blocks {
   /** Lowest tip height seen in this run. */
   #firstTipHeight = Infinity;
   #checking = false;
-  #st: { status: Statement; keptAt: Statement } | undefined;
+  /** Store work (recording, settling) runs one step at a time, in the order it was asked for. */
+  readonly #serial = new SerialLock();
 
   constructor(opts: BlocksOptions) {
     this.#o = opts;
     this.#log = opts.logger;
     // A restarted TP numbers its templates afresh.
     opts.tdp.on('connected', () => this.#txData.clear());
+  }
+
+  /** Resolves once the store work asked for so far is done. */
+  settled(): Promise<void> {
+    return this.#serial.run(() => undefined);
   }
 
   /** submitblock calls waiting or running (for tests and metrics). */
@@ -151,7 +157,7 @@ export class Blocks {
       const fields = { hash, height, account: b.account, worker: b.worker, custom_job: true };
       if (first) this.#log.info(fields, 'block found');
       else this.#log.debug(fields, 'block found on a prev hash already solved (competing)');
-      this.#record(b, hash, prev, height, first);
+      void this.#serial.run(() => this.#record(b, hash, prev, height, first));
       return;
     }
     const m = template.message;
@@ -172,13 +178,13 @@ export class Blocks {
     const fields = { hash, height, account: b.account, worker: b.worker, template_id: String(m.template_id) };
     if (first) this.#log.info(fields, 'block found');
     else this.#log.debug(fields, 'block found on a prev hash already solved (competing)');
-    this.#record(b, hash, prev, height, first);
+    void this.#serial.run(() => this.#record(b, hash, prev, height, first));
     if (direct) this.#enqueue({ candidate, template, hash, height, first });
   }
 
-  #record(b: FoundBlock, hash: string, prev: string, height: number, first: boolean): void {
+  async #record(b: FoundBlock, hash: string, prev: string, height: number, first: boolean): Promise<void> {
     const ledger = this.#o.store.ledger;
-    const plan = b.plan;
+    const plan = await b.plan;
     let reward: bigint;
     let coinbase_value: bigint;
     if (b.template === null) {
@@ -190,7 +196,7 @@ export class Blocks {
       for (const o of b.template.outputs) coinbase_value += o.value;
     }
     try {
-      const recorded = ledger.recordBlock({
+      const recorded = await ledger.recordBlock({
         height,
         hash,
         prev_hash: prev,
@@ -202,7 +208,7 @@ export class Blocks {
       });
       if (!recorded) return;
       if (!plan) this.#log.warn({ hash }, 'payout plan of the block unknown; payouts not recorded');
-      else if (first) ledger.recordBlockPayouts(hash, plan.outputs, plan.carried, plan.credits_before);
+      else if (first) await ledger.recordBlockPayouts(hash, plan.outputs, plan.carried, plan.credits_before);
       else remember(this.#deferred, hash, plan);
     } catch (err) {
       this.#log.error({ hash, err: errText(err) }, 'recording the block failed');
@@ -298,7 +304,7 @@ export class Blocks {
       if (there === s.hash) status = 'pending';
       else if (status === null) status = 'orphaned';
     }
-    this.#settle(s.hash, s.height, status);
+    await this.#serial.run(() => this.#settle(s.hash, s.height, status));
   }
 
   // ---- settling ------------------------------------------------------------------------------
@@ -308,33 +314,27 @@ export class Blocks {
    * block already there). A block coming onto the chain first moves the other
    * kept blocks of its height off it, then gets its held payouts.
    */
-  #settle(hash: string, height: number, status: BlockStatus, known?: BlockStatus): void {
+  async #settle(hash: string, height: number, status: BlockStatus, known?: BlockStatus): Promise<void> {
     if (known === status) return;
-    const store = this.#o.store;
-    this.#st ??= {
-      status: store.db.prepare('SELECT status FROM blocks WHERE hash = ?'),
-      keptAt: store.db.prepare(
-        `SELECT hash, status FROM blocks WHERE height = ? AND hash != ? AND status IN ('pending', 'confirmed')`,
-      ),
-    };
-    const st = this.#st;
+    const ledger = this.#o.store.ledger;
     const changed: { hash: string; from: BlockStatus; status: BlockStatus }[] = [];
-    const change = (h: string, from: BlockStatus, to: BlockStatus) => {
-      if (store.ledger.updateBlockStatus(h, to)) changed.push({ hash: h, from, status: to });
-    };
     try {
-      store.db.transaction(() => {
-        const was = (st.status.get(hash) as { status: BlockStatus } | undefined)?.status;
+      await ledger.transaction(async (q) => {
+        const change = async (h: string, from: BlockStatus, to: BlockStatus) => {
+          if (await ledger.updateBlockStatus(h, to, q)) changed.push({ hash: h, from, status: to });
+        };
+        const was = await ledger.statusOf(hash, q);
         // A block the node refused leaves that status only for the chain (found there by hash).
         if (was === undefined || was === status || (was === 'rejected' && offChain(status))) return;
         if (!offChain(status) && height >= 0) {
-          for (const other of st.keptAt.all(height, hash) as { hash: string; status: BlockStatus }[])
-            change(other.hash, other.status, 'orphaned');
+          for (const other of await ledger.keptAt(height, hash, q))
+            await change(other.hash, other.status, 'orphaned');
         }
-        change(hash, was, status);
-        if (!offChain(status)) this.#payDeferred(hash);
-      })();
+        await change(hash, was, status);
+        if (!offChain(status)) await this.#payDeferred(hash, q);
+      });
     } catch (err) {
+      changed.length = 0;
       this.#log.error({ hash, err: errText(err) }, 'updating the block status failed');
       return;
     }
@@ -342,15 +342,18 @@ export class Blocks {
     for (const c of changed) this.#log.info({ ...c, height }, 'block status changed');
   }
 
-  #payDeferred(hash: string): void {
-    const block = this.#o.store.ledger.getBlock(hash);
-    if (!block || block.payouts_recorded) return;
+  async #payDeferred(hash: string, q: SqlQueryable): Promise<void> {
+    const rows = await q.all<{ payouts_recorded: number }>(
+      'SELECT payouts_recorded FROM blocks WHERE hash = ?',
+      [hash],
+    );
+    if (rows.length === 0 || rows[0]!.payouts_recorded !== 0) return;
     const plan = this.#deferred.get(hash);
     if (!plan) {
       this.#log.warn({ hash }, 'block on the chain but its payout plan is forgotten; payouts not recorded');
       return;
     }
-    this.#o.store.ledger.recordBlockPayouts(hash, plan.outputs, plan.carried, plan.credits_before);
+    await this.#o.store.ledger.recordBlockPayouts(hash, plan.outputs, plan.carried, plan.credits_before, q);
     this.#deferred.delete(hash);
   }
 
@@ -358,59 +361,64 @@ export class Blocks {
    * Settles the blocks at `height` when the chain's block there is `there`
    * and the chain is `top` high: the others there leave the chain first.
    */
-  #settleAt(height: number, there: string, top: number): void {
-    const rows = this.#o.store.ledger.blocksAt(height, there);
-    for (const b of rows) if (b.hash !== there) this.#settle(b.hash, height, 'orphaned', b.status);
+  async #settleAt(height: number, there: string, top: number): Promise<void> {
+    const rows = await this.#o.store.ledger.blocksAt(height, there);
+    for (const b of rows) if (b.hash !== there) await this.#settle(b.hash, height, 'orphaned', b.status);
     const on = rows.find((b) => b.hash === there);
     if (on) {
       const status = top - height + 1 >= this.#o.confirmations ? 'confirmed' : 'pending';
-      this.#settle(on.hash, height, status, on.status);
+      await this.#settle(on.hash, height, status, on.status);
     }
   }
 
-  /** A new tip from the TP: `height` and display hash of the block it builds on. */
-  onTip(height: number, hash: string): void {
-    if (height < 0) return;
+  /**
+   * A new tip from the TP: `height` and display hash of the block it builds
+   * on. Resolves once the statuses it settles are committed.
+   */
+  onTip(height: number, hash: string): Promise<void> {
+    if (height < 0) return Promise.resolve();
     for (const h of this.#tipAt.keys()) if (h > height) this.#tipAt.delete(h);
     this.#tipAt.set(height, hash);
     for (const h of this.#tipAt.keys()) if (h < height - this.#o.confirmations - 16) this.#tipAt.delete(h);
     this.#firstTipHeight = Math.min(this.#firstTipHeight, height);
-    try {
-      // With RPC the node's block at the tip's height is known for sure; the rest is the RPC check's.
-      if (this.#o.rpc !== null) {
-        this.#settleAt(height, hash, height);
-        return;
-      }
-      const ledger = this.#o.store.ledger;
-      const chain = this.#chainFrom(height, hash);
-      for (const h of ledger.unsettledHeights(this.#o.confirmations)) {
-        if (h < 0 || h > height) continue;
-        const there = chain.get(h);
-        if (there !== undefined) {
-          this.#settleAt(h, there, height);
-          continue;
+    return this.#serial.run(async () => {
+      try {
+        // With RPC the node's block at the tip's height is known for sure; the rest is the RPC check's.
+        if (this.#o.rpc !== null) {
+          await this.#settleAt(height, hash, height);
+          return;
         }
-        for (const b of ledger.blocksAt(h, null)) {
-          // The tips passed this height without showing it: orphaned. Before this
-          // run's first tip nothing was seen: kept as it is, confirmed by depth.
-          if (h >= this.#firstTipHeight) this.#settle(b.hash, h, 'orphaned', b.status);
-          else if (height - h + 1 >= this.#o.confirmations) this.#settle(b.hash, h, 'confirmed', b.status);
+        const ledger = this.#o.store.ledger;
+        const chain = await this.#chainFrom(height, hash);
+        for (const h of await ledger.unsettledHeights(this.#o.confirmations)) {
+          if (h < 0 || h > height) continue;
+          const there = chain.get(h);
+          if (there !== undefined) {
+            await this.#settleAt(h, there, height);
+            continue;
+          }
+          for (const b of await ledger.blocksAt(h, null)) {
+            // The tips passed this height without showing it: orphaned. Before this
+            // run's first tip nothing was seen: kept as it is, confirmed by depth.
+            if (h >= this.#firstTipHeight) await this.#settle(b.hash, h, 'orphaned', b.status);
+            else if (height - h + 1 >= this.#o.confirmations)
+              await this.#settle(b.hash, h, 'confirmed', b.status);
+          }
         }
+      } catch (err) {
+        this.#log.error({ err: errText(err) }, 'settling blocks at a new tip failed');
       }
-    } catch (err) {
-      this.#log.error({ err: errText(err) }, 'settling blocks at a new tip failed');
-    }
+    });
   }
 
   /** The chain's block per height as far as known: tips seen, then ancestors through our blocks' prev hashes. */
-  #chainFrom(height: number, hash: string): Map<number, string> {
+  async #chainFrom(height: number, hash: string): Promise<Map<number, string>> {
     const chain = new Map(this.#tipAt);
-    const lookup = this.#o.store.db.prepare('SELECT prev_hash FROM blocks WHERE hash = ?');
     let h = height;
     let at: string | null = hash;
     while (at !== null && h >= 0 && h >= height - this.#o.confirmations) {
       chain.set(h, at);
-      at = (lookup.get(at) as { prev_hash: string | null } | undefined)?.prev_hash ?? null;
+      at = await this.#o.store.ledger.prevHashOf(at);
       h--;
     }
     return chain;
@@ -422,7 +430,7 @@ export class Blocks {
     if (rpc === null || this.#checking) return;
     this.#checking = true;
     try {
-      const heights = this.#o.store.ledger.unsettledHeights(this.#o.confirmations);
+      const heights = await this.#o.store.ledger.unsettledHeights(this.#o.confirmations);
       if (heights.length === 0) return;
       const tip = await rpc.getblockcount();
       for (const h of heights) {
@@ -434,7 +442,7 @@ export class Blocks {
           if (isRpcError(err)) continue;
           throw err;
         }
-        this.#settleAt(h, there, tip);
+        await this.#serial.run(() => this.#settleAt(h, there, tip));
       }
     } catch (err) {
       this.#log.warn({ err: errText(err) }, 'block status check failed');

@@ -135,7 +135,17 @@ export const POOL_SCHEMA = {
     }),
   }),
   database: table({
-    path: path({ default: 'data/pool.db', doc: 'SQLite database file' }),
+    path: path({ default: 'data/pool.db', doc: 'SQLite database file (when url is not set)' }),
+    url: url({
+      protocols: ['postgres', 'postgresql'],
+      doc: 'PostgreSQL server instead of the SQLite file (postgres://user:password@host:port/database)',
+    }),
+    max_connections: integer({
+      default: 4,
+      min: 1,
+      max: 100,
+      doc: 'connections kept open to the PostgreSQL server',
+    }),
     synchronous: oneOf(['NORMAL', 'FULL'] as const, {
       default: 'NORMAL',
       doc: 'NORMAL survives crashes; FULL also power loss',

@@ -2,12 +2,15 @@
 // client to the template provider, SQLite share accounting and payouts), and
 // `strata pool account add|list` for the operator.
 import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
 import { createLogger } from '../../log.js';
 import { BitcoinRpc, type RpcAuth } from '../../rpc/index.js';
 import { loadServerAuthority, upstreamSecurity } from '../common/authority.js';
 import { addConfigFlags, flagOverrides, type FlagRow } from '../common/cli-flags.js';
 import { runUntilSignal } from '../common/shutdown.js';
-import { addAccount, listAccounts, openPoolStore, poolNetwork } from './accounts.js';
+import { addAccount, listAccounts, openPoolStore, poolNetwork, storeLocation } from './accounts.js';
+import { copySqliteToPostgres } from '../../store/copy.js';
+import { isPostgresUrl, openDatabase } from '../../store/index.js';
 import { loadPoolConfig, type PoolConfig } from './config.js';
 import { parseRewardScript } from './identity.js';
 import { JobDeclaration } from './jd.js';
@@ -83,6 +86,7 @@ export const POOL_FLAGS: readonly FlagRow[] = [
     'number',
   ],
   ['database.path', '--database <file>', 'SQLite database file'],
+  ['database.url', '--database-url <url>', 'PostgreSQL server (postgres://…) instead of the SQLite file'],
   ['database.synchronous', '--synchronous <mode>', 'NORMAL|FULL'],
   ['bitcoind.rpc_url', '--rpc-url <url>', 'optional node JSON-RPC URL (direct submitblock, block status)'],
   ['bitcoind.rpc_user', '--rpc-user <user>', 'RPC user'],
@@ -115,9 +119,9 @@ export function registerPool(program: Command): void {
     .command('add <name>')
     .description('create an account miners log in to as <name>.<worker>')
     .option('--payout-address <address>', 'where PPLNS payouts go (without one they are carried as credit)')
-    .action(function (this: Command, name: string) {
+    .action(async function (this: Command, name: string) {
       const opts = this.optsWithGlobals();
-      const row = addAccount(configFrom(opts), name, opts.payoutAddress as string | undefined);
+      const row = await addAccount(configFrom(opts), name, opts.payoutAddress as string | undefined);
       console.log(
         `account ${row.name} created${row.payout_address ? ` (payout address ${row.payout_address})` : ''}`,
       );
@@ -126,12 +130,40 @@ export function registerPool(program: Command): void {
     .command('list')
     .description('list the accounts (name, payout address, created)')
     .option('--json', 'one JSON object per line')
-    .action(function (this: Command) {
+    .action(async function (this: Command) {
       const opts = this.optsWithGlobals();
-      const rows = listAccounts(configFrom(opts));
+      const rows = await listAccounts(configFrom(opts));
       for (const r of rows) {
         if (opts.json === true) console.log(JSON.stringify(r));
         else console.log(`${r.name}\t${r.payout_address ?? '-'}\t${r.created_at}`);
+      }
+    });
+
+  const db = cmd.command('db').description("the pool's database");
+  db.command('migrate')
+    .description(
+      'copy the SQLite database ([database] path) into an empty PostgreSQL database, then set [database] url to it',
+    )
+    .requiredOption('--to <url>', 'the PostgreSQL database (postgres://user:password@host:port/database)')
+    .action(async function (this: Command) {
+      const opts = this.optsWithGlobals();
+      const cfg = configFrom(opts);
+      const to = opts.to as string;
+      if (!isPostgresUrl(to)) throw new Error(`--to must be a postgres:// URL, got ${JSON.stringify(to)}`);
+      if (!existsSync(cfg.database.path)) throw new Error(`no SQLite database at ${cfg.database.path}`);
+      const sqlite = openDatabase(cfg.database.path);
+      try {
+        const started = Date.now();
+        const result = await copySqliteToPostgres(sqlite, to, (p) =>
+          console.log(`${p.table}: ${p.rows} rows`),
+        );
+        const rows = result.tables.reduce((n, t) => n + t.rows, 0);
+        console.log(
+          `copied ${rows} rows in ${result.tables.length} tables (schema version ${result.schema_version}) ` +
+            `in ${((Date.now() - started) / 1000).toFixed(1)} s; set [database] url to use it`,
+        );
+      } finally {
+        sqlite.close();
       }
     });
 }
@@ -182,7 +214,7 @@ export async function runPool(cfg: PoolConfig): Promise<Pool> {
   const security = upstreamSecurity(tp.transport, tp.public_key);
   const rpc = rpcFor(cfg);
   const jobDeclaration = jobDeclarationFor(cfg, poolScript, network, startedAt);
-  const store = openPoolStore(cfg);
+  const store = await openPoolStore(cfg);
   let pool: Pool;
   try {
     const payouts = new Payouts({
@@ -228,7 +260,7 @@ export async function runPool(cfg: PoolConfig): Promise<Pool> {
       logger,
     });
   } catch (err) {
-    store.close();
+    await store.close();
     throw err;
   }
   const { host, port } = await pool.start();
@@ -250,7 +282,7 @@ export async function runPool(cfg: PoolConfig): Promise<Pool> {
       payout_mode: cfg.payout_mode,
       network: cfg.network,
       template_provider: `${tp.address.host}:${tp.address.port}`,
-      database: cfg.database.path,
+      database: storeLocation(cfg),
       rpc_url: rpc?.url ?? null,
       job_declaration: jobDeclaration !== null,
     },

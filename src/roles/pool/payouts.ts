@@ -1,8 +1,9 @@
 // Who each coinbase pays. PPLNS: one payout key ("pplns") shared by every
 // channel; the coinbase of a template splits its coinbase_tx_value_remaining
 // over the accounts in the PPLNS window at the time the template arrives
-// (computePplnsPayouts), and the plan is kept per template so a block found
-// on it records exactly the payouts its coinbase made. Solo: the payout key
+// (computePplnsPayouts, read from the store by prepare() before the template's
+// jobs are built), and the plan is kept per template so a block found on it
+// records exactly the payouts its coinbase made. Solo: the payout key
 // is the miner's address, which gets everything but the pool fee.
 //
 // Custom jobs (job declaration): the declarer's coinbase pays the pool's own
@@ -78,6 +79,19 @@ export class Payouts {
     return this.#o.mode === 'solo' ? account : PPLNS_PAYOUT_KEY;
   }
 
+  /**
+   * Reads what a template's shared PPLNS coinbase pays from the store (the
+   * window, credits, payout addresses); call before the template reaches the
+   * chain, whose resolver (resolve) is synchronous. Solo coinbases need no
+   * store and are planned on demand.
+   */
+  async prepare(template: NewTemplateMessage): Promise<void> {
+    if (this.#o.mode !== 'pplns') return;
+    const key = `${template.template_id}:${PPLNS_PAYOUT_KEY}`;
+    if (this.#plans.has(key)) return;
+    this.#keep(key, await this.#pplns(template.coinbase_tx_value_remaining, this.#o.maxOutputs));
+  }
+
   /** The chain's PayoutResolver. */
   resolve(payout_key: string, template: NewTemplateMessage): CoinbasePayout {
     const plan = this.#plan(payout_key, template);
@@ -89,7 +103,7 @@ export class Payouts {
    * `reward` sats: the PPLNS window of now, no miner outputs (the coinbase
    * paid the pool), every account's share carried as credit.
    */
-  customPlan(reward: bigint): PayoutPlan {
+  customPlan(reward: bigint): Promise<PayoutPlan> {
     return this.#pplns(reward, 1);
   }
 
@@ -102,10 +116,13 @@ export class Payouts {
     const key = `${template.template_id}:${payout_key}`;
     const known = this.#plans.get(key);
     if (known) return known;
-    const plan =
-      payout_key === PPLNS_PAYOUT_KEY
-        ? this.#pplns(template.coinbase_tx_value_remaining, this.#o.maxOutputs)
-        : this.#solo(payout_key, template);
+    if (payout_key === PPLNS_PAYOUT_KEY) {
+      throw new Error(`template ${template.template_id}: its PPLNS payouts were not prepared`);
+    }
+    return this.#keep(key, this.#solo(payout_key, template));
+  }
+
+  #keep(key: string, plan: PayoutPlan): PayoutPlan {
     this.#plans.set(key, plan);
     // Oldest plans go first; a block on a template that old is long stale.
     while (this.#plans.size > MAX_PLANS) this.#plans.delete(this.#plans.keys().next().value!);
@@ -122,14 +139,14 @@ export class Payouts {
     return { outputs, carried: new Map(), credits_before: new Map(), reward };
   }
 
-  #pplns(reward: bigint, maxOutputs: number): PayoutPlan {
+  async #pplns(reward: bigint, maxOutputs: number): Promise<PayoutPlan> {
     const o = this.#o;
     const difficulty = targetToDifficulty(bitsToTarget(this.nbits));
-    const { window } = o.store.pplnsWindow(difficulty);
-    const credits = o.store.ledger.credits();
+    const { window } = await o.store.pplnsWindow(difficulty);
+    const credits = await o.store.ledger.credits();
     const names = [...new Set([...window.map((e) => e.account), ...credits.keys()])];
     const payout_scripts = new Map<string, Uint8Array>();
-    for (const [name, address] of o.store.payoutAddresses(names)) {
+    for (const [name, address] of await o.store.payoutAddresses(names)) {
       const script = scriptOfAddress(address, o.network);
       if (script) payout_scripts.set(name, script);
       else

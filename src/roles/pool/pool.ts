@@ -26,7 +26,7 @@ import type { MessageByName } from '../../messages/index.js';
 import type { Logger } from '../../log.js';
 import { listenFramed, type FramedServer } from '../../net/server.js';
 import { ConnectionGuard, type AdmissionOptions } from '../../net/guard.js';
-import type { Store } from '../../store/index.js';
+import { SerialLock, type Store } from '../../store/index.js';
 import {
   MiningSession,
   type Authorization,
@@ -88,6 +88,7 @@ export class Pool implements SessionHost {
   readonly #log: Logger;
   readonly #sessions = new Set<MiningSession>();
   readonly #heldFuture = new Map<bigint, NewTemplateMsg>();
+  readonly #templates = new SerialLock();
   readonly #timers: ReturnType<typeof setInterval>[] = [];
   /** Proxied identities already resolved to a known account (see resolveProxied). */
   readonly #proxied = new Map<string, { channel: string; who: Who }>();
@@ -120,8 +121,9 @@ export class Pool implements SessionHost {
       confirmations: opts.blockConfirmations,
       logger: opts.logger,
     });
-    this.tdp.on('template', (m) => this.#onTemplate(m));
-    this.tdp.on('prevhash', (m) => this.#onPrevHash(m));
+    // Template messages are handled one at a time, in order: each may wait on the store.
+    this.tdp.on('template', (m) => void this.#templates.run(() => this.#onTemplate(m)));
+    this.tdp.on('prevhash', (m) => void this.#templates.run(() => this.#onPrevHash(m)));
   }
 
   get sessions(): ReadonlySet<MiningSession> {
@@ -163,12 +165,13 @@ export class Pool implements SessionHost {
   /** Commits queued shares (acknowledging them), then closes connections, the TP link and the store. */
   async stop(): Promise<void> {
     for (const t of this.#timers) clearInterval(t);
-    this.store.flush();
+    await this.store.flush();
     this.#broadcast((c) => c.flush());
     await new Promise((resolve) => setImmediate(resolve));
     await this.#server?.close();
     await this.tdp.close();
-    this.store.close();
+    await this.blocks.settled();
+    await this.store.close();
   }
 
   // SessionHost
@@ -177,7 +180,7 @@ export class Pool implements SessionHost {
     return this.store;
   }
 
-  authorize(user_identity: string, device: string): Authorization {
+  async authorize(user_identity: string, device: string): Promise<Authorization> {
     const { account, worker } = parseIdentity(user_identity);
     const store = this.store;
     try {
@@ -189,13 +192,13 @@ export class Pool implements SessionHost {
             reason: `solo mining needs an address of ${this.#o.network.name} as user identity`,
           };
         }
-        store.ensureWorker(account, worker, { solo: true, user_agent: device });
+        await store.ensureWorker(account, worker, { solo: true, user_agent: device });
       } else {
-        const known = store.getAccount(account);
+        const known = await store.getAccount(account);
         if (!known && !this.#o.autoCreateAccounts) {
           return { ok: false, error_code: 'unknown-user', reason: `no account named ${account}` };
         }
-        const ids = store.ensureWorker(known?.name ?? account, worker, { user_agent: device });
+        const ids = await store.ensureWorker(known?.name ?? account, worker, { user_agent: device });
         return { ok: true, payout_key: this.#o.payouts.keyFor(ids.account), account: ids.account, worker };
       }
     } catch (err) {
@@ -204,9 +207,13 @@ export class Pool implements SessionHost {
     return { ok: true, payout_key: this.#o.payouts.keyFor(account), account, worker };
   }
 
-  resolveProxied(tlv_identity: string, channel: Who): Who {
+  resolveProxied(tlv_identity: string, channel: Who): Who | Promise<Who> {
     const cached = this.#proxied.get(tlv_identity);
     if (cached && cached.channel === channel.account) return cached.who;
+    return this.#lookUpProxied(tlv_identity, channel);
+  }
+
+  async #lookUpProxied(tlv_identity: string, channel: Who): Promise<Who> {
     // In PPLNS mode every channel shares one coinbase, so work a proxy relays
     // for a known account is credited to that account: attributing work to
     // someone else only gives it away. Solo coinbases pay the channel's own
@@ -214,9 +221,9 @@ export class Pool implements SessionHost {
     // looked up again on every share, so a sign-up takes effect at once.
     if (this.#o.mode === 'pplns') {
       const { account, worker } = parseIdentity(tlv_identity);
-      const known = this.store.getAccount(account);
+      const known = await this.store.getAccount(account);
       if (known) {
-        this.store.ensureWorker(known.name, worker, { user_agent: `via ${channel.account}` });
+        await this.store.ensureWorker(known.name, worker, { user_agent: `via ${channel.account}` });
         const who = { account: known.name, worker };
         if (this.#proxied.size >= 10_000) this.#proxied.clear();
         this.#proxied.set(tlv_identity, { channel: channel.account, who });
@@ -233,12 +240,10 @@ export class Pool implements SessionHost {
       // A custom job's block: the declarer submits it; the pool records it.
       const custom = block.custom!;
       const reward = this.#jd === null ? 0n : paidTo(custom.outputs, this.#jd.poolScript);
-      let plan;
-      try {
-        plan = this.#o.payouts.customPlan(reward);
-      } catch (err) {
+      const plan = this.#o.payouts.customPlan(reward).catch((err: unknown) => {
         this.#log.error({ err: (err as Error).message }, 'PPLNS split of a custom block failed');
-      }
+        return undefined;
+      });
       this.blocks.found({
         candidate: block,
         share,
@@ -289,21 +294,21 @@ export class Pool implements SessionHost {
 
   // Templates
 
-  #onTemplate(m: NewTemplateMsg): void {
+  async #onTemplate(m: NewTemplateMsg): Promise<void> {
     if (m.future_template) {
       this.#heldFuture.set(m.template_id, m);
       while (this.#heldFuture.size > MAX_HELD_FUTURE)
         this.#heldFuture.delete(this.#heldFuture.keys().next().value!);
       return;
     }
-    if (!this.#apply(m)) return;
+    if (!(await this.#apply(m))) return;
     this.#log.info(
       { template_id: String(m.template_id), value: String(m.coinbase_tx_value_remaining) },
       'new template on the current tip',
     );
   }
 
-  #onPrevHash(p: SetNewPrevHashTdpMsg): void {
+  async #onPrevHash(p: SetNewPrevHashTdpMsg): Promise<void> {
     const future = this.#heldFuture.get(p.template_id);
     if (!future) {
       this.#log.warn(
@@ -316,7 +321,7 @@ export class Pool implements SessionHost {
     this.#o.payouts.nbits = p.nBits;
     const tip = this.chain.tip;
     if (tip && equalBytes(tip.prev_hash, p.prev_hash)) {
-      this.#apply({ ...future, future_template: false });
+      await this.#apply({ ...future, future_template: false });
       this.#log.info(
         { template_id: String(p.template_id) },
         'template provider resumed on the same tip; jobs stay valid',
@@ -332,8 +337,8 @@ export class Pool implements SessionHost {
     }
     // Block statuses (and the credits they move) first: the new template's
     // PPLNS plan is computed when its jobs are built.
-    this.blocks.onTip(height, hash);
-    if (!this.#apply(future)) return;
+    await this.blocks.onTip(height, hash);
+    if (!(await this.#apply(future))) return;
     if (!this.chain.setNewPrevHash(p, Date.now())) return;
     this.#broadcast((c) => c.onSetNewPrevHash());
     this.#heldFuture.clear();
@@ -343,10 +348,11 @@ export class Pool implements SessionHost {
     );
   }
 
-  /** Stores a template in the chain and sends its jobs to every channel. */
-  #apply(m: NewTemplateMsg): boolean {
+  /** Reads the template's payouts, stores it in the chain and sends its jobs to every channel. */
+  async #apply(m: NewTemplateMsg): Promise<boolean> {
     let stored: boolean;
     try {
+      await this.#o.payouts.prepare(m);
       stored = this.chain.newTemplate(m);
     } catch (err) {
       this.#log.error(
