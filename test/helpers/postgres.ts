@@ -142,14 +142,14 @@ rm -rf "$1"
 `;
 
 /** Runs a program to its end (bounded at 2 min); fails with its output and the server log's tail. */
-async function runProgram(argv: string[], what: string, log?: string): Promise<void> {
+async function runProgram(argv: string[], what: string, log?: string, hint = ''): Promise<void> {
   try {
     await promisify(execFile)(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 120_000 });
   } catch (err) {
     const e = err as { stderr?: string; stdout?: string; message: string };
     const out = `${e.stdout ?? ''}${e.stderr ?? ''}`.trim() || e.message;
     const tail = log ? `\nserver log (last lines):\n${logTail(log)}` : '';
-    throw new Error(`PostgreSQL ${what} failed: ${out}${tail}`);
+    throw new Error(`PostgreSQL ${what} failed: ${out}${tail}${hint}`);
   }
 }
 
@@ -209,6 +209,10 @@ export async function startPostgresCluster(options: PostgresClusterOptions = {})
         '--no-sync',
       ]),
       'initdb',
+      undefined,
+      owner
+        ? `\n(run as the postgres user: it must be able to reach ${tmpdir()}; TMPDIR picks another directory)`
+        : '',
     );
     const settings = [
       `-c listen_addresses=''`,
