@@ -8,16 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { after, test } from 'node:test';
 import { PostgresEngine } from '../../src/store/sql.js';
 import { startNode } from './process.js';
-import { postgresBinDir, startPostgres, startPostgresCluster } from './postgres.js';
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+import { isProcessAlive, postgresBinDir, startPostgres, startPostgresCluster } from './postgres.js';
 
 test('the server programs are found', () => {
   const bin = postgresBinDir();
@@ -29,7 +20,7 @@ test('a cluster: two databases through PostgresEngine, transactions, placeholder
   // Stops even when an assertion below fails (stop() is idempotent).
   t.after(() => cluster.stop());
   t.diagnostic(`cluster started in ${cluster.startupMs} ms`);
-  assert.ok(isAlive(cluster.pid));
+  assert.ok(isProcessAlive(cluster.pid));
   assert.match(cluster.url('x'), /^postgres:\/\/strata@\/x\?host=%2F/);
 
   const urlA = await cluster.createDatabase();
@@ -103,7 +94,7 @@ test('a cluster: two databases through PostgresEngine, transactions, placeholder
   await close();
   const { pid, dir } = cluster;
   await cluster.stop();
-  assert.equal(isAlive(pid), false, `postmaster ${pid} still running`);
+  assert.equal(isProcessAlive(pid), false, `postmaster ${pid} still running`);
   assert.equal(existsSync(dir), false, `${dir} still there`);
 });
 
@@ -141,11 +132,11 @@ test('a process killed with SIGKILL leaves no server and no directory behind', a
   const rec = await proc.waitFor((r) => r.msg === 'started', 120_000);
   const pid = rec.pid as number;
   const dir = rec.dir as string;
-  assert.ok(isAlive(pid));
+  assert.ok(isProcessAlive(pid));
   await proc.kill();
   // The watchdog sees its pipe close and takes the server down (bounded wait).
-  for (let i = 0; i < 300 && (isAlive(pid) || existsSync(dir)); i++) await sleep(100);
-  assert.equal(isAlive(pid), false, `postmaster ${pid} outlived its test process`);
+  for (let i = 0; i < 300 && (isProcessAlive(pid) || existsSync(dir)); i++) await sleep(100);
+  assert.equal(isProcessAlive(pid), false, `postmaster ${pid} outlived its test process`);
   assert.equal(existsSync(dir), false, `${dir} outlived its test process`);
 });
 
@@ -153,6 +144,6 @@ after(async () => {
   const pg = await startPostgres();
   const { pid, dir } = pg;
   await pg.stop();
-  assert.equal(isAlive(pid), false);
+  assert.equal(isProcessAlive(pid), false);
   assert.equal(existsSync(dir), false);
 });

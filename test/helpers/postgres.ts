@@ -110,12 +110,22 @@ function logTail(file: string, lines = 30): string {
   }
 }
 
-function isAlive(pid: number): boolean {
+/**
+ * Whether process `pid` still runs. An exited process waiting to be reaped
+ * (a zombie: the server's parent is init once pg_ctl has returned, and init
+ * may reap late) counts as gone.
+ */
+export function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    return !/^State:\s*Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    // Gone between the two looks, or no /proc (then kill's answer stands).
+    return !existsSync('/proc/self');
   }
 }
 
@@ -127,15 +137,16 @@ function isAlive(pid: number): boolean {
 // the tests but not this.
 const WATCHDOG = `
 cat >/dev/null
+alive() { kill -0 "$1" 2>/dev/null && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; }
 pidfile="$1/data/postmaster.pid"
 if [ -f "$pidfile" ]; then
   pid=$(head -n 1 "$pidfile")
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+  if [ -n "$pid" ] && alive "$pid"; then
     kill -QUIT "$pid" 2>/dev/null
     i=0
-    while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
-    if kill -0 "$pid" 2>/dev/null; then kill -KILL -"$pid" 2>/dev/null; kill -KILL "$pid" 2>/dev/null; fi
-    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+    while alive "$pid" && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done
+    if alive "$pid"; then kill -KILL -"$pid" 2>/dev/null; kill -KILL "$pid" 2>/dev/null; fi
+    while alive "$pid"; do sleep 0.05; done
   fi
 fi
 rm -rf "$1"
@@ -240,7 +251,7 @@ export async function startPostgresCluster(options: PostgresClusterOptions = {})
       log,
     );
     const pid = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
-    if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) {
+    if (!Number.isInteger(pid) || pid <= 0 || !isProcessAlive(pid)) {
       throw new Error(`PostgreSQL server is not running after its start; log:\n${logTail(log)}`);
     }
     const startupMs = Math.round(performance.now() - started);
@@ -318,7 +329,7 @@ export async function startPostgres(t?: Cleanup): Promise<PostgresCluster> {
       const db = name ?? databaseName();
       const url = await cluster.createDatabase(db);
       t?.after(async () => {
-        if (!isAlive(cluster.pid)) return;
+        if (!isProcessAlive(cluster.pid)) return;
         await adminQuery(cluster.url(), `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`).catch(() => {});
       });
       return url;
