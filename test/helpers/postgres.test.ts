@@ -120,9 +120,9 @@ test('the shared cluster: one per process, a database per test, dropped when the
 });
 
 test('a process killed with SIGKILL leaves no server and no directory behind', async (t) => {
-  const helper = pathToFileURL(new URL('./postgres.js', import.meta.url).pathname).href;
+  const moduleUrl = pathToFileURL(new URL('./postgres.js', import.meta.url).pathname).href;
   const code = `
-    const { startPostgres } = await import(${JSON.stringify(helper)});
+    const { startPostgres } = await import(${JSON.stringify(moduleUrl)});
     const pg = await startPostgres();
     console.log(JSON.stringify({ msg: 'started', pid: pg.pid, dir: pg.dir }));
     setInterval(() => {}, 1000);
