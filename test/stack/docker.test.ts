@@ -230,12 +230,17 @@ test('the Dockerfile builds in a build stage and runs node:26-slim with producti
     assert.ok(ignored.includes(entry), entry);
 });
 
+/** The profiles a service is in (none: always started). */
+const profilesOf = (name: string) =>
+  [...(/^ {4}profiles: \[(.*)\]$/m.exec(block(name))?.[1]?.matchAll(/"([^"]+)"/g) ?? [])].map((m) => m[1]!);
+
 test('compose runs bitcoind, keys, tp, pool and translator; the profile "jd" adds jds, jdc-tp, jdc and jdc-translator', () => {
-  const inProfile = (name: string) => /^ {4}profiles: \[\s*"jd"\s*\]$/m.test(block(name));
-  const always = [...svc.keys()].filter((n) => !inProfile(n)).sort();
-  const jd = [...svc.keys()].filter(inProfile).sort();
+  const inProfile = (profile: string) => (name: string) => profilesOf(name).includes(profile);
+  const always = [...svc.keys()].filter((n) => profilesOf(n).length === 0).sort();
+  const jd = [...svc.keys()].filter(inProfile('jd')).sort();
   assert.deepEqual(always, ['bitcoind', 'keys', 'pool', 'tp', 'translator']);
   assert.deepEqual(jd, JD_SERVICES);
+  assert.deepEqual([...svc.keys()].filter(inProfile('postgres')), ['postgres']);
   assert.match(block('tp'), /keys:\s*\n\s*condition: service_completed_successfully/);
   assert.match(block('pool'), /tp:\s*\n\s*condition: service_healthy/);
   assert.match(block('translator'), /pool:\s*\n\s*condition: service_healthy/);
@@ -257,6 +262,41 @@ test('compose runs bitcoind, keys, tp, pool and translator; the profile "jd" add
   assert.match(entrypoint, /if \[\[ "\$\{JOB_DECLARATION:-false\}" == true \]\]; then/);
   assert.match(compose, /JDC_USER_IDENTITY: \$\{JDC_USER_IDENTITY:-strata-jdc\}\n/);
   assert.match(entrypoint, /JDC_USER_IDENTITY:-strata-jdc\}/);
+});
+
+test('the profile "postgres": a PostgreSQL server inside the network, healthy before the pool, and the URL the docs give', () => {
+  const pg = block('postgres');
+  assert.match(pg, /^ {4}image: postgres:\d+\n/m);
+  const env = (key: string) => new RegExp(`^ {6}${key}: (.+)$`, 'm').exec(pg)?.[1];
+  const user = env('POSTGRES_USER');
+  const db = env('POSTGRES_DB');
+  assert.ok(user && db, 'POSTGRES_USER and POSTGRES_DB are set');
+  const password = /^\$\{POSTGRES_PASSWORD:-([^}]+)\}$/.exec(env('POSTGRES_PASSWORD') ?? '')?.[1];
+  assert.ok(password, 'the password comes from POSTGRES_PASSWORD, with a default');
+  // Reachable by service name inside the compose network, published nowhere.
+  const port = Number(/expose:\s*\n\s*- "(\d+)"/.exec(pg)?.[1]);
+  assert.equal(port, 5432);
+  assert.doesNotMatch(pg, /ports:/);
+  // Ready means answering over TCP as that user on that database.
+  assert.match(
+    pg,
+    new RegExp(
+      `healthcheck:\\s*\\n\\s*test: \\["CMD", "pg_isready", "-h", "127\\.0\\.0\\.1", "-p", "${port}", "-U", "${user}", "-d", "${db}"\\]`,
+    ),
+  );
+  // Its data in a volume of its own, declared at the top level.
+  const volume = /- ([a-z-]+):\/var\/lib\/postgresql\/data\n/.exec(pg)?.[1];
+  assert.ok(volume);
+  assert.match(compose.slice(compose.lastIndexOf('\nvolumes:\n')), new RegExp(`\\n {2}${volume}:\\n`));
+  // With the profile on, the pool waits for it; without it, the dependency is dropped.
+  assert.match(block('pool'), /postgres:\s*\n\s*condition: service_healthy\n\s*required: false\n/);
+  // The URL in the compose comments and in docker/README-stack.md reaches this server.
+  const url = `postgres://${user}:${password}@postgres:${port}/${db}`;
+  assert.ok(compose.includes(`url = "postgres://${user}:<POSTGRES_PASSWORD>@postgres:${port}/${db}"`));
+  const doc = read('docker', 'README-stack.md');
+  assert.ok(doc.includes(`url = "${url}"`), url);
+  assert.ok(doc.includes('--profile postgres up'));
+  assert.ok(compose.includes('--profile postgres up'));
 });
 
 test('the regtest payout address of the entrypoint and the stack is the P2WSH of OP_TRUE', () => {
