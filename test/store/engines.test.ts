@@ -1,0 +1,273 @@
+// The store's behaviour on both engines: SQLite (a file) and PostgreSQL (a
+// throwaway server, test/helpers/postgres.ts). Then what only PostgreSQL
+// allows: two pool processes' stores on one database, and moving a SQLite
+// history into PostgreSQL.
+import { test } from 'node:test';
+import type { TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { computePplnsPayouts, openDatabase, Store, type ShareInput } from '../../src/store/index.js';
+import { copySqliteToPostgres } from '../../src/store/copy.js';
+import { startPostgres } from '../helpers/postgres.js';
+import { tempDbPath } from './tmp.js';
+
+type Engine = 'sqlite' | 'postgres';
+const ENGINES: readonly Engine[] = ['sqlite', 'postgres'];
+
+/** A fresh, empty store location of `engine`: a file path or a database URL. */
+async function location(t: TestContext, engine: Engine): Promise<string> {
+  if (engine === 'sqlite') return tempDbPath(t);
+  return (await startPostgres(t)).createDatabase();
+}
+
+function share(account: string, difficulty: number, i: number, worker = 'w'): ShareInput {
+  return { account, worker, difficulty, share_difficulty: difficulty, channel_id: 1, job_id: i };
+}
+
+async function record(store: Store, history: readonly [string, number][]): Promise<number[]> {
+  const p = history.map(([account, difficulty], i) => store.enqueue(share(account, difficulty, i)));
+  await store.flush();
+  return Promise.all(p);
+}
+
+// Oldest first; the window with network difficulty 50 and factor 2 (N = 100) is
+// worked out by hand in window.test.ts: alice 40, bob 35 (20 of 28 + 15), dave 25.
+const HISTORY: [string, number][] = [
+  ['carol', 40],
+  ['alice', 30],
+  ['bob', 28],
+  ['alice', 10],
+  ['dave', 25],
+  ['bob', 15],
+  ['alice', 30],
+];
+const EXPECTED = [
+  { account: 'alice', difficulty: 40 },
+  { account: 'bob', difficulty: 35 },
+  { account: 'dave', difficulty: 25 },
+];
+const HASH_A = 'aa'.repeat(32);
+const script = (tag: number) => new Uint8Array([0x00, 0x14, ...new Array<number>(20).fill(tag)]);
+
+for (const engine of ENGINES) {
+  test(`${engine}: acknowledged shares, rejects and worker counters are stored; names are case-insensitive`, async (t) => {
+    const where = await location(t, engine);
+    const store = await Store.open(where, { flush_interval_ms: 3_600_000 });
+    const ids = await record(store, [
+      ['alice', 8],
+      ['Alice', 16],
+      ['bob', 4],
+    ]);
+    assert.equal(new Set(ids).size, 3);
+    assert.deepEqual(
+      [...ids].sort((a, b) => a - b),
+      ids,
+      'ids rise in commit order',
+    );
+    const rejected = store.reject({ account: 'ALICE', worker: 'w', reason: 'stale-share' });
+    await store.flush();
+    await rejected;
+    assert.equal((await store.getAccount('aLiCe'))?.name, 'alice', 'the first spelling is kept');
+    const workers = await store.engine.all<{
+      name: string;
+      accepted: number;
+      rejected: number;
+      best: number;
+    }>(
+      `SELECT a.name, w.accepted, w.rejected, w.best_share_difficulty AS best
+       FROM workers w JOIN accounts a ON a.id = w.account_id ORDER BY a.name`,
+    );
+    assert.deepEqual(workers, [
+      { name: 'alice', accepted: 2, rejected: 1, best: 16 },
+      { name: 'bob', accepted: 1, rejected: 0, best: 4 },
+    ]);
+    const pool = await store.engine.get<{ d: number; a: number; r: number }>(
+      'SELECT SUM(accepted_difficulty) AS d, SUM(accepted) AS a, SUM(rejected) AS r FROM stats_pool_1m',
+    );
+    assert.deepEqual(pool, { d: 28, a: 3, r: 1 });
+    await store.close();
+    // Reopening finds everything and applies no migration again.
+    const again = await Store.open(where);
+    t.after(() => again.close());
+    assert.equal((await again.engine.get<{ n: number }>('SELECT COUNT(*) AS n FROM shares'))?.n, 3);
+    assert.equal(
+      (await again.engine.get<{ v: number }>('SELECT MAX(version) AS v FROM schema_version'))?.v,
+      3,
+    );
+  });
+
+  test(`${engine}: the PPLNS window matches the hand-computed table and survives a reopen`, async (t) => {
+    const where = await location(t, engine);
+    const store = await Store.open(where, { pplns_window_factor: 2 });
+    await record(store, HISTORY);
+    const before = await store.pplnsWindow(50);
+    assert.deepEqual(before.window, EXPECTED);
+    assert.equal(before.total, 100);
+    await store.close();
+    const again = await Store.open(where, { pplns_window_factor: 2 });
+    t.after(() => again.close());
+    assert.deepEqual(await again.pplnsWindow(50), before);
+    await record(again, [['alice', 20]]);
+    assert.deepEqual((await again.pplnsWindow(50)).window, [
+      { account: 'alice', difficulty: 60 },
+      { account: 'bob', difficulty: 15 },
+      { account: 'dave', difficulty: 25 },
+    ]);
+  });
+
+  test(`${engine}: a block is recorded once, its payouts once, and an orphan gives the credits back`, async (t) => {
+    const store = await Store.open(await location(t, engine));
+    t.after(() => store.close());
+    for (const a of ['alice', 'bob', 'carol']) await store.ensureWorker(a, 'rig');
+    const credits = new Map([['bob', 1_000n]]);
+    const r = computePplnsPayouts({
+      window: [
+        { account: 'alice', difficulty: 50 },
+        { account: 'bob', difficulty: 30 },
+        { account: 'carol', difficulty: 20 },
+      ],
+      reward_sats: 10_000n,
+      pool_fee_percent: 0,
+      max_outputs: 2,
+      dust_limit_sats: 0n,
+      credits,
+      pool_payout_script: script(0),
+      payout_scripts: new Map([
+        ['alice', script(1)],
+        ['bob', script(2)],
+      ]),
+    });
+    const block = {
+      height: 100,
+      hash: HASH_A,
+      account: 'alice',
+      worker: 'rig',
+      reward_sats: 10_000n,
+      coinbase_value: 10_000n,
+    };
+    const start = [...(await store.ledger.credits())];
+    assert.equal(await store.ledger.recordBlock(block), true);
+    assert.equal(await store.ledger.recordBlock(block), false, 'a second sighting records nothing');
+    assert.equal(await store.ledger.recordBlockPayouts(HASH_A, r.outputs, r.carried), true);
+    assert.equal(await store.ledger.recordBlockPayouts(HASH_A, r.outputs, r.carried), false);
+    const after = [...(await store.ledger.credits())];
+    assert.ok(after.length > 0);
+    assert.equal(await store.ledger.updateBlockStatus(HASH_A, 'orphaned'), true);
+    assert.deepEqual([...(await store.ledger.credits())], start);
+    assert.equal(await store.ledger.updateBlockStatus(HASH_A, 'confirmed'), true);
+    assert.deepEqual([...(await store.ledger.credits())], after);
+    assert.deepEqual(await store.ledger.blockCounts(), {
+      pending: 0,
+      confirmed: 1,
+      orphaned: 0,
+      rejected: 0,
+    });
+    assert.equal((await store.ledger.getBlock(HASH_A))?.account, 'alice');
+  });
+}
+
+test('postgres: two pool processes on one database credit every share once and see one window', async (t) => {
+  const url = await (await startPostgres(t)).createDatabase();
+  // Both open at once: the migrations run once, under their advisory lock.
+  const [a, b] = await Promise.all([
+    Store.open(url, { pplns_window_factor: 1, flush_interval_ms: 5, max_batch: 50 }),
+    Store.open(url, { pplns_window_factor: 1, flush_interval_ms: 5, max_batch: 50 }),
+  ]);
+  t.after(() => Promise.all([a.close(), b.close()]));
+  const versions = await a.engine.all<{ version: number }>(
+    'SELECT version FROM schema_version ORDER BY version',
+  );
+  assert.deepEqual(
+    versions.map((v) => v.version),
+    [1, 2, 3],
+  );
+  // 400 shares from each process, interleaved in time; the same new account on both sides.
+  const acked: number[] = [];
+  const sends: Promise<number>[] = [];
+  for (let i = 0; i < 400; i++) {
+    sends.push(a.enqueue(share(i % 2 ? 'alice' : 'Shared', 1 + (i % 5), i, 'a')));
+    sends.push(b.enqueue(share(i % 3 ? 'bob' : 'shared', 1 + (i % 7), i, 'b')));
+    if (i % 50 === 0) await new Promise((r) => setTimeout(r, 2));
+  }
+  await Promise.all([a.flush(), b.flush()]);
+  acked.push(...(await Promise.all(sends)));
+  assert.equal(new Set(acked).size, 800, 'every acknowledged share has its own row');
+  const stored = await a.engine.get<{ n: number; accounts: number }>(
+    'SELECT COUNT(*) AS n, (SELECT COUNT(*) FROM accounts) AS accounts FROM shares',
+  );
+  assert.deepEqual(
+    stored,
+    { n: 800, accounts: 3 },
+    'one row per share; "Shared" and "shared" are one account',
+  );
+  // Each process's window is the shared table's: the same answer, and the definition's.
+  const total = (await a.engine.get<{ d: number }>('SELECT SUM(difficulty) AS d FROM shares'))!.d;
+  const netDiff = total / 3;
+  const wa = await a.pplnsWindow(netDiff);
+  const wb = await b.pplnsWindow(netDiff);
+  assert.deepEqual(wa, wb);
+  const rows = await a.engine.all<{ name: string; difficulty: number }>(
+    'SELECT a.name, s.difficulty FROM shares s JOIN accounts a ON a.id = s.account_id ORDER BY s.id DESC',
+  );
+  const brute = new Map<string, number>();
+  let sum = 0;
+  for (const r of rows) {
+    if (sum >= netDiff) break;
+    const take = Math.min(r.difficulty, netDiff - sum);
+    brute.set(r.name, (brute.get(r.name) ?? 0) + take);
+    sum += take;
+  }
+  for (const e of wa.window)
+    assert.ok(Math.abs(e.difficulty - (brute.get(e.account) ?? 0)) < 1e-9, e.account);
+  assert.equal(wa.window.length, brute.size);
+  // A block both processes see is recorded once.
+  const block = {
+    height: 7,
+    hash: HASH_A,
+    account: 'alice',
+    worker: 'a',
+    reward_sats: 1n,
+    coinbase_value: 1n,
+  };
+  const both = await Promise.all([a.ledger.recordBlock(block), b.ledger.recordBlock(block)]);
+  assert.deepEqual(both.sort(), [false, true], 'exactly one of them records it');
+});
+
+test('strata pool db migrate: a SQLite history copied into PostgreSQL reads back the same', async (t) => {
+  const path = tempDbPath(t);
+  const sqlite = await Store.open(path, { pplns_window_factor: 2 });
+  await record(sqlite, HISTORY);
+  await sqlite.reject({ account: 'bob', worker: 'w', reason: 'difficulty-too-low' });
+  await sqlite.flush();
+  await sqlite.setPasswordHash('alice', 'scrypt$hash');
+  await sqlite.ledger.recordBlock({
+    height: 5,
+    hash: HASH_A,
+    account: 'alice',
+    worker: 'w',
+    reward_sats: 100n,
+    coinbase_value: 120n,
+  });
+  const window = await sqlite.pplnsWindow(50);
+  const blocks = await sqlite.ledger.blocks();
+  await sqlite.close();
+
+  const url = await (await startPostgres(t)).createDatabase();
+  const db = openDatabase(path);
+  const tables: string[] = [];
+  const result = await copySqliteToPostgres(db, url, (p) => tables.push(`${p.table}:${p.rows}`));
+  assert.equal(result.schema_version, 3);
+  assert.ok(tables.includes('shares:7'), tables.join(' '));
+  assert.ok(tables.includes('accounts:4'), tables.join(' '));
+  // A second copy into the same database is refused (it holds pool data now).
+  await assert.rejects(copySqliteToPostgres(db, url), /already holds pool data/);
+  db.close();
+
+  const pg = await Store.open(url, { pplns_window_factor: 2 });
+  t.after(() => pg.close());
+  assert.deepEqual(await pg.pplnsWindow(50), window);
+  assert.deepEqual(await pg.ledger.blocks(), blocks);
+  assert.equal((await pg.getAccount('ALICE'))?.password_hash, 'scrypt$hash');
+  // New rows continue after the copied ids.
+  const [id] = await record(pg, [['erin', 1]]);
+  assert.equal(id, 8);
+});
