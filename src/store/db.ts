@@ -102,7 +102,7 @@ function pendingMigrations(have: ReadonlySet<number>, migrations: readonly Migra
 }
 
 /** Any 64-bit key, the same for every pool process: migrations run one process at a time. */
-const MIGRATION_LOCK = 0x5354_5241_5441_02; // 'STRATA' 02
+const MIGRATION_LOCK = 0x53_5452_4154_02; // 'STRAT' 02
 
 /**
  * PostgreSQL: applies the migrations the database has not recorded, all in

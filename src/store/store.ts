@@ -609,7 +609,7 @@ function sqliteBatchCommit(engine: SqliteEngine): BatchCommit {
 }
 
 /** Any 64-bit key, the same for every pool process: share batches take it in turn. */
-const SHARE_BATCH_LOCK = 0x5354_5241_5441_01; // 'STRATA' 01
+const SHARE_BATCH_LOCK = 0x53_5452_4154_01; // 'STRAT' 01
 
 /**
  * PostgreSQL: one transaction per batch, a statement per table with the
