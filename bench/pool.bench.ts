@@ -3,7 +3,8 @@
 // at an easy target into a `strata pool` process fed by devnet + tp
 // processes; the figure counts the shares the pool acknowledged with
 // SubmitShares.Success (each one validated and committed to SQLite first)
-// during a fixed interval.
+// during a fixed interval. The store is SQLite unless a PostgreSQL URL is
+// given (measurePoolAcks; the scale module runs both).
 import { setImmediate as yieldNow } from 'node:timers/promises';
 import { emit } from './harness.js';
 import {
@@ -21,13 +22,28 @@ const WINDOW = 40;
 const WARMUP_MS = 1000;
 const MEASURE_MS = 5000;
 
-export default async function (): Promise<void> {
+export interface PoolAcks {
+  /** Acknowledged shares per second over the measured interval. */
+  perSecond: number;
+  clients: number;
+  window: number;
+}
+
+/** Runs the measurement once, on the pool's SQLite file or on the PostgreSQL database `databaseUrl`. */
+export async function measurePoolAcks(databaseUrl?: string): Promise<PoolAcks> {
   const cleanups: (() => unknown)[] = [];
   const scope: Cleanup = { after: (fn) => cleanups.push(fn) };
   try {
     const s = await startStack(scope);
-    poolAccountCli(['add', 'bench', '--database', s.db]);
-    const pool = await startPool(scope, s, ['--shares-per-minute', '60', '--vardiff-interval', '0']);
+    const database = databaseUrl === undefined ? ['--database', s.db] : ['--database-url', databaseUrl];
+    poolAccountCli(['add', 'bench', ...database]);
+    const pool = await startPool(scope, s, [
+      '--shares-per-minute',
+      '60',
+      '--vardiff-interval',
+      '0',
+      ...database,
+    ]);
     const clients: { c: MiningClient; run: () => Promise<void> }[] = [];
     let stop = false;
     for (let i = 0; i < CLIENTS; i++) {
@@ -62,15 +78,20 @@ export default async function (): Promise<void> {
     const elapsed = performance.now() - t0;
     stop = true;
     await Promise.all(running);
-    emit({
-      bench: 'pool acknowledged shares',
-      value: Math.round(((a1 - a0) * 1000) / elapsed),
-      unit: 'shares/s',
-      clients: CLIENTS,
-      window: WINDOW,
-      transport: 'noise',
-    });
+    return { perSecond: Math.round(((a1 - a0) * 1000) / elapsed), clients: CLIENTS, window: WINDOW };
   } finally {
     for (const fn of cleanups.reverse()) await fn();
   }
+}
+
+export default async function (): Promise<void> {
+  const r = await measurePoolAcks();
+  emit({
+    bench: 'pool acknowledged shares',
+    value: r.perSecond,
+    unit: 'shares/s',
+    clients: r.clients,
+    window: r.window,
+    transport: 'noise',
+  });
 }
