@@ -106,7 +106,7 @@ export function registerPool(program: Command): void {
   const cmd = program
     .command('pool')
     .description(
-      'SV2 pool: Mining Protocol over Noise, templates from a template provider, shares and payouts in SQLite',
+      'SV2 pool: Mining Protocol over Noise, templates from a template provider, shares and payouts in SQLite or PostgreSQL',
     )
     .option('-c, --config <file>', 'TOML settings file (see config/pool.toml); flags override it');
   addConfigFlags(cmd, POOL_FLAGS);
