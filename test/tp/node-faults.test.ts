@@ -65,3 +65,30 @@ test('tp through node faults: HTTP 500, garbage, a stall, a two-block reorg; cli
   assert.equal(rc.count('connected'), 1);
   assert.equal(tp.proc.child.exitCode, null, 'tp still running');
 });
+
+test('a node that stops answering while a longpoll waits is noticed by the liveness probe; templates resume', async (t) => {
+  const { devnet, keys } = await startDevnetWithKeys(t);
+  const proxy = await RpcFaultProxy.start(devnet.url);
+  t.after(() => proxy.close());
+  const tp = await startTp({ url: proxy.url, cookie: devnet.cookie }, keys, ['--liveness-interval', '1']);
+  t.after(() => tp.proc.stop());
+  const rc = await connectClient(t, tp.port, keys);
+  await rc.nextTemplate();
+  await rc.nextPrevHash();
+  // The longpoll is waiting at the node; from now on nothing is answered (a quiet
+  // chain and a dead node look alike to the longpoll itself).
+  await delay(500);
+  proxy.mode = 'stall';
+  const stalledAt = Date.now();
+  const gone = await tp.proc.waitFor(
+    (r) => r.msg === 'bitcoind went away; TDP clients stay connected, retrying',
+    30_000,
+  );
+  assert.equal(gone.kind, 'stalled');
+  assert.match(String(gone.err), /getblockcount/);
+  console.log(`stall noticed ${Date.now() - stalledAt} ms after the node stopped answering`);
+  const [during] = await devnet.rpc.generatetoaddress(1, PAYOUT_ADDRESS);
+  proxy.mode = 'pass';
+  await tp.proc.waitFor((r) => r.msg === 'bitcoind is back; templates resume', 60_000);
+  assert.deepEqual((await rc.nextPrevHash(30_000)).prev_hash, fromDisplayHex(during!));
+});

@@ -52,6 +52,11 @@ export const TP_SCHEMA = {
     rpc_user: string({ default: '', doc: 'RPC user; with rpc_password replaces the cookie file' }),
     rpc_password: string({ default: '', doc: 'RPC password' }),
     rpc_cookie_file: path({ default: 'data/devnet/.cookie', doc: 'the node cookie file' }),
+    liveness_interval: seconds({
+      default: 30,
+      min: 0,
+      doc: 'while a longpoll waits, probe the node this often; no answer in 10 s drops the longpoll (0 = off)',
+    }),
   }),
 };
 

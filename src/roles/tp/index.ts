@@ -20,6 +20,12 @@ export const TP_FLAGS: readonly FlagRow[] = [
   ['bitcoind.rpc_user', '--rpc-user <user>', 'RPC user; with --rpc-password replaces the cookie file'],
   ['bitcoind.rpc_password', '--rpc-password <password>', 'RPC password'],
   ['bitcoind.rpc_cookie_file', '--rpc-cookie <file>', 'the node cookie file'],
+  [
+    'bitcoind.liveness_interval',
+    '--liveness-interval <seconds>',
+    'probe the node this often while a longpoll waits (0 = off)',
+    'number',
+  ],
   ['network', '--network <name>', 'mainnet|testnet4|testnet3|signet|regtest|devnet'],
   ['authority_secret_key', '--authority-secret-key <key-or-file>', 'authority secret key, or a file with it'],
   ['authority_public_key', '--authority-public-key <key-or-file>', 'authority public key, or a file with it'],
@@ -86,6 +92,7 @@ export async function runTp(cfg: TpConfig): Promise<TemplateProvider> {
     feeThreshold: BigInt(cfg.fee_threshold),
     minIntervalMs: cfg.min_interval * 1000,
     nodeReservedWeight: cfg.node_reserved_weight,
+    livenessIntervalMs: cfg.bitcoind.liveness_interval * 1000,
     logger,
     onFatal: (err) => {
       logger.fatal({ err: err.message }, 'wrong chain; exiting');

@@ -2,6 +2,12 @@
 // template it returns. When the node goes away the watcher says so once,
 // retries with backoff, checks the chain again, and reports the first template
 // after the outage as `resumed`. A node on the wrong chain is fatal.
+//
+// A longpoll may rightly wait a long time (until the next block), so a node
+// that accepted the request and then stopped answering looks the same as a
+// quiet chain. While a longpoll waits, the node is asked getblockcount every
+// `livenessIntervalMs`; no answer within `livenessTimeoutMs` counts as the
+// node gone: the longpoll is dropped and the outage handling above begins.
 import type { Logger } from '../../log.js';
 import { BitcoinRpc, isRpcError, type BlockTemplate, type NetworkName } from '../../rpc/index.js';
 
@@ -14,6 +20,10 @@ export interface NodeWatchOptions {
   onFatal: (err: Error) => void;
   initialDelayMs?: number;
   maxDelayMs?: number;
+  /** How often a waiting longpoll is backed by a getblockcount probe (default 30000; 0 = never). */
+  livenessIntervalMs?: number;
+  /** How long the probe may take (default 10000, at most the interval). */
+  livenessTimeoutMs?: number;
 }
 
 export function templateRules(network: NetworkName): string[] {
@@ -61,7 +71,10 @@ export class NodeWatch {
           await rpc.checkChain(network, { signal, retry: false });
           checkChain = false;
         }
-        const gbt = await rpc.getblocktemplate({ rules, longpollid, signal });
+        const gbt =
+          longpollid === undefined
+            ? await rpc.getblocktemplate({ rules, signal })
+            : await this.#longpoll(rules, longpollid);
         const resumed = this.#down;
         if (resumed) {
           this.#down = false;
@@ -81,11 +94,13 @@ export class NodeWatch {
           break;
         }
         if (!isRpcError(err)) throw err;
+        const stalled = isRpcError(err, 'aborted') ? this.#stalled : undefined;
+        this.#stalled = undefined;
         if (!this.#down) {
           this.#down = true;
           // Once per outage, not per retry; clients stay connected meanwhile.
           logger.warn(
-            { url: rpc.url, kind: err.kind, err: err.message },
+            { url: rpc.url, kind: stalled === undefined ? err.kind : 'stalled', err: stalled ?? err.message },
             'bitcoind went away; TDP clients stay connected, retrying',
           );
         }
@@ -94,6 +109,41 @@ export class NodeWatch {
         await this.#sleep(delay);
         delay = Math.min(maxDelay, delay * 2);
       }
+    }
+  }
+
+  /** Why the last longpoll was dropped: the node stopped answering the liveness probe. */
+  #stalled: string | undefined;
+
+  /** A longpoll, dropped (rejecting with 'aborted') when the node stops answering the probe. */
+  async #longpoll(rules: string[], longpollid: string): Promise<BlockTemplate> {
+    const { rpc } = this.#o;
+    const interval = this.#o.livenessIntervalMs ?? 30_000;
+    const stop = this.#abort.signal;
+    if (interval <= 0) return rpc.getblocktemplate({ rules, longpollid, signal: stop });
+    const timeoutMs = Math.min(this.#o.livenessTimeoutMs ?? 10_000, interval);
+    const call = new AbortController();
+    const onStop = () => call.abort();
+    stop.addEventListener('abort', onStop);
+    let probing = false;
+    const probe = setInterval(() => {
+      if (probing) return;
+      probing = true;
+      rpc
+        .call<number>('getblockcount', [], { timeoutMs, retry: false, signal: call.signal })
+        .catch((err: unknown) => {
+          if (call.signal.aborted || !isRpcError(err)) return;
+          this.#stalled = `no answer to getblockcount within ${timeoutMs} ms while a longpoll waited (${err.message})`;
+          call.abort();
+        })
+        .finally(() => (probing = false));
+    }, interval);
+    try {
+      return await rpc.getblocktemplate({ rules, longpollid, signal: call.signal });
+    } finally {
+      clearInterval(probe);
+      stop.removeEventListener('abort', onStop);
+      call.abort();
     }
   }
 

@@ -34,6 +34,8 @@ export interface TemplateProviderOptions {
   /** Least time between same-tip templates. */
   minIntervalMs: number;
   nodeReservedWeight: number;
+  /** getblockcount probe while a longpoll waits (0 = off). */
+  livenessIntervalMs?: number;
   logger: Logger;
   /** Called when the node is on the wrong chain; the provider stops serving templates. */
   onFatal: (err: Error) => void;
@@ -80,6 +82,7 @@ export class TemplateProvider implements SessionHost {
       logger: opts.logger,
       onTemplate: (gbt, info) => this.#onTemplate(gbt, info.resumed),
       onFatal: (err) => opts.onFatal(err),
+      livenessIntervalMs: opts.livenessIntervalMs,
     });
   }
 
