@@ -10,7 +10,7 @@
 // The scope's row count is kept here rather than counted in SQL for every
 // new key (a COUNT over 100,000 rows costs milliseconds; it is recounted once
 // every RECOUNT_EVERY new keys), so each scope has one limiter per process.
-import type { SqlEngine, SqlQueryable } from '../../store/sql.js';
+import { SerialLock, type SqlEngine, type SqlQueryable } from '../../store/sql.js';
 
 /** What a limiter counts; each is its own set of keys. */
 export type FailureScope = 'login_account' | 'login_ip' | 'signup_ip';
@@ -46,6 +46,8 @@ async function count(q: SqlQueryable, scope: FailureScope): Promise<number> {
 export class FailureLimiter {
   #rows = 0;
   #newKeys = 0;
+  /** One failure at a time per limiter, so the row count and the bound stay exact within a process. */
+  readonly #lock = new SerialLock();
 
   private constructor(
     private readonly engine: SqlEngine,
@@ -84,7 +86,7 @@ export class FailureLimiter {
   }
 
   fail(key: string, now = Date.now()): Promise<void> {
-    return this.engine.transaction((q) => this.#fail(q, key, now));
+    return this.#lock.run(() => this.engine.transaction((q) => this.#fail(q, key, now)));
   }
 
   async #fail(q: SqlQueryable, key: string, now: number): Promise<void> {

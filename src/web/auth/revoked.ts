@@ -10,7 +10,7 @@
 // counted in SQL for every log-out (it is recounted once every
 // RECOUNT_EVERY log-outs, which keeps it close when several pool processes
 // share one database), so a process has one RevokedSessions at a time.
-import type { SqlEngine, SqlQueryable } from '../../store/sql.js';
+import { SerialLock, type SqlEngine, type SqlQueryable } from '../../store/sql.js';
 
 const HAS = 'SELECT 1 AS one FROM web_revoked_sessions WHERE sid = ?';
 const INSERT = 'INSERT INTO web_revoked_sessions (sid, expires) VALUES (?, ?) ON CONFLICT (sid) DO NOTHING';
@@ -27,6 +27,8 @@ async function count(q: SqlQueryable): Promise<number> {
 export class RevokedSessions {
   #rows = 0;
   #revoked = 0;
+  /** One revocation at a time, so the row count and the bound stay exact within a process. */
+  readonly #lock = new SerialLock();
 
   private constructor(
     private readonly engine: SqlEngine,
@@ -56,7 +58,7 @@ export class RevokedSessions {
   /** Logs the session out for the rest of its life (until `expires`, ms). */
   async revoke(sid: string, expires: number, now = Date.now()): Promise<void> {
     if (expires <= now) return;
-    await this.engine.transaction((q) => this.#revoke(q, sid, expires, now));
+    await this.#lock.run(() => this.engine.transaction((q) => this.#revoke(q, sid, expires, now)));
   }
 
   async #revoke(q: SqlQueryable, sid: string, expires: number, now: number): Promise<void> {
