@@ -1,5 +1,8 @@
 // Read side for the web page and JSON API. Every query reads the pre-aggregated
-// buckets or the small accounts/workers tables, never the shares table.
+// buckets or the small accounts/workers tables, never the shares table, and
+// is written once for both engines (SQLite and PostgreSQL): no SQLite-only
+// functions, conditional sums as CASE, id lists bound in chunks, and text
+// ordered in code where the order shows.
 //
 // Hashrate = Σ accepted difficulty × 2^32 / seconds covered. A window covers
 // its buckets up to `now`; but a pool, account or worker whose work starts
