@@ -31,7 +31,7 @@ export async function readPoolAggregates(
     await Promise.all([
       store.stats.poolStats(now),
       queries.rejectsByReason(),
-      Promise.resolve(store.ledger.blocks(RECENT_BLOCKS, 0, { kept: true })),
+      store.ledger.blocks(RECENT_BLOCKS, 0, { kept: true }),
       queries.blockCounts(),
       queries.deviceFamilies(now),
       store.stats.poolChart(now),
