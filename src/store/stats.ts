@@ -208,35 +208,48 @@ export class StoreStats {
     const keyIn = keys && scope !== 'pool' ? `AND ${key} IN (${keys.sql})` : '';
     const keyArgs = keys && scope !== 'pool' ? keys.args : [];
     const group = scope === 'pool' ? '' : `GROUP BY ${key}`;
+    // The windows are read side by side (on PostgreSQL, on several
+    // connections) and merged in their order; when the ids were first seen is
+    // read once, by the first window that needs it.
+    let since: Promise<Map<number, number>> | undefined;
+    const perWindow = await Promise.all(
+      windows.map(async (name) => {
+        const w = WINDOWS[name];
+        const { first, last } = span(w, now);
+        const rows = await this.engine.all<{ id: number; d: number | null; first: number | null }>(
+          `SELECT ${key} AS id, SUM(accepted_difficulty) AS d, MIN(bucket) AS first FROM stats_${scope}_${w.table}
+           WHERE bucket BETWEEN ? AND ? ${keyIn} ${group}`,
+          [first, last, ...keyArgs],
+        );
+        const present = rows.filter((r) => r.first !== null) as { id: number; d: number; first: number }[];
+        const rates: [number, number][] = [];
+        if (present.length === 0) return { name, rates };
+        // Data from the window's first bucket, or in the window's length before
+        // it: work that was going on when the window began.
+        const late = present.filter((r) => r.first > first);
+        const before = await this.withDataBefore(scope, w, late, first, first - w.count * w.size);
+        const started = late.filter((r) => !before.has(r.id));
+        const seen = started.length > 0 ? await (since ??= this.firstSeen(scope, keys)) : undefined;
+        const fine =
+          w.table === '10m' ? await this.fineFirst(scope, started, now) : new Map<number, number>();
+        const starts = new Map(started.map((r) => [r.id, r.first]));
+        for (const r of present) {
+          const dataFirst = starts.get(r.id);
+          const seconds =
+            dataFirst === undefined
+              ? Math.max(1, now - first) / 1000
+              : coveredSeconds(first, now, dataFirst, w.size, fine.get(r.id) ?? null, seen?.get(r.id));
+          rates.push([r.id, rate(r.d, seconds)]);
+        }
+        return { name, rates };
+      }),
+    );
     const out = new Map<number, HashrateWindows>();
-    let since: Map<number, number> | undefined;
-    for (const name of windows) {
-      const w = WINDOWS[name];
-      const { first, last } = span(w, now);
-      const rows = await this.engine.all<{ id: number; d: number | null; first: number | null }>(
-        `SELECT ${key} AS id, SUM(accepted_difficulty) AS d, MIN(bucket) AS first FROM stats_${scope}_${w.table}
-         WHERE bucket BETWEEN ? AND ? ${keyIn} ${group}`,
-        [first, last, ...keyArgs],
-      );
-      const present = rows.filter((r) => r.first !== null) as { id: number; d: number; first: number }[];
-      if (present.length === 0) continue;
-      // Data from the window's first bucket, or in the window's length before
-      // it: work that was going on when the window began.
-      const late = present.filter((r) => r.first > first);
-      const before = await this.withDataBefore(scope, w, late, first, first - w.count * w.size);
-      const started = late.filter((r) => !before.has(r.id));
-      if (started.length > 0) since ??= await this.firstSeen(scope, keys);
-      const fine = w.table === '10m' ? await this.fineFirst(scope, started, now) : new Map<number, number>();
-      const starts = new Map(started.map((r) => [r.id, r.first]));
-      for (const r of present) {
-        const dataFirst = starts.get(r.id);
-        const seconds =
-          dataFirst === undefined
-            ? Math.max(1, now - first) / 1000
-            : coveredSeconds(first, now, dataFirst, w.size, fine.get(r.id) ?? null, since?.get(r.id));
-        let v = out.get(r.id);
-        if (!v) out.set(r.id, (v = emptyWindows()));
-        v[name] = rate(r.d, seconds);
+    for (const { name, rates } of perWindow) {
+      for (const [id, value] of rates) {
+        let v = out.get(id);
+        if (!v) out.set(id, (v = emptyWindows()));
+        v[name] = value;
       }
     }
     return out;
