@@ -89,11 +89,11 @@ function generate(store: Store, now: number): void {
   })();
 }
 
-async function timeMs(fn: () => unknown, runs: number): Promise<{ median: number; p99: number }> {
+function timeMs(fn: () => unknown, runs: number): { median: number; p99: number } {
   const samples: number[] = [];
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
-    await fn();
+    fn();
     samples.push(performance.now() - t0);
   }
   const p = percentiles(samples);
@@ -114,15 +114,15 @@ export default async function (): Promise<void> {
     const genMs = performance.now() - g0;
     const context = { workers: WORKERS, shares: STORED_SHARES, generate_ms: Math.round(genMs) };
 
-    const api = await timeMs(async () => {
-      await store.stats.poolStats(now);
-      await store.stats.poolChart(now);
+    const api = timeMs(() => {
+      store.stats.poolStats(now);
+      store.stats.poolChart(now);
     }, 200);
     emit({ bench: 'store.api_stats', value: api.median, unit: 'ms', p99: api.p99, ...context });
-    const account = await timeMs(async () => {
-      await store.stats.accountStats('acct1', now);
-      await store.stats.accountWorkers('acct1', now);
-      await store.stats.accountChart('acct1', now);
+    const account = timeMs(() => {
+      store.stats.accountStats('acct1', now);
+      store.stats.accountWorkers('acct1', now);
+      store.stats.accountChart('acct1', now);
     }, 200);
     emit({
       bench: 'store.api_account',
@@ -134,9 +134,9 @@ export default async function (): Promise<void> {
 
     // PPLNS: N covers every stored share (1,000,000 × 1024 = 1.024e9 = 2 × 5.12e8).
     const netDiff = (STORED_SHARES * 1024) / 2;
-    const firstFill = await timeMs(() => store.pplnsWindow(netDiff), 1);
+    const firstFill = timeMs(() => store.pplnsWindow(netDiff), 1);
     emit({ bench: 'store.pplns.fill', value: firstFill.median, unit: 'ms', window_shares: STORED_SHARES });
-    const steady = await timeMs(() => store.pplnsWindow(netDiff), 200);
+    const steady = timeMs(() => store.pplnsWindow(netDiff), 200);
     emit({
       bench: 'store.pplns.window',
       value: steady.median,

@@ -17,6 +17,7 @@ import {
   type WebServer,
   type PoolLive,
 } from '../src/web/index.js';
+import { engineOf } from '../src/web/engine.js';
 import { emit, percentiles } from './harness.js';
 
 const ACCOUNTS = 100;
@@ -34,33 +35,33 @@ async function seed(store: Store, now: number): Promise<void> {
       await store.ensureWorker(`miner${a}`, `w${w}`, { user_agent: AGENTS[(a + w) % AGENTS.length] });
     }
   }
-  const db = store.db;
   const workers = ACCOUNTS * WORKERS_PER_ACCOUNT;
-  db.transaction(() => {
-    db.prepare(
+  await engineOf(store).transaction(async (q) => {
+    await q.run(
       `WITH RECURSIVE n(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM n WHERE k < ? - 1)
        INSERT INTO shares (account_id, worker_id, difficulty, share_difficulty, channel_id, job_id, time)
        SELECT w.account_id, w.id, 2048, 2048 + k % 10007, w.id, k, CAST(? - ? + (k * ?) / ? AS INTEGER)
        FROM n JOIN workers w ON w.id = 1 + k % ?`,
-    ).run(SHARES, now, DAY_MS, DAY_MS, SHARES, workers);
+      [SHARES, now, DAY_MS, DAY_MS, SHARES, workers],
+    );
     for (const [res, size] of [
       ['1m', 60_000],
       ['10m', 600_000],
     ] as const) {
       const b = `(time / ${size}) * ${size}`;
-      db.exec(`INSERT INTO stats_pool_${res} (bucket, accepted_difficulty, accepted)
+      await q.run(`INSERT INTO stats_pool_${res} (bucket, accepted_difficulty, accepted)
                SELECT ${b}, SUM(difficulty), COUNT(*) FROM shares GROUP BY 1`);
-      db.exec(`INSERT INTO stats_account_${res} (account_id, bucket, accepted_difficulty, accepted)
+      await q.run(`INSERT INTO stats_account_${res} (account_id, bucket, accepted_difficulty, accepted)
                SELECT account_id, ${b}, SUM(difficulty), COUNT(*) FROM shares GROUP BY 1, 2`);
-      db.exec(`INSERT INTO stats_worker_${res} (worker_id, bucket, accepted_difficulty, accepted)
+      await q.run(`INSERT INTO stats_worker_${res} (worker_id, bucket, accepted_difficulty, accepted)
                SELECT worker_id, ${b}, SUM(difficulty), COUNT(*) FROM shares GROUP BY 1, 2`);
     }
-    db.exec(`UPDATE workers SET accepted = t.n, last_share_at = t.last, best_share_difficulty = t.best,
+    await q.run(`UPDATE workers SET accepted = t.n, last_share_at = t.last, best_share_difficulty = t.best,
                current_difficulty = 2048
              FROM (SELECT worker_id, COUNT(*) AS n, MAX(time) AS last, MAX(share_difficulty) AS best
                    FROM shares GROUP BY worker_id) AS t
              WHERE t.worker_id = workers.id`);
-  })();
+  });
 }
 
 function live(): PoolLive {
@@ -207,7 +208,7 @@ export default async function (): Promise<void> {
     });
     const session = String(created.headers['set-cookie']).split(';')[0]!;
     for (let w = 0; w < WORKERS_PER_ACCOUNT; w++) await store.ensureWorker('benchuser', `w${w}`);
-    store.db.exec(
+    await engineOf(store).run(
       `INSERT INTO stats_worker_10m (worker_id, bucket, accepted_difficulty, accepted)
        SELECT n.id, s.bucket, s.accepted_difficulty, s.accepted FROM workers n
        JOIN workers o ON o.name = n.name AND o.account_id = (SELECT id FROM accounts WHERE name = 'miner0')
