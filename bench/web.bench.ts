@@ -14,8 +14,10 @@ import {
   defaultWebConfig,
   LiveCounters,
   type LiveChannel,
+  type WebServer,
   type PoolLive,
 } from '../src/web/index.js';
+import { engineOf } from '../src/web/engine.js';
 import { emit, percentiles } from './harness.js';
 
 const ACCOUNTS = 100;
@@ -27,39 +29,39 @@ const HTTP_SECONDS = 3;
 const AGENTS = ['Bitaxe/BM1366/2.4', 'NerdQAxe++/1.0', 'bmminer/2.0.0', 'cpuminer/2.5.1', 'Strata/cpu/0.1.0'];
 
 /** Accounts, workers, shares spread evenly over the last 24 h, and the buckets they make, in one transaction. */
-function seed(store: Store, now: number): void {
+async function seed(store: Store, now: number): Promise<void> {
   for (let a = 0; a < ACCOUNTS; a++) {
     for (let w = 0; w < WORKERS_PER_ACCOUNT; w++) {
-      store.ensureWorker(`miner${a}`, `w${w}`, { user_agent: AGENTS[(a + w) % AGENTS.length] });
+      await store.ensureWorker(`miner${a}`, `w${w}`, { user_agent: AGENTS[(a + w) % AGENTS.length] });
     }
   }
-  const db = store.db;
   const workers = ACCOUNTS * WORKERS_PER_ACCOUNT;
-  db.transaction(() => {
-    db.prepare(
+  await engineOf(store).transaction(async (q) => {
+    await q.run(
       `WITH RECURSIVE n(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM n WHERE k < ? - 1)
        INSERT INTO shares (account_id, worker_id, difficulty, share_difficulty, channel_id, job_id, time)
        SELECT w.account_id, w.id, 2048, 2048 + k % 10007, w.id, k, CAST(? - ? + (k * ?) / ? AS INTEGER)
        FROM n JOIN workers w ON w.id = 1 + k % ?`,
-    ).run(SHARES, now, DAY_MS, DAY_MS, SHARES, workers);
+      [SHARES, now, DAY_MS, DAY_MS, SHARES, workers],
+    );
     for (const [res, size] of [
       ['1m', 60_000],
       ['10m', 600_000],
     ] as const) {
       const b = `(time / ${size}) * ${size}`;
-      db.exec(`INSERT INTO stats_pool_${res} (bucket, accepted_difficulty, accepted)
+      await q.run(`INSERT INTO stats_pool_${res} (bucket, accepted_difficulty, accepted)
                SELECT ${b}, SUM(difficulty), COUNT(*) FROM shares GROUP BY 1`);
-      db.exec(`INSERT INTO stats_account_${res} (account_id, bucket, accepted_difficulty, accepted)
+      await q.run(`INSERT INTO stats_account_${res} (account_id, bucket, accepted_difficulty, accepted)
                SELECT account_id, ${b}, SUM(difficulty), COUNT(*) FROM shares GROUP BY 1, 2`);
-      db.exec(`INSERT INTO stats_worker_${res} (worker_id, bucket, accepted_difficulty, accepted)
+      await q.run(`INSERT INTO stats_worker_${res} (worker_id, bucket, accepted_difficulty, accepted)
                SELECT worker_id, ${b}, SUM(difficulty), COUNT(*) FROM shares GROUP BY 1, 2`);
     }
-    db.exec(`UPDATE workers SET accepted = t.n, last_share_at = t.last, best_share_difficulty = t.best,
+    await q.run(`UPDATE workers SET accepted = t.n, last_share_at = t.last, best_share_difficulty = t.best,
                current_difficulty = 2048
              FROM (SELECT worker_id, COUNT(*) AS n, MAX(time) AS last, MAX(share_difficulty) AS best
                    FROM shares GROUP BY worker_id) AS t
              WHERE t.worker_id = workers.id`);
-  })();
+  });
 }
 
 function live(): PoolLive {
@@ -156,20 +158,22 @@ async function serverTime(
 
 export default async function (): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'strata-web-bench-'));
-  const store = Store.open(join(dir, 'pool.db'));
+  const store = await Store.open(join(dir, 'pool.db'));
   const config = defaultWebConfig({ session_secret: 'bench session secret, not for use' });
-  const web = createWebServer({ store, live: live(), config, logger: pino({ level: 'silent' }) });
+  let web: WebServer | undefined;
   try {
+    web = await createWebServer({ store, live: live(), config, logger: pino({ level: 'silent' }) });
+    const server = web;
     const now = Date.now();
     const t0 = performance.now();
-    seed(store, now);
+    await seed(store, now);
     const context = {
       workers: ACCOUNTS * WORKERS_PER_ACCOUNT,
       shares: SHARES,
       seed_ms: Math.round(performance.now() - t0),
     };
-    const { port } = await web.listen('127.0.0.1', 0);
-    const injected = await serverTime(() => web.app.inject({ url: '/api/stats' }), 50);
+    const { port } = await server.listen('127.0.0.1', 0);
+    const injected = await serverTime(() => server.app.inject({ url: '/api/stats' }), 50);
     emit({
       bench: 'web.api_stats_server_time',
       value: injected.median,
@@ -188,23 +192,23 @@ export default async function (): Promise<void> {
       ...context,
     });
 
-    const home = await serverTime(() => web.app.inject({ url: '/' }), 100);
+    const home = await serverTime(() => server.app.inject({ url: '/' }), 100);
     emit({ bench: 'web.home_page', value: home.median, unit: 'ms', p99: home.p99, ...context });
 
     // The account page of a 10-worker account, signed in.
     const passwordForm = new URLSearchParams({ name: 'benchuser', password: 'bench password 1234' });
-    const signupPage = await web.app.inject({ url: '/signup' });
+    const signupPage = await server.app.inject({ url: '/signup' });
     const csrfCookie = String(signupPage.headers['set-cookie']).split(';')[0]!;
     passwordForm.set('csrf', /name="csrf" value="([^"]+)"/.exec(signupPage.body)![1]!);
-    const created = await web.app.inject({
+    const created = await server.app.inject({
       method: 'POST',
       url: '/signup',
       headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: csrfCookie },
       payload: passwordForm.toString(),
     });
     const session = String(created.headers['set-cookie']).split(';')[0]!;
-    for (let w = 0; w < WORKERS_PER_ACCOUNT; w++) store.ensureWorker('benchuser', `w${w}`);
-    store.db.exec(
+    for (let w = 0; w < WORKERS_PER_ACCOUNT; w++) await store.ensureWorker('benchuser', `w${w}`);
+    await engineOf(store).run(
       `INSERT INTO stats_worker_10m (worker_id, bucket, accepted_difficulty, accepted)
        SELECT n.id, s.bucket, s.accepted_difficulty, s.accepted FROM workers n
        JOIN workers o ON o.name = n.name AND o.account_id = (SELECT id FROM accounts WHERE name = 'miner0')
@@ -212,7 +216,7 @@ export default async function (): Promise<void> {
        WHERE n.account_id = (SELECT id FROM accounts WHERE name = 'benchuser')`,
     );
     const account = await serverTime(
-      () => web.app.inject({ url: '/account', headers: { cookie: `${session}; ${csrfCookie}` } }),
+      () => server.app.inject({ url: '/account', headers: { cookie: `${session}; ${csrfCookie}` } }),
       100,
     );
     emit({
@@ -223,8 +227,8 @@ export default async function (): Promise<void> {
       workers_per_account: 10,
     });
   } finally {
-    await web.close();
-    store.close();
+    await web?.close();
+    await store.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -14,19 +14,19 @@ export interface Metrics {
 export function createMetrics(ctx: WebContext): Metrics {
   const registry = new Registry();
   const { store, live, queries, snapshot } = ctx;
-  let scraped: PoolAggregates | undefined;
-  const read = (): PoolAggregates =>
+  let scraped: Promise<PoolAggregates> | undefined;
+  const read = (): Promise<PoolAggregates> =>
     snapshot ? snapshot.pool() : readPoolAggregates(store, queries, Date.now());
-  const pool = (): PoolAggregates => (scraped ??= read());
+  const pool = (): Promise<PoolAggregates> => (scraped ??= read());
 
   new Counter({
     name: 'strata_shares_total',
     help: 'Shares stored since the database was created, by result (accepted, or the rejection reason)',
     labelNames: ['result'],
     registers: [registry],
-    collect() {
+    async collect() {
+      const p = await pool();
       this.reset();
-      const p = pool();
       this.inc({ result: 'accepted' }, p.stats.totals.accepted);
       for (const [reason, n] of Object.entries(p.rejected_by_reason)) this.inc({ result: reason }, n);
     },
@@ -46,9 +46,9 @@ export function createMetrics(ctx: WebContext): Metrics {
     help: 'Block candidates by status: pending and confirmed are on the chain, orphaned and rejected are not',
     labelNames: ['status'],
     registers: [registry],
-    collect() {
+    async collect() {
+      const counts = (await pool()).block_counts;
       this.reset();
-      const counts = pool().block_counts;
       for (const status of ['pending', 'confirmed', 'orphaned', 'rejected'])
         this.set({ status }, counts[status] ?? 0);
     },
@@ -92,8 +92,8 @@ export function createMetrics(ctx: WebContext): Metrics {
     help: 'Pool hashrate from accepted shares, by averaging window',
     labelNames: ['window'],
     registers: [registry],
-    collect() {
-      const h = pool().stats;
+    async collect() {
+      const h = (await pool()).stats;
       this.set({ window: '10m' }, h.hashrate_10m);
       this.set({ window: '1h' }, h.hashrate_1h);
       this.set({ window: '24h' }, h.hashrate_24h);
@@ -103,8 +103,8 @@ export function createMetrics(ctx: WebContext): Metrics {
     name: 'strata_workers_online',
     help: 'Workers with a share in the last 10 minutes',
     registers: [registry],
-    collect() {
-      this.set(pool().stats.workers_online);
+    async collect() {
+      this.set((await pool()).stats.workers_online);
     },
   });
   new Gauge({
@@ -145,6 +145,8 @@ export function createMetrics(ctx: WebContext): Metrics {
     contentType: registry.contentType,
     async metrics() {
       scraped = read();
+      // A failed reading fails the scrape (below), not the process.
+      scraped.catch(() => {});
       try {
         return await registry.metrics();
       } finally {

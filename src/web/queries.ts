@@ -2,9 +2,10 @@
 // rankings, device families of online workers, rejects by reason, an
 // account's blocks and payouts, the sample behind a chart. All of them read
 // the small tables and pre-aggregated buckets, never the shares table.
-import type { Statement } from 'better-sqlite3';
 import { bucketStart, TEN_MINUTES_MS } from '../store/buckets.js';
-import { ONLINE_WINDOW_MS, StoreStats, type SqliteDatabase } from '../store/index.js';
+import { byteOrder, ONLINE_WINDOW_MS, StoreStats } from '../store/index.js';
+import { readByIds } from '../store/in-list.js';
+import type { SqlEngine } from '../store/sql.js';
 import { deviceFamily } from './devices.js';
 
 /** Families shown before the rest are folded into "other". */
@@ -35,6 +36,15 @@ export interface AccountRecord {
   created_at: number;
 }
 
+export interface AccountBlock {
+  height: number;
+  hash: string;
+  worker: string | null;
+  reward_sats: bigint;
+  status: string;
+  time: number;
+}
+
 export interface AccountPayout {
   block_hash: string;
   height: number;
@@ -50,60 +60,59 @@ function day(now: number): { first: number; last: number } {
 }
 
 export class WebQueries {
-  readonly #cache = new Map<string, Statement>();
-  #families: { at: number; value: DeviceFamily[] } | null = null;
+  #families: { at: number; value: Promise<DeviceFamily[]> } | null = null;
   /** Hashrates computed exactly as the store's pool, account and worker figures. */
   readonly #stats: StoreStats;
 
-  constructor(private readonly db: SqliteDatabase) {
-    this.#stats = new StoreStats(db);
+  constructor(private readonly engine: SqlEngine) {
+    this.#stats = new StoreStats(engine);
   }
 
-  #q(sql: string): Statement {
-    let st = this.#cache.get(sql);
-    if (!st) this.#cache.set(sql, (st = this.db.prepare(sql)));
-    return st;
-  }
-
-  accountById(id: number): AccountRecord | undefined {
-    return this.#q(
+  accountById(id: number): Promise<AccountRecord | undefined> {
+    return this.engine.get<AccountRecord>(
       'SELECT id, name, password_hash, payout_address, created_at FROM accounts WHERE id = ?',
-    ).get(id) as AccountRecord | undefined;
+      [id],
+    );
   }
 
-  accountByName(name: string): AccountRecord | undefined {
-    return this.#q(
+  accountByName(name: string): Promise<AccountRecord | undefined> {
+    return this.engine.get<AccountRecord>(
       'SELECT id, name, password_hash, payout_address, created_at FROM accounts WHERE name = ?',
-    ).get(name) as AccountRecord | undefined;
+      [name],
+    );
   }
 
   /** Creates an account with its password hash in one statement; false when the name is taken. */
-  createAccount(
+  async createAccount(
     name: string,
     password_hash: string,
     payout_address: string | null,
     now = Date.now(),
-  ): boolean {
-    const info = this.#q(
+  ): Promise<boolean> {
+    const changes = await this.engine.run(
       `INSERT INTO accounts (name, password_hash, payout_address, created_at) VALUES (?, ?, ?, ?)
        ON CONFLICT (name) DO NOTHING`,
-    ).run(name, password_hash, payout_address, now);
-    return info.changes === 1;
+      [name, password_hash, payout_address, now],
+    );
+    return changes === 1;
   }
 
   /** Accounts with work in the last 24 h, by 24 h hashrate. */
-  miners(now = Date.now(), limit = 100): MinerSummary[] {
-    const rates = this.#stats.hashrates('account', now);
-    const names = this.#q(
-      'SELECT a.id, a.name FROM accounts a WHERE a.id IN (SELECT value FROM json_each(?))',
-    ).all(JSON.stringify([...rates.keys()])) as { id: number; name: string }[];
-    const online = new Map(
-      (
-        this.#q(
-          'SELECT account_id AS id, COUNT(*) AS n FROM workers WHERE last_share_at >= ? GROUP BY account_id',
-        ).all(now - ONLINE_WINDOW_MS) as { id: number; n: number }[]
-      ).map((o) => [o.id, o.n]),
+  async miners(now = Date.now(), limit = 100): Promise<MinerSummary[]> {
+    const [rates, onlineRows] = await Promise.all([
+      this.#stats.hashrates('account', now),
+      this.engine.all<{ id: number; n: number }>(
+        'SELECT account_id AS id, COUNT(*) AS n FROM workers WHERE last_share_at >= ? GROUP BY account_id',
+        [now - ONLINE_WINDOW_MS],
+      ),
+    ]);
+    const names = await readByIds([...rates.keys()], (list, ids) =>
+      this.engine.all<{ id: number; name: string }>(
+        `SELECT a.id, a.name FROM accounts a WHERE a.id IN ${list}`,
+        ids,
+      ),
     );
+    const online = new Map(onlineRows.map((o) => [o.id, o.n]));
     return names
       .map((a) => ({ account: a.name, workers_online: online.get(a.id) ?? 0, ...rates.get(a.id)! }))
       .sort((a, b) => b.hashrate_24h - a.hashrate_24h || (a.account < b.account ? -1 : 1))
@@ -111,20 +120,28 @@ export class WebQueries {
   }
 
   /** Online workers grouped by the device family of their user agent, with 10-minute hashrate (cached briefly). */
-  deviceFamilies(now = Date.now()): DeviceFamily[] {
+  deviceFamilies(now = Date.now()): Promise<DeviceFamily[]> {
     const cached = this.#families;
     if (cached && now >= cached.at && now - cached.at < FAMILIES_TTL_MS) return cached.value;
+    // Concurrent callers share one reading; a failed one is not kept.
     const value = this.#deviceFamilies(now);
-    this.#families = { at: now, value };
+    const entry = { at: now, value };
+    this.#families = entry;
+    value.catch(() => {
+      if (this.#families === entry) this.#families = null;
+    });
     return value;
   }
 
-  #deviceFamilies(now: number): DeviceFamily[] {
+  async #deviceFamilies(now: number): Promise<DeviceFamily[]> {
     const online = { sql: 'SELECT id FROM workers WHERE last_share_at >= ?', args: [now - ONLINE_WINDOW_MS] };
-    const rates = this.#stats.hashrates('worker', now, online, ['hashrate_10m']);
-    const rows = this.#q('SELECT id, user_agent AS ua FROM workers WHERE last_share_at >= ?').all(
-      now - ONLINE_WINDOW_MS,
-    ) as { id: number; ua: string | null }[];
+    const [rates, rows] = await Promise.all([
+      this.#stats.hashrates('worker', now, online, ['hashrate_10m']),
+      this.engine.all<{ id: number; ua: string | null }>(
+        'SELECT id, user_agent AS ua FROM workers WHERE last_share_at >= ?',
+        [now - ONLINE_WINDOW_MS],
+      ),
+    ]);
     const families = new Map<string, DeviceFamily>();
     for (const r of rows) {
       const name = deviceFamily(r.ua);
@@ -148,81 +165,70 @@ export class WebQueries {
   }
 
   /** All-time rejected shares by reason (pool-wide, or for one account). */
-  rejectsByReason(account_id?: number): Record<string, number> {
-    const rows = (
+  async rejectsByReason(account_id?: number): Promise<Record<string, number>> {
+    const rows =
       account_id === undefined
-        ? this.#q('SELECT reason, SUM(count) AS n FROM reject_totals GROUP BY reason ORDER BY reason').all()
-        : this.#q(
-            'SELECT reason, SUM(count) AS n FROM reject_totals WHERE account_id = ? GROUP BY reason ORDER BY reason',
-          ).all(account_id)
-    ) as { reason: string; n: number }[];
+        ? await this.engine.all<{ reason: string; n: number }>(
+            'SELECT reason, SUM(count) AS n FROM reject_totals GROUP BY reason',
+          )
+        : await this.engine.all<{ reason: string; n: number }>(
+            'SELECT reason, SUM(count) AS n FROM reject_totals WHERE account_id = ? GROUP BY reason',
+            [account_id],
+          );
+    // By reason in byte order on both engines (a server's collation may order text otherwise).
+    rows.sort((a, b) => byteOrder(a.reason, b.reason));
     return Object.fromEntries(rows.map((r) => [r.reason, r.n]));
   }
 
   /** Accepted shares in the last 24 h (the sample a 24 h chart rests on). */
-  sharesLast24h(account_id: number | null, now = Date.now()): number {
+  async sharesLast24h(account_id: number | null, now = Date.now()): Promise<number> {
     const s = day(now);
-    const row = (
+    const row =
       account_id === null
-        ? this.#q(
+        ? await this.engine.get<{ n: number }>(
             'SELECT COALESCE(SUM(accepted), 0) AS n FROM stats_pool_10m WHERE bucket BETWEEN ? AND ?',
-          ).get(s.first, s.last)
-        : this.#q(
+            [s.first, s.last],
+          )
+        : await this.engine.get<{ n: number }>(
             'SELECT COALESCE(SUM(accepted), 0) AS n FROM stats_account_10m WHERE account_id = ? AND bucket BETWEEN ? AND ?',
-          ).get(account_id, s.first, s.last)
-    ) as { n: number };
-    return row.n;
+            [account_id, s.first, s.last],
+          );
+    return row!.n;
   }
 
   /** Recorded blocks per status, every status present. */
-  blockCounts(): Record<string, number> {
+  async blockCounts(): Promise<Record<string, number>> {
     const out: Record<string, number> = { pending: 0, confirmed: 0, orphaned: 0, rejected: 0 };
-    const rows = this.#q('SELECT status, COUNT(*) AS n FROM blocks GROUP BY status').all() as {
-      status: string;
-      n: number;
-    }[];
+    const rows = await this.engine.all<{ status: string; n: number }>(
+      'SELECT status, COUNT(*) AS n FROM blocks GROUP BY status',
+    );
     for (const r of rows) out[r.status] = r.n;
     return out;
   }
 
   /** Blocks found by one account, newest first. */
-  accountBlocks(
-    account_id: number,
-    limit = 50,
-  ): {
-    height: number;
-    hash: string;
-    worker: string | null;
-    reward_sats: bigint;
-    status: string;
-    time: number;
-  }[] {
-    const rows = this.#q(
+  async accountBlocks(account_id: number, limit = 50): Promise<AccountBlock[]> {
+    const rows = await this.engine.all<Omit<AccountBlock, 'reward_sats'> & { reward_sats: number }>(
       `SELECT b.height, b.hash, w.name AS worker, b.reward_sats, b.status, b.time FROM blocks b
        LEFT JOIN workers w ON w.id = b.worker_id WHERE b.account_id = ? ORDER BY b.time DESC, b.height DESC LIMIT ?`,
-    ).all(account_id, limit) as {
-      height: number;
-      hash: string;
-      worker: string | null;
-      reward_sats: number;
-      status: string;
-      time: number;
-    }[];
+      [account_id, limit],
+    );
     return rows.map((r) => ({ ...r, reward_sats: BigInt(r.reward_sats) }));
   }
 
   /** What the account's recorded payouts paid, newest first. */
-  accountPayouts(account_id: number, limit = 50): AccountPayout[] {
-    const rows = this.#q(
-      `SELECT p.block_hash, b.height, b.status, p.amount, b.time FROM payouts p JOIN blocks b ON b.hash = p.block_hash
-       WHERE p.account_id = ? ORDER BY b.time DESC LIMIT ?`,
-    ).all(account_id, limit) as {
+  async accountPayouts(account_id: number, limit = 50): Promise<AccountPayout[]> {
+    const rows = await this.engine.all<{
       block_hash: string;
       height: number;
       status: string;
       amount: number;
       time: number;
-    }[];
+    }>(
+      `SELECT p.block_hash, b.height, b.status, p.amount, b.time FROM payouts p JOIN blocks b ON b.hash = p.block_hash
+       WHERE p.account_id = ? ORDER BY b.time DESC LIMIT ?`,
+      [account_id, limit],
+    );
     return rows.map((r) => ({
       block_hash: r.block_hash,
       height: r.height,
@@ -232,9 +238,11 @@ export class WebQueries {
     }));
   }
 
-  credit(account_id: number): bigint {
-    const row = this.#q('SELECT credit FROM pplns_credits WHERE account_id = ?').get(account_id) as
-      { credit: number } | undefined;
+  async credit(account_id: number): Promise<bigint> {
+    const row = await this.engine.get<{ credit: number }>(
+      'SELECT credit FROM pplns_credits WHERE account_id = ?',
+      [account_id],
+    );
     return BigInt(row?.credit ?? 0);
   }
 }

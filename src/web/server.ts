@@ -33,6 +33,7 @@ import {
 import { FailureLimiter } from './auth/rate-limit.js';
 import { RevokedSessions } from './auth/revoked.js';
 import { resolveSessionSecret, type WebConfig } from './config.js';
+import { engineOf } from './engine.js';
 import type { Html } from './escape.js';
 import type { PoolLive } from './live.js';
 import { createMetrics } from './metrics.js';
@@ -88,26 +89,27 @@ function field(body: unknown, name: string, max: number): string {
   return typeof v === 'string' ? v.slice(0, max) : '';
 }
 
-export function createWebServer(opts: WebServerOptions): WebServer {
+export async function createWebServer(opts: WebServerOptions): Promise<WebServer> {
   const { store, live, config } = opts;
   const scryptParams = opts.scrypt ?? DEFAULT_SCRYPT;
   const signer = new CookieSigner(resolveSessionSecret(config));
-  const queries = new WebQueries(store.db);
+  const engine = engineOf(store);
+  const queries = new WebQueries(engine);
   const snapshot = new PublicSnapshot(store, queries, config.stats_cache);
   const ctx: WebContext = { store, live, config, queries, snapshot };
   const registry = createMetrics(ctx);
   const lockoutMs = config.login_lockout * 1000;
   // Lockouts, sign-up counts and log-outs live in the store: a restart forgets none of them.
-  const accountFailures = new FailureLimiter(store.db, 'login_account', config.login_max_failures, lockoutMs);
-  const ipFailures = new FailureLimiter(
-    store.db,
-    'login_ip',
-    config.login_max_failures * IP_FAILURE_FACTOR,
-    lockoutMs,
-  );
-  const signups = new FailureLimiter(store.db, 'signup_ip', config.signup_per_hour, HOUR_MS);
-  const revoked = new RevokedSessions(store.db);
-  const sessions = new WeakMap<FastifyRequest, { session: Session; account: AccountRecord } | null>();
+  const [accountFailures, ipFailures, signups, revoked] = await Promise.all([
+    FailureLimiter.open(engine, 'login_account', config.login_max_failures, lockoutMs),
+    FailureLimiter.open(engine, 'login_ip', config.login_max_failures * IP_FAILURE_FACTOR, lockoutMs),
+    FailureLimiter.open(engine, 'signup_ip', config.signup_per_hour, HOUR_MS),
+    RevokedSessions.open(engine),
+  ]);
+  const sessions = new WeakMap<
+    FastifyRequest,
+    Promise<{ session: Session; account: AccountRecord } | null>
+  >();
 
   const app = Fastify({
     loggerInstance: opts.logger.child({ component: 'web' }),
@@ -181,14 +183,20 @@ export function createWebServer(opts: WebServerOptions): WebServer {
     );
   }
 
-  function sessionOf(request: FastifyRequest): { session: Session; account: AccountRecord } | null {
-    if (sessions.has(request)) return sessions.get(request)!;
-    let session = signer.verifySession(parseCookies(request.headers.cookie).get(SESSION_COOKIE));
-    if (session && revoked.has(session.sid)) session = null;
-    const account = session ? queries.accountById(session.account_id) : undefined;
-    const result = session && account ? { session, account } : null;
-    sessions.set(request, result);
+  /** The request's signed-in session and account (read once per request). */
+  function sessionOf(request: FastifyRequest): Promise<{ session: Session; account: AccountRecord } | null> {
+    let result = sessions.get(request);
+    if (!result) sessions.set(request, (result = readSession(request)));
     return result;
+  }
+
+  async function readSession(
+    request: FastifyRequest,
+  ): Promise<{ session: Session; account: AccountRecord } | null> {
+    let session = signer.verifySession(parseCookies(request.headers.cookie).get(SESSION_COOKIE));
+    if (session && (await revoked.has(session.sid))) session = null;
+    const account = session ? await queries.accountById(session.account_id) : undefined;
+    return session && account ? { session, account } : null;
   }
 
   function startSession(request: FastifyRequest, reply: FastifyReply, account_id: number): void {
@@ -214,10 +222,10 @@ export function createWebServer(opts: WebServerOptions): WebServer {
 
   // ---- public pages ------------------------------------------------------------
 
-  app.get('/', (request, reply) => {
-    const s = sessionOf(request);
+  app.get('/', async (request, reply) => {
+    const [s, view] = await Promise.all([sessionOf(request), poolView(ctx, host(request))]);
     const page = homePage(
-      poolView(ctx, host(request)),
+      view,
       s ? { account: s.account.name } : null,
       csrfFor(request, reply),
       config.refresh_seconds,
@@ -238,7 +246,7 @@ export function createWebServer(opts: WebServerOptions): WebServer {
     const password = field(request.body, 'password', MAX_PASSWORD_LENGTH + 1);
     const again = (error: string, code = 400) =>
       sendHtml(reply.code(code), signupPage(csrf, live.payout_mode, { name, error }));
-    if (signups.locked(request.ip))
+    if (await signups.locked(request.ip))
       return again('Too many new accounts from your address. Try again later.', 429);
     const problem = accountNameProblem(name, live.payout_mode, live.network);
     if (problem) return again(problem);
@@ -247,9 +255,9 @@ export function createWebServer(opts: WebServerOptions): WebServer {
     }
     const hash = await hashPassword(password, scryptParams);
     const payout = live.payout_mode === 'solo' ? name : null;
-    if (!queries.createAccount(name, hash, payout)) return again('That account name is taken.', 409);
-    signups.fail(request.ip);
-    const created = queries.accountByName(name)!;
+    if (!(await queries.createAccount(name, hash, payout))) return again('That account name is taken.', 409);
+    await signups.fail(request.ip);
+    const created = (await queries.accountByName(name))!;
     request.log.info({ account: created.name }, 'account created');
     startSession(request, reply, created.id);
     return reply.redirect('/account', 303);
@@ -264,51 +272,55 @@ export function createWebServer(opts: WebServerOptions): WebServer {
     const password = field(request.body, 'password', MAX_PASSWORD_LENGTH);
     const form: FormState = { name };
     const key = foldName(name);
-    if (ipFailures.locked(request.ip) || accountFailures.locked(key)) {
+    const [ipLocked, accountLocked] = await Promise.all([
+      ipFailures.locked(request.ip),
+      accountFailures.locked(key),
+    ]);
+    if (ipLocked || accountLocked) {
       return sendHtml(reply.code(429), loginPage(csrf, { ...form, error: LOGIN_LOCKED }));
     }
-    const account = name === '' ? undefined : queries.accountByName(name);
+    const account = name === '' ? undefined : await queries.accountByName(name);
     // Unknown accounts cost one scrypt too (against a decoy), so timing does not tell them apart.
     const ok = await verifyPassword(password, account?.password_hash ?? null, scryptParams);
     if (!ok || !account) {
-      ipFailures.fail(request.ip);
-      accountFailures.fail(key);
+      await ipFailures.fail(request.ip);
+      await accountFailures.fail(key);
       return sendHtml(reply.code(401), loginPage(csrf, { ...form, error: LOGIN_FAILED }));
     }
-    accountFailures.clear(key);
+    await accountFailures.clear(key);
     startSession(request, reply, account.id);
     return reply.redirect('/account', 303);
   });
 
-  app.post('/logout', (request, reply) => {
+  app.post('/logout', async (request, reply) => {
     if (!csrfOk(request)) return refuseForgery(request, reply);
-    const s = sessionOf(request);
-    if (s) revoked.revoke(s.session.sid, s.session.expires);
+    const s = await sessionOf(request);
+    if (s) await revoked.revoke(s.session.sid, s.session.expires);
     reply.header('set-cookie', setCookie(SESSION_COOKIE, '', { maxAgeSeconds: 0, secure: secure(request) }));
     return reply.redirect('/', 303);
   });
 
-  function renderAccount(
+  async function renderAccount(
     request: FastifyRequest,
     reply: FastifyReply,
     account: AccountRecord,
     state: AccountPageState = {},
-  ) {
-    const v = accountView(ctx, account);
+  ): Promise<FastifyReply> {
+    const v = await accountView(ctx, account);
     if (!v) return reply.redirect('/login', 303);
     return sendHtml(reply, accountPage(v, csrfFor(request, reply), config.refresh_seconds, state));
   }
 
-  app.get('/account', (request, reply) => {
-    const s = sessionOf(request);
+  app.get('/account', async (request, reply) => {
+    const s = await sessionOf(request);
     if (!s) return reply.redirect('/login', 303);
     const saved = (request.query as Record<string, unknown>).saved === '1';
     return renderAccount(request, reply, s.account, saved ? { notice: 'Payout address saved.' } : {});
   });
 
-  app.post('/account/payout-address', (request, reply) => {
+  app.post('/account/payout-address', async (request, reply) => {
     if (!csrfOk(request)) return refuseForgery(request, reply);
-    const s = sessionOf(request);
+    const s = await sessionOf(request);
     if (!s) return reply.redirect('/login', 303);
     if (live.payout_mode === 'solo') {
       reply.code(400);
@@ -324,43 +336,43 @@ export function createWebServer(opts: WebServerOptions): WebServer {
         address,
       });
     }
-    store.setPayoutAddress(s.account.name, address);
+    await store.setPayoutAddress(s.account.name, address);
     request.log.info({ account: s.account.name }, 'payout address set');
     return reply.redirect('/account?saved=1', 303);
   });
 
   // ---- JSON API --------------------------------------------------------------------
 
-  app.get('/api/stats', (request) => statsJson(poolView(ctx, host(request))));
+  app.get('/api/stats', async (request) => statsJson(await poolView(ctx, host(request))));
 
-  app.get('/api/blocks', (request) => {
+  app.get('/api/blocks', async (request) => {
     const q = request.query as Record<string, unknown>;
     const limit = Math.min(100, Math.max(1, Number.parseInt(String(q.limit ?? '50'), 10) || 50));
     const offset = Math.max(0, Number.parseInt(String(q.offset ?? '0'), 10) || 0);
-    return blocksJson(store.ledger.blocks(limit, offset));
+    return blocksJson(await store.ledger.blocks(limit, offset));
   });
 
-  app.get('/api/miners', () => minersJson(snapshot.miners()));
+  app.get('/api/miners', async () => minersJson(await snapshot.miners()));
 
-  app.get('/api/miner/:account', (request, reply) => {
+  app.get('/api/miner/:account', async (request, reply) => {
     const name = String((request.params as Record<string, unknown>).account ?? '');
-    const account = name.length > 0 && name.length <= 255 ? queries.accountByName(name) : undefined;
-    const v = account ? accountView(ctx, account) : undefined;
+    const account = name.length > 0 && name.length <= 255 ? await queries.accountByName(name) : undefined;
+    const v = account ? await accountView(ctx, account) : undefined;
     if (!v) return reply.code(404).send({ error: 'unknown account' });
     return minerJson(v);
   });
 
-  app.get('/api/account', (request, reply) => {
-    const s = sessionOf(request);
-    const v = s ? accountView(ctx, s.account) : undefined;
+  app.get('/api/account', async (request, reply) => {
+    const s = await sessionOf(request);
+    const v = s ? await accountView(ctx, s.account) : undefined;
     if (!v) return reply.code(401).send({ error: 'log in first' });
     return accountJson(v);
   });
 
-  app.get('/healthz', (_request, reply) => {
+  app.get('/healthz', async (_request, reply) => {
     let database = true;
     try {
-      store.db.prepare('SELECT 1').get();
+      await engine.get('SELECT 1');
     } catch {
       database = false;
     }

@@ -21,36 +21,55 @@ export interface PoolAggregates {
   chart_shares_24h: number;
 }
 
-/** One reading of the pool-wide figures at `now`. */
-export function readPoolAggregates(store: Store, queries: WebQueries, now: number): PoolAggregates {
-  return {
-    time: now,
-    stats: store.stats.poolStats(now),
-    rejected_by_reason: queries.rejectsByReason(),
-    blocks: store.ledger.blocks(RECENT_BLOCKS, 0, { kept: true }),
-    block_counts: queries.blockCounts(),
-    devices: queries.deviceFamilies(now),
-    chart: store.stats.poolChart(now),
-    chart_shares_24h: queries.sharesLast24h(null, now),
-  };
+/** One reading of the pool-wide figures at `now` (its reads run side by side). */
+export async function readPoolAggregates(
+  store: Store,
+  queries: WebQueries,
+  now: number,
+): Promise<PoolAggregates> {
+  const [stats, rejected_by_reason, blocks, block_counts, devices, chart, chart_shares_24h] =
+    await Promise.all([
+      store.stats.poolStats(now),
+      queries.rejectsByReason(),
+      store.ledger.blocks(RECENT_BLOCKS, 0, { kept: true }),
+      queries.blockCounts(),
+      queries.deviceFamilies(now),
+      store.stats.poolChart(now),
+      queries.sharesLast24h(null, now),
+    ]);
+  return { time: now, stats, rejected_by_reason, blocks, block_counts, devices, chart, chart_shares_24h };
 }
 
-/** A value recomputed when older than `ttlMs` (0 = every call). */
-class Expiring<T> {
-  #value: { at: number; value: T } | null = null;
+/**
+ * A value recomputed when older than `ttlMs` (0 = every call). Calls that
+ * arrive while a computation is under way share it, so a burst of requests
+ * costs one reading; a failed reading is not kept.
+ */
+export class Expiring<T> {
+  #value: { at: number; value: Promise<T>; pending: boolean } | null = null;
 
   constructor(
     private readonly ttlMs: number,
-    private readonly compute: (now: number) => T,
+    private readonly compute: (now: number) => Promise<T>,
   ) {}
 
-  get(now: number): T {
+  get(now: number): Promise<T> {
     const v = this.#value;
-    // A clock that stepped back also recomputes.
-    if (v && now >= v.at && now - v.at < this.ttlMs) return v.value;
-    const value = this.compute(now);
-    this.#value = this.ttlMs > 0 ? { at: now, value } : null;
-    return value;
+    // A clock that stepped back also recomputes. A reading still under way
+    // serves whatever its age: it is the newest one there is.
+    if (v && (v.pending || (now >= v.at && now - v.at < this.ttlMs))) return v.value;
+    const entry = { at: now, value: this.compute(now), pending: true };
+    this.#value = entry;
+    entry.value.then(
+      () => {
+        entry.pending = false;
+        if (this.ttlMs === 0 && this.#value === entry) this.#value = null;
+      },
+      () => {
+        if (this.#value === entry) this.#value = null;
+      },
+    );
+    return entry.value;
   }
 }
 
@@ -58,7 +77,7 @@ export class PublicSnapshot {
   readonly #pool: Expiring<PoolAggregates>;
   readonly #miners: Expiring<MinerSummary[]>;
 
-  /** `ttlSeconds`: how long one reading serves (0 = read the store on every request). */
+  /** `ttlSeconds`: how long one reading serves (0 = read the store for every request not sharing one under way). */
   constructor(store: Store, queries: WebQueries, ttlSeconds: number) {
     const ttlMs = Math.max(0, Math.round(ttlSeconds * 1000));
     this.#pool = new Expiring(ttlMs, (now) => readPoolAggregates(store, queries, now));
@@ -66,12 +85,12 @@ export class PublicSnapshot {
   }
 
   /** Pool-wide figures from the store (shared between requests; do not mutate). */
-  pool(now = Date.now()): PoolAggregates {
+  pool(now = Date.now()): Promise<PoolAggregates> {
     return this.#pool.get(now);
   }
 
   /** Accounts with work in the last 24 h, by 24 h hashrate (shared; do not mutate). */
-  miners(now = Date.now()): MinerSummary[] {
+  miners(now = Date.now()): Promise<MinerSummary[]> {
     return this.#miners.get(now);
   }
 }

@@ -5,7 +5,7 @@
 import { foldName, type Block, type ChartPoint, type Store, type WorkerStats } from '../store/index.js';
 import type { WebConfig } from './config.js';
 import type { PoolLive } from './live.js';
-import type { AccountPayout, AccountRecord, DeviceFamily, WebQueries } from './queries.js';
+import type { AccountBlock, AccountPayout, AccountRecord, DeviceFamily, WebQueries } from './queries.js';
 import { readPoolAggregates, type PublicSnapshot } from './snapshot.js';
 
 const HASHES_PER_DIFFICULTY = 2 ** 32;
@@ -113,7 +113,7 @@ export interface AccountView {
   workers: WorkerView[];
   payout_mode: string;
   pplns: PplnsView | null;
-  blocks: ReturnType<WebQueries['accountBlocks']>;
+  blocks: AccountBlock[];
   payouts: AccountPayout[];
 }
 
@@ -159,8 +159,10 @@ export function expectedBlockSeconds(networkDifficulty: number, hashrate: number
 }
 
 /** The pool page's figures: store aggregates (from the shared snapshot, when there is one) plus `live` now. */
-export function poolView(ctx: WebContext, host: string, now = Date.now()): PoolView {
-  const agg = ctx.snapshot ? ctx.snapshot.pool(now) : readPoolAggregates(ctx.store, ctx.queries, now);
+export async function poolView(ctx: WebContext, host: string, now = Date.now()): Promise<PoolView> {
+  const agg = ctx.snapshot
+    ? await ctx.snapshot.pool(now)
+    : await readPoolAggregates(ctx.store, ctx.queries, now);
   const stats = agg.stats;
   const network = networkView(ctx, now);
   const best = stats.best_share;
@@ -198,10 +200,10 @@ function rejectRate(accepted: number, rejected: number): number {
   return accepted + rejected > 0 ? rejected / (accepted + rejected) : 0;
 }
 
-function pplnsView(ctx: WebContext, account: string): PplnsView | null {
+async function pplnsView(ctx: WebContext, account: string): Promise<PplnsView | null> {
   const chain = ctx.live.chain();
   if (ctx.live.payout_mode !== 'pplns' || !chain) return null;
-  const w = ctx.store.pplnsWindow(chain.difficulty);
+  const w = await ctx.store.pplnsWindow(chain.difficulty);
   const mine = w.window.find((e) => foldName(e.account) === foldName(account))?.difficulty ?? 0;
   const share = w.total > 0 ? mine / w.total : 0;
   let estimate: bigint | null = null;
@@ -211,26 +213,34 @@ function pplnsView(ctx: WebContext, account: string): PplnsView | null {
     // Parts per billion keep the estimate in integer sats.
     estimate = ((reward - fee) * BigInt(Math.floor(share * 1e9))) / 1_000_000_000n;
   }
-  const id = ctx.queries.accountByName(account)?.id;
+  const id = (await ctx.queries.accountByName(account))?.id;
   return {
     window_difficulty: mine,
     window_total: w.total,
     window_target: w.target,
     share,
     next_block_estimate_sats: estimate,
-    credit_sats: id === undefined ? 0n : ctx.queries.credit(id),
+    credit_sats: id === undefined ? 0n : await ctx.queries.credit(id),
   };
 }
 
 /** Everything the account page shows; undefined when the account does not exist. */
-export function accountView(
+export async function accountView(
   ctx: WebContext,
   account: AccountRecord,
   now = Date.now(),
-): AccountView | undefined {
-  const stats = ctx.store.stats.accountStats(account.name, now);
-  const workers = ctx.store.stats.accountWorkers(account.name, now);
-  const chart = ctx.store.stats.accountChart(account.name, now);
+): Promise<AccountView | undefined> {
+  const [stats, workers, chart, rejected_by_reason, chart_shares_24h, pplns, blocks, payouts] =
+    await Promise.all([
+      ctx.store.stats.accountStats(account.name, now),
+      ctx.store.stats.accountWorkers(account.name, now),
+      ctx.store.stats.accountChart(account.name, now),
+      ctx.queries.rejectsByReason(account.id),
+      ctx.queries.sharesLast24h(account.id, now),
+      pplnsView(ctx, account.name),
+      ctx.queries.accountBlocks(account.id),
+      ctx.queries.accountPayouts(account.id),
+    ]);
   if (!stats || !workers || !chart) return undefined;
   const network = networkView(ctx, now);
   const live = ctx.live.channels().filter((c) => foldName(c.account) === foldName(account.name));
@@ -255,15 +265,15 @@ export function accountView(
     workers_online: stats.workers_online,
     totals: stats.totals,
     reject_rate: rejectRate(stats.totals.accepted, stats.totals.rejected),
-    rejected_by_reason: ctx.queries.rejectsByReason(account.id),
+    rejected_by_reason,
     best_share_difficulty: stats.best_share_difficulty,
     best_share_of_network: ofNetwork(stats.best_share_difficulty, network),
     chart,
-    chart_shares_24h: ctx.queries.sharesLast24h(account.id, now),
+    chart_shares_24h,
     workers: workerViews,
     payout_mode: ctx.live.payout_mode,
-    pplns: pplnsView(ctx, account.name),
-    blocks: ctx.queries.accountBlocks(account.id),
-    payouts: ctx.queries.accountPayouts(account.id),
+    pplns,
+    blocks,
+    payouts,
   };
 }

@@ -36,12 +36,12 @@ async function fill(store: Store): Promise<void> {
     store.reject({ account: 'alice', worker: 'rig1', reason: 'difficulty-too-low', time: N0 - 10_000 }),
     store.reject({ account: 'bob', worker: 'rig', reason: 'stale-share', time: N0 - 25 * H }),
   ];
-  store.flush();
+  await store.flush();
   await Promise.all(p);
 }
 
 test('hashrate windows: Σ difficulty × 2^32 over the seconds each window covers', async (t) => {
-  const store = Store.open(tempDbPath(t));
+  const store = await Store.open(tempDbPath(t));
   t.after(() => store.close());
   await fill(store);
   // 10 min (minute buckets N0−8m … N0+1m): 270 + 270, and the pool's work in
@@ -51,24 +51,24 @@ test('hashrate windows: Σ difficulty × 2^32 over the seconds each window cover
   // 24 h (144 ten-minute buckets from N0−23h50m): adds bob's 5,000 at N0−5h;
   // bob also mined 25 h ago, within 24 h before the window: work went on when
   // the window began, so it covers all of its 85,860 s.
-  assert.deepEqual(store.stats.poolHashrate(NOW), {
+  assert.deepEqual(await store.stats.poolHashrate(NOW), {
     hashrate_10m: (540 * G) / 120,
     hashrate_1h: (1540 * G) / 1860,
     hashrate_24h: (6540 * G) / 85_860,
   });
-  assert.deepEqual(store.stats.accountHashrate('bob', NOW), {
+  assert.deepEqual(await store.stats.accountHashrate('bob', NOW), {
     hashrate_10m: 0,
     hashrate_1h: 0,
     hashrate_24h: (5000 * G) / 85_860,
   });
-  assert.equal(store.stats.accountHashrate('nobody', NOW), undefined);
+  assert.equal(await store.stats.accountHashrate('nobody', NOW), undefined);
 });
 
 test('charts: 144 ten-minute points ending with the current, partly filled bucket', async (t) => {
-  const store = Store.open(tempDbPath(t));
+  const store = await Store.open(tempDbPath(t));
   t.after(() => store.close());
   await fill(store);
-  const chart = store.stats.poolChart(NOW);
+  const chart = await store.stats.poolChart(NOW);
   assert.equal(chart.length, CHART_POINTS);
   assert.equal(chart[143]?.time, N0);
   assert.equal(chart[0]?.time, N0 - 143 * 10 * MIN);
@@ -81,15 +81,15 @@ test('charts: 144 ten-minute points ending with the current, partly filled bucke
     [142, (270 * G) / 600, 1, 3], // N0 − 30 s and the three rejects at N0 − 10 s
     [143, (270 * G) / 60, 1, 0], // N0, the current bucket has covered 60 s
   ]);
-  const alice = store.stats.accountChart('alice', NOW);
+  const alice = await store.stats.accountChart('alice', NOW);
   assert.equal(alice?.filter((p) => p.accepted > 0).length, 3);
 });
 
 test('pool stats, account stats and workers with rejects by reason', async (t) => {
-  const store = Store.open(tempDbPath(t));
+  const store = await Store.open(tempDbPath(t));
   t.after(() => store.close());
   await fill(store);
-  store.ledger.recordBlock({
+  await store.ledger.recordBlock({
     height: 7,
     hash: '07'.repeat(32),
     account: 'bob',
@@ -98,7 +98,7 @@ test('pool stats, account stats and workers with rejects by reason', async (t) =
     coinbase_value: 1n,
     time: N0,
   });
-  const s = store.stats.poolStats(NOW);
+  const s = await store.stats.poolStats(NOW);
   assert.equal(s.accounts, 2);
   assert.equal(s.workers, 3);
   assert.equal(s.workers_online, 1); // only alice/rig1 shared in the last 10 minutes
@@ -108,11 +108,11 @@ test('pool stats, account stats and workers with rejects by reason', async (t) =
   assert.equal(s.last_block?.height, 7);
   assert.equal(s.hashrate_10m, (540 * G) / 120);
 
-  const bob = store.stats.accountStats('BOB', NOW);
+  const bob = await store.stats.accountStats('BOB', NOW);
   assert.deepEqual(bob?.totals, { accepted: 2, rejected: 1, stale: 1 });
   assert.equal(bob?.best_share_difficulty, 123_456);
 
-  const workers = store.stats.accountWorkers('alice', NOW);
+  const workers = await store.stats.accountWorkers('alice', NOW);
   assert.deepEqual(
     workers?.map((w) => [
       w.name,
@@ -129,33 +129,32 @@ test('pool stats, account stats and workers with rejects by reason', async (t) =
     ],
   );
   // bob's only reject is older than 24 h: counted in the totals, not in rejects_24h.
-  assert.deepEqual(store.stats.accountWorkers('bob', NOW)?.[0]?.rejects_24h, {});
+  assert.deepEqual((await store.stats.accountWorkers('bob', NOW))?.[0]?.rejects_24h, {});
 });
 
 test('prune drops old buckets but keeps the all-time counters', async (t) => {
-  const store = Store.open(tempDbPath(t), { stats_retention_days: 1 });
+  const store = await Store.open(tempDbPath(t), { stats_retention_days: 1 });
   t.after(() => store.close());
   await fill(store);
-  store.prune(NOW);
-  const count = (table: string) =>
-    (store.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
-  assert.equal(count('stats_pool_1m'), 3); // N0 − 30 min, N0 − 1 min, N0 (3 h kept)
-  assert.equal(count('stats_pool_10m'), 4); // the 25 h old bucket is gone
-  assert.equal(count('shares'), 5);
-  assert.deepEqual(store.stats.totals(), { accepted: 5, rejected: 4, stale: 3 });
+  await store.prune(NOW);
+  const count = async (table: string) =>
+    (await store.stats.engine.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`))!.n;
+  assert.equal(await count('stats_pool_1m'), 3); // N0 − 30 min, N0 − 1 min, N0 (3 h kept)
+  assert.equal(await count('stats_pool_10m'), 4); // the 25 h old bucket is gone
+  assert.equal(await count('shares'), 5);
+  assert.deepEqual(await store.stats.totals(), { accepted: 5, rejected: 4, stale: 3 });
   // The buckets before the 24 h window are gone, so its work counts from its
   // first bucket, N0−5h (too old for minute buckets): 18,060 s.
-  assert.deepEqual(store.stats.poolHashrate(NOW).hashrate_24h, (6540 * G) / 18_060);
+  assert.deepEqual((await store.stats.poolHashrate(NOW)).hashrate_24h, (6540 * G) / 18_060);
 });
 
 /** One worker's shares at the given times (ms), each of difficulty `d`, first seen at `seen`. */
 async function worker(store: Store, account: string, name: string, seen: number, times: number[], d = 100) {
-  store.ensureWorker(account, name);
-  store.db
-    .prepare(
-      'UPDATE workers SET first_seen = ? WHERE name = ? AND account_id = (SELECT id FROM accounts WHERE name = ?)',
-    )
-    .run(seen, name, account);
+  await store.ensureWorker(account, name);
+  await store.stats.engine.run(
+    'UPDATE workers SET first_seen = ? WHERE name = ? AND account_id = (SELECT id FROM accounts WHERE name = ?)',
+    [seen, name, account],
+  );
   const p = times.map((time) =>
     store.enqueue({
       account,
@@ -167,7 +166,7 @@ async function worker(store: Store, account: string, name: string, seen: number,
       job_id: 1,
     }),
   );
-  store.flush();
+  await store.flush();
   await Promise.all(p);
 }
 
@@ -175,7 +174,7 @@ const every = (from: number, to: number, step: number) =>
   Array.from({ length: Math.floor((to - from) / step) + 1 }, (_, i) => from + i * step);
 
 test('work that started inside a window is divided by the time since it started', async (t) => {
-  const store = Store.open(tempDbPath(t));
+  const store = await Store.open(tempDbPath(t));
   t.after(() => store.close());
   // First seen 5 minutes before NOW (mid-minute), a share every 10 s since: 30 shares of 100.
   const seen = NOW - 300_000;
@@ -183,9 +182,9 @@ test('work that started inside a window is divided by the time since it started'
   const d = 30 * 100;
   const expected = (d * G) / 300;
   for (const h of [
-    store.stats.poolHashrate(NOW),
-    store.stats.accountHashrate('carl', NOW)!,
-    store.stats.accountWorkers('carl', NOW)![0]!,
+    await store.stats.poolHashrate(NOW),
+    (await store.stats.accountHashrate('carl', NOW))!,
+    (await store.stats.accountWorkers('carl', NOW))![0]!,
   ]) {
     assert.equal(h.hashrate_10m, expected);
     assert.equal(h.hashrate_1h, expected);
@@ -195,29 +194,29 @@ test('work that started inside a window is divided by the time since it started'
       '24 h: from the 10-minute bucket down to the minute, then to first_seen',
     );
   }
-  assert.equal(store.stats.accountStats('carl', NOW)?.hashrate_10m, expected);
+  assert.equal((await store.stats.accountStats('carl', NOW))?.hashrate_10m, expected);
   // The same work from a worker first seen long ago: from the start of its first minute bucket.
-  const old = Store.open(tempDbPath(t));
+  const old = await Store.open(tempDbPath(t));
   t.after(() => old.close());
   await worker(old, 'carl', 'cpu', NOW - 30 * H, every(seen + 10_000, NOW, 10_000));
   const firstMinute = seen + 10_000 - ((seen + 10_000) % MIN);
-  assert.equal(old.stats.poolHashrate(NOW).hashrate_10m, (d * G) / ((NOW - firstMinute) / 1000));
-  assert.equal(old.stats.poolHashrate(NOW).hashrate_24h, (d * G) / ((NOW - firstMinute) / 1000));
+  assert.equal((await old.stats.poolHashrate(NOW)).hashrate_10m, (d * G) / ((NOW - firstMinute) / 1000));
+  assert.equal((await old.stats.poolHashrate(NOW)).hashrate_24h, (d * G) / ((NOW - firstMinute) / 1000));
 });
 
 test('sparse shares that went on before the window keep the whole window; a returning miner does not', async (t) => {
-  const store = Store.open(tempDbPath(t));
+  const store = await Store.open(tempDbPath(t));
   t.after(() => store.close());
   // A share every 7 minutes for 2 hours: the 10-minute window's first bucket may hold none.
   const times = every(NOW - 2 * H, NOW, 7 * MIN);
   await worker(store, 'sam', 'slow', NOW - 3 * H, times);
   const first = NOW - 9 * MIN; // N0−8m: bucket of NOW minus 9 buckets
   const in10 = times.filter((x) => x >= first).length;
-  assert.equal(store.stats.poolHashrate(NOW).hashrate_10m, (in10 * 100 * G) / ((NOW - first) / 1000));
+  assert.equal((await store.stats.poolHashrate(NOW)).hashrate_10m, (in10 * 100 * G) / ((NOW - first) / 1000));
   // Back after a 3-hour break, mining for the last 4 minutes (first seen days ago).
   const back = every(NOW - 4 * MIN + 1000, NOW, 20_000);
   await worker(store, 'rita', 'rig', NOW - 72 * H, [NOW - 6 * H, ...back]);
-  const rita = store.stats.accountWorkers('rita', NOW)![0]!;
+  const rita = (await store.stats.accountWorkers('rita', NOW))![0]!;
   assert.equal(rita.hashrate_10m, (back.length * 100 * G) / 240);
   assert.equal(rita.hashrate_1h, (back.length * 100 * G) / 240);
   // 24 h: her work in it starts with the 10-minute bucket of 6 h ago (too old
@@ -226,14 +225,14 @@ test('sparse shares that went on before the window keep the whole window; a retu
 });
 
 test('a first share right after a start reads over at least a minute', async (t) => {
-  const store = Store.open(tempDbPath(t));
+  const store = await Store.open(tempDbPath(t));
   t.after(() => store.close());
   await worker(store, 'fay', 'new', NOW - 2000, [NOW - 1000]);
-  assert.equal(store.stats.poolHashrate(NOW).hashrate_10m, (100 * G) / 60);
+  assert.equal((await store.stats.poolHashrate(NOW)).hashrate_10m, (100 * G) / 60);
 });
 
 test("a block below the channel target does not become the worker's current difficulty", async (t) => {
-  const store = Store.open(tempDbPath(t));
+  const store = await Store.open(tempDbPath(t));
   t.after(() => store.close());
   const base = { account: 'vic', worker: 'rig', channel_id: 1, job_id: 1 };
   const p = [
@@ -247,9 +246,9 @@ test("a block below the channel target does not become the worker's current diff
       is_block: true,
     }),
   ];
-  store.flush();
+  await store.flush();
   await Promise.all(p);
-  const [w] = store.stats.accountWorkers('vic', NOW)!;
+  const [w] = (await store.stats.accountWorkers('vic', NOW))!;
   assert.equal(w!.current_difficulty, 512);
   assert.equal(w!.accepted, 2);
   assert.equal(w!.last_share_at, NOW - 1000);

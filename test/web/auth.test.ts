@@ -19,7 +19,7 @@ test('sign-up creates the account row the pool checks, with a salted scrypt hash
   assert.equal(r.headers.location, '/account');
   const cookie = String(r.headers['set-cookie']);
   assert.match(cookie, /strata_session=[^;]+; Path=\/; HttpOnly; SameSite=Strict; Max-Age=86400/);
-  const row = f.store.getAccount('alice')!;
+  const row = (await f.store.getAccount('alice'))!;
   assert.ok(row, 'the pool finds the account through the store');
   assert.match(row.password_hash!, /^scrypt\$10\$8\$1\$[A-Za-z0-9_-]{22}\$[A-Za-z0-9_-]{43}$/);
   assert.ok(!row.password_hash!.includes(PASSWORD));
@@ -29,7 +29,7 @@ test('sign-up creates the account row the pool checks, with a salted scrypt hash
   // A second account with the same password gets a different salt.
   const d = new Client(f.web, '127.0.0.2');
   await d.signup('bob', PASSWORD);
-  assert.notEqual(f.store.getAccount('bob')!.password_hash, row.password_hash);
+  assert.notEqual((await f.store.getAccount('bob'))!.password_hash, row.password_hash);
 });
 
 test('sign-up refuses taken names (any letter case), bad names and short passwords', async (t) => {
@@ -45,9 +45,9 @@ test('sign-up refuses taken names (any letter case), bad names and short passwor
   assert.match(dotted.flat, /no dots/);
   const short = await d.signup('carol', 'short');
   assert.equal(short.status, 400);
-  assert.equal(f.store.getAccount('carol'), undefined);
+  assert.equal(await f.store.getAccount('carol'), undefined);
   // An account made by the operator (no password) cannot be claimed by signing up.
-  f.store.ensureAccount('operator-made');
+  await f.store.ensureAccount('operator-made');
   assert.equal((await d.signup('operator-made', PASSWORD)).status, 409);
 });
 
@@ -59,7 +59,7 @@ test('sign-up in solo mode takes a payout address as the account name', async (t
   assert.match(bad.flat, /must be an address of regtest/);
   const address = regtestAddress(7);
   assert.equal((await c.signup(address, PASSWORD)).status, 303);
-  assert.equal(f.store.getAccount(address)!.payout_address, address);
+  assert.equal((await f.store.getAccount(address))!.payout_address, address);
 });
 
 test('log-in with the right password starts a session; log-out ends it even for a copied cookie', async (t) => {
@@ -122,8 +122,8 @@ test('a session reads only its own account', async (t) => {
   // Posting another account's name changes nothing but the poster's own row.
   await alice.get('/account');
   await alice.post('/account/payout-address', { address: regtestAddress(3), account: 'bob', name: 'bob' });
-  assert.equal(f.store.getAccount('bob')!.payout_address, regtestAddress(2));
-  assert.equal(f.store.getAccount('alice')!.payout_address, regtestAddress(3));
+  assert.equal((await f.store.getAccount('bob'))!.payout_address, regtestAddress(2));
+  assert.equal((await f.store.getAccount('alice'))!.payout_address, regtestAddress(3));
 });
 
 test('POSTs without a valid CSRF token are refused', async (t) => {
@@ -135,7 +135,7 @@ test('POSTs without a valid CSRF token are refused', async (t) => {
     assert.equal(r.status, 403);
     assert.match(r.flat, /not sent by this site/);
   }
-  assert.equal(f.store.getAccount('mallory'), undefined);
+  assert.equal(await f.store.getAccount('mallory'), undefined);
   assert.equal((await c.signup('alice', PASSWORD)).status, 303);
   for (const [url, fields] of [
     ['/login', { name: 'alice', password: PASSWORD }],
@@ -144,7 +144,7 @@ test('POSTs without a valid CSRF token are refused', async (t) => {
   ] as const) {
     assert.equal((await c.post(url, fields, null)).status, 403, url);
   }
-  assert.equal(f.store.getAccount('alice')!.payout_address, null);
+  assert.equal((await f.store.getAccount('alice'))!.payout_address, null);
   assert.equal((await c.get('/api/account')).status, 200, 'the refused log-out did not end the session');
   // A token from another browser's cookie does not fit this one.
   const other = new Client(f.web);
@@ -213,7 +213,7 @@ test('sign-ups per IP address are limited', async (t) => {
   assert.equal((await c.signup('a1', PASSWORD)).status, 303);
   assert.equal((await c.signup('a2', PASSWORD)).status, 303);
   assert.equal((await c.signup('a3', PASSWORD)).status, 429);
-  assert.equal(f.store.getAccount('a3'), undefined);
+  assert.equal(await f.store.getAccount('a3'), undefined);
 });
 
 test('the payout address is validated for the pool network', async (t) => {
@@ -230,11 +230,11 @@ test('the payout address is validated for the pool network', async (t) => {
   const junk = await c.post('/account/payout-address', { address: '<b>junk</b>' });
   assert.equal(junk.status, 400);
   assert.ok(!junk.body.includes('<b>junk'));
-  assert.equal(f.store.getAccount('alice')!.payout_address, null);
+  assert.equal((await f.store.getAccount('alice'))!.payout_address, null);
   const ok = await c.post('/account/payout-address', { address: regtestAddress(5) });
   assert.equal(ok.status, 303);
   assert.equal(ok.headers.location, '/account?saved=1');
-  assert.equal(f.store.getAccount('alice')!.payout_address, regtestAddress(5));
+  assert.equal((await f.store.getAccount('alice'))!.payout_address, regtestAddress(5));
   const page = await c.get('/account?saved=1');
   assert.match(page.flat, /Payout address saved/);
   assert.ok(page.flat.includes(`<code id="current-address">${regtestAddress(5)}</code>`));

@@ -83,24 +83,30 @@ export async function startWeb(
   options: { config?: Partial<WebConfig>; mode?: 'pplns' | 'solo'; dir?: string } = {},
 ): Promise<WebFixture> {
   const dir = options.dir ?? tempDir(t);
-  const store = Store.open(join(dir, 'pool.db'));
+  const store = await Store.open(join(dir, 'pool.db'));
   const live = new FakeLive();
   if (options.mode) live.payout_mode = options.mode;
   const config = defaultWebConfig({ session_secret_file: join(dir, 'web-session.key'), ...options.config });
-  const web = createWebServer({
-    store,
-    live,
-    config,
-    logger: pino({ level: 'silent' }),
-    scrypt: TEST_SCRYPT,
-  });
+  let web: WebServer;
+  try {
+    web = await createWebServer({
+      store,
+      live,
+      config,
+      logger: pino({ level: 'silent' }),
+      scrypt: TEST_SCRYPT,
+    });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   let stopped: Promise<void> | undefined;
   const stop = () =>
     (stopped ??= (async () => {
       try {
         await web.close();
       } finally {
-        store.close();
+        await store.close();
       }
     })());
   t.after(stop);
@@ -128,7 +134,7 @@ export async function seed(
     ...shares.map((s) => store.enqueue(s)),
     ...rejects.map((r) => store.reject(r)),
   ];
-  store.flush();
+  await store.flush();
   await Promise.all(p);
 }
 

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchChromium } from '../helpers/chromium.js';
 import { escapeHtml } from '../../src/web/escape.js';
+import { engineOf } from '../../src/web/engine.js';
 import { Client, flatten, seed, share, startWeb, type WebFixture } from './fixture.js';
 
 const HOSTILE_NAMES = [
@@ -24,21 +25,20 @@ async function hostileAccount(f: WebFixture): Promise<Client> {
   assert.equal((await c.signup('victim', 'a perfectly fine password')).status, 303);
   const now = Date.now();
   for (const [i, name] of HOSTILE_NAMES.entries()) {
-    f.store.ensureWorker('victim', name, { user_agent: i === 0 ? LONG_UA : name });
+    await f.store.ensureWorker('victim', name, { user_agent: i === 0 ? LONG_UA : name });
   }
   await seed(
     f.store,
     HOSTILE_NAMES.map((name, i) => share('victim', name, 100 + i, now - i * 1000, 1000 + i)),
     HOSTILE_NAMES.map((name) => ({ account: 'victim', worker: name, reason: '<i>reason</i>' })),
   );
-  const account = f.store.getAccount('victim')!;
-  f.store.db
-    .prepare(
-      `INSERT INTO workers (account_id, name, user_agent, first_seen, last_share_at, best_share_difficulty, accepted)
-       VALUES (?, ?, ?, ?, ?, 1e9, 1)`,
-    )
-    .run(account.id, LONG_NAME, LONG_NAME, now, now);
-  f.store.ledger.recordBlock({
+  const account = (await f.store.getAccount('victim'))!;
+  await engineOf(f.store).run(
+    `INSERT INTO workers (account_id, name, user_agent, first_seen, last_share_at, best_share_difficulty, accepted)
+     VALUES (?, ?, ?, ?, ?, 1e9, 1)`,
+    [account.id, LONG_NAME, LONG_NAME, now, now],
+  );
+  await f.store.ledger.recordBlock({
     height: 102,
     hash: 'ef'.repeat(32),
     account: 'victim',
@@ -84,9 +84,9 @@ test('hostile worker names, user agents and reasons render as text on every page
   assert.ok(flat.includes('&quot;&gt;&lt;img src=x onerror=&quot;window.__pwned=2&quot;&gt;'));
   assert.ok(flat.includes('&#39;onmouseover=&#39;window.__pwned=3'));
   assert.ok(flat.includes('rig\ufffd\ufffd\ufffd[31m'), 'control characters shown as U+FFFD');
-  const stored = f.store.db.prepare("SELECT name FROM workers WHERE name LIKE 'rig%'").get() as {
-    name: string;
-  };
+  const stored = (await engineOf(f.store).get<{ name: string }>(
+    "SELECT name FROM workers WHERE name LIKE 'rig%'",
+  ))!;
   assert.ok(flat.includes(escapeHtml(stored.name)), 'the stored name, escaped');
   assert.ok(flat.includes('&amp;lt;already-escaped&amp;gt;'), 'escaped once more, shown as typed');
   assert.equal((flat.match(/<tr class="worker"/g) ?? []).length, HOSTILE_NAMES.length + 1);
@@ -110,9 +110,9 @@ test('the JSON API returns hostile names as JSON strings, never as HTML', async 
   const names = (await c.get('/api/account'))
     .json<{ workers: { name: string }[] }>()
     .workers.map((w) => w.name);
-  const stored = (
-    f.store.db.prepare('SELECT name FROM workers ORDER BY name').all() as { name: string }[]
-  ).map((r) => r.name);
+  const stored = (await engineOf(f.store).all<{ name: string }>('SELECT name FROM workers')).map(
+    (r) => r.name,
+  );
   assert.deepEqual([...names].sort(), [...stored].sort(), 'the API gives the names exactly as stored');
   assert.ok(names.includes(HOSTILE_NAMES[0]!));
 });

@@ -5,6 +5,7 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { openDatabase, type SqliteDatabase } from '../../src/store/index.js';
+import { SqliteEngine } from '../../src/store/sql.js';
 import { FailureLimiter } from '../../src/web/auth/rate-limit.js';
 import { RevokedSessions } from '../../src/web/auth/revoked.js';
 import { LOGIN_LOCKED } from '../../src/web/pages/auth.js';
@@ -12,11 +13,11 @@ import { Client, startWeb, tempDir } from './fixture.js';
 
 const PASSWORD = 'correct horse battery staple';
 
-function database(t: TestContext): { path: string; db: SqliteDatabase } {
+function database(t: TestContext): { path: string; db: SqliteDatabase; engine: SqliteEngine } {
   const path = join(tempDir(t), 'pool.db');
   const db = openDatabase(path);
   t.after(() => db.close());
-  return { path, db };
+  return { path, db, engine: new SqliteEngine(db) };
 }
 
 function failureRows(db: SqliteDatabase, scope: string): { key: string; count: number; since: number }[] {
@@ -27,78 +28,78 @@ function failureRows(db: SqliteDatabase, scope: string): { key: string; count: n
   }[];
 }
 
-test('failure limiter: locks at max within the window, unlocks after it, restarts the count', (t) => {
-  const { db } = database(t);
-  const l = new FailureLimiter(db, 'login_account', 3, 1000);
-  l.fail('a', 0);
-  l.fail('a', 10);
-  assert.equal(l.locked('a', 20), false);
-  l.fail('a', 20);
-  assert.equal(l.locked('a', 30), true);
-  assert.equal(l.locked('a', 999), true);
-  assert.equal(l.locked('a', 1000), false, 'the window of the first failure has passed');
+test('failure limiter: locks at max within the window, unlocks after it, restarts the count', async (t) => {
+  const { db, engine } = database(t);
+  const l = await FailureLimiter.open(engine, 'login_account', 3, 1000);
+  await l.fail('a', 0);
+  await l.fail('a', 10);
+  assert.equal(await l.locked('a', 20), false);
+  await l.fail('a', 20);
+  assert.equal(await l.locked('a', 30), true);
+  assert.equal(await l.locked('a', 999), true);
+  assert.equal(await l.locked('a', 1000), false, 'the window of the first failure has passed');
   assert.deepEqual(failureRows(db, 'login_account'), [{ key: 'a', count: 3, since: 0 }]);
-  l.fail('a', 1500);
+  await l.fail('a', 1500);
   assert.deepEqual(failureRows(db, 'login_account'), [{ key: 'a', count: 1, since: 1500 }]);
-  assert.equal(l.locked('a', 1600), false, 'a failure after the window counts from 1 again');
-  l.fail('b', 0);
-  l.fail('b', 0);
-  l.fail('b', 0);
-  assert.equal(l.locked('b', 1), true);
-  l.clear('b');
-  assert.equal(l.locked('b', 1), false);
+  assert.equal(await l.locked('a', 1600), false, 'a failure after the window counts from 1 again');
+  await l.fail('b', 0);
+  await l.fail('b', 0);
+  await l.fail('b', 0);
+  assert.equal(await l.locked('b', 1), true);
+  await l.clear('b');
+  assert.equal(await l.locked('b', 1), false);
   assert.equal(l.size, 1);
 });
 
-test('failure limiter: scopes are separate key spaces with their own limits', (t) => {
-  const { db } = database(t);
-  const accounts = new FailureLimiter(db, 'login_account', 2, 1000);
-  const ips = new FailureLimiter(db, 'login_ip', 8, 1000);
-  accounts.fail('10.0.0.1', 0);
-  accounts.fail('10.0.0.1', 0);
-  assert.equal(accounts.locked('10.0.0.1', 1), true);
-  assert.equal(ips.locked('10.0.0.1', 1), false, 'the same key in another scope is untouched');
-  for (let i = 0; i < 7; i++) ips.fail('10.0.0.1', 0);
-  assert.equal(ips.locked('10.0.0.1', 1), false);
-  ips.fail('10.0.0.1', 0);
-  assert.equal(ips.locked('10.0.0.1', 1), true);
-  ips.clear('10.0.0.1');
-  assert.equal(accounts.locked('10.0.0.1', 1), true, 'clearing one scope leaves the other');
+test('failure limiter: scopes are separate key spaces with their own limits', async (t) => {
+  const { engine } = database(t);
+  const accounts = await FailureLimiter.open(engine, 'login_account', 2, 1000);
+  const ips = await FailureLimiter.open(engine, 'login_ip', 8, 1000);
+  await accounts.fail('10.0.0.1', 0);
+  await accounts.fail('10.0.0.1', 0);
+  assert.equal(await accounts.locked('10.0.0.1', 1), true);
+  assert.equal(await ips.locked('10.0.0.1', 1), false, 'the same key in another scope is untouched');
+  for (let i = 0; i < 7; i++) await ips.fail('10.0.0.1', 0);
+  assert.equal(await ips.locked('10.0.0.1', 1), false);
+  await ips.fail('10.0.0.1', 0);
+  assert.equal(await ips.locked('10.0.0.1', 1), true);
+  await ips.clear('10.0.0.1');
+  assert.equal(await accounts.locked('10.0.0.1', 1), true, 'clearing one scope leaves the other');
 });
 
-test('failure limiter: a spray of keys keeps the table at maxKeys, dropping the oldest first', (t) => {
-  const { db } = database(t);
-  const l = new FailureLimiter(db, 'login_ip', 3, 1_000_000, 50);
-  for (let i = 0; i < 3; i++) l.fail('victim', 0);
-  for (let i = 0; i < 500; i++) l.fail(`spray-${i}`, 1 + i);
+test('failure limiter: a spray of keys keeps the table at maxKeys, dropping the oldest first', async (t) => {
+  const { db, engine } = database(t);
+  const l = await FailureLimiter.open(engine, 'login_ip', 3, 1_000_000, 50);
+  for (let i = 0; i < 3; i++) await l.fail('victim', 0);
+  for (let i = 0; i < 500; i++) await l.fail(`spray-${i}`, 1 + i);
   const rows = failureRows(db, 'login_ip');
   assert.equal(rows.length, 50);
   assert.equal(l.size, 50);
   const keys = new Set(rows.map((r) => r.key));
   for (let i = 450; i < 500; i++) assert.ok(keys.has(`spray-${i}`), `newest key spray-${i} kept`);
-  assert.equal(l.locked('victim', 600), false, 'the oldest key gave way (its lock with it)');
+  assert.equal(await l.locked('victim', 600), false, 'the oldest key gave way (its lock with it)');
   // A key that is failing now is not dropped while it is among the newest.
-  for (let i = 0; i < 3; i++) l.fail('z', 1000);
-  for (let i = 0; i < 10; i++) l.fail(`more-${i}`, 1001 + i);
-  assert.equal(l.locked('z', 1100), true);
+  for (let i = 0; i < 3; i++) await l.fail('z', 1000);
+  for (let i = 0; i < 10; i++) await l.fail(`more-${i}`, 1001 + i);
+  assert.equal(await l.locked('z', 1100), true);
   assert.equal(failureRows(db, 'login_ip').length, 50);
 });
 
-test('failure limiter: expired rows are deleted when a new key arrives and at start', (t) => {
-  const { path, db } = database(t);
-  const l = new FailureLimiter(db, 'signup_ip', 5, 1000);
-  l.fail('a', 0);
-  l.fail('b', 500);
-  l.fail('a', 900);
+test('failure limiter: expired rows are deleted when a new key arrives and at start', async (t) => {
+  const { path, db, engine } = database(t);
+  const l = await FailureLimiter.open(engine, 'signup_ip', 5, 1000);
+  await l.fail('a', 0);
+  await l.fail('b', 500);
+  await l.fail('a', 900);
   assert.equal(failureRows(db, 'signup_ip').length, 2);
-  l.fail('c', 1200);
+  await l.fail('c', 1200);
   assert.deepEqual(
     failureRows(db, 'signup_ip').map((r) => r.key),
     ['b', 'c'],
     'a (first failure at 0) expired at 1000 and was deleted',
   );
   assert.equal(l.size, 2);
-  l.prune(1500);
+  await l.prune(1500);
   assert.deepEqual(
     failureRows(db, 'signup_ip').map((r) => r.key),
     ['c'],
@@ -107,72 +108,74 @@ test('failure limiter: expired rows are deleted when a new key arrives and at st
   // deleting what has expired by then.
   const again = openDatabase(path);
   t.after(() => again.close());
+  const againEngine = new SqliteEngine(again);
   again
     .prepare(`INSERT INTO web_failures (scope, key, count, since) VALUES ('signup_ip', 'fresh', 2, ?)`)
     .run(Date.now());
-  const reopened = new FailureLimiter(again, 'signup_ip', 2, 3_600_000);
+  const reopened = await FailureLimiter.open(againEngine, 'signup_ip', 2, 3_600_000);
   assert.equal(reopened.size, 1);
   assert.deepEqual(
     failureRows(again, 'signup_ip').map((r) => r.key),
     ['fresh'],
     'c (first failure at 1200) was older than the window',
   );
-  assert.equal(reopened.locked('fresh'), true);
+  assert.equal(await reopened.locked('fresh'), true);
 });
 
-test('failure limiter: refuses nonsense limits', (t) => {
-  const { db } = database(t);
-  assert.throws(() => new FailureLimiter(db, 'login_ip', 0, 1000), /max/);
-  assert.throws(() => new FailureLimiter(db, 'login_ip', 1, 0), /windowMs/);
-  assert.throws(() => new FailureLimiter(db, 'login_ip', 1, 1000, 0), /maxKeys/);
+test('failure limiter: refuses nonsense limits', async (t) => {
+  const { engine } = database(t);
+  await assert.rejects(FailureLimiter.open(engine, 'login_ip', 0, 1000), /max/);
+  await assert.rejects(FailureLimiter.open(engine, 'login_ip', 1, 0), /windowMs/);
+  await assert.rejects(FailureLimiter.open(engine, 'login_ip', 1, 1000, 0), /maxKeys/);
 });
 
-test('revoked sessions: revoke, look up, ignore already expired, no duplicates', (t) => {
-  const { db } = database(t);
-  const r = new RevokedSessions(db);
+test('revoked sessions: revoke, look up, ignore already expired, no duplicates', async (t) => {
+  const { engine } = database(t);
+  const r = await RevokedSessions.open(engine);
   const now = Date.now();
-  assert.equal(r.has('s1'), false);
-  r.revoke('s1', now + 60_000, now);
-  assert.equal(r.has('s1'), true);
-  assert.equal(r.has('s2'), false);
-  r.revoke('s1', now + 60_000, now);
+  assert.equal(await r.has('s1'), false);
+  await r.revoke('s1', now + 60_000, now);
+  assert.equal(await r.has('s1'), true);
+  assert.equal(await r.has('s2'), false);
+  await r.revoke('s1', now + 60_000, now);
   assert.equal(r.size, 1);
-  r.revoke('gone', now - 1, now);
-  assert.equal(r.has('gone'), false, 'an expired session needs no revocation');
+  await r.revoke('gone', now - 1, now);
+  assert.equal(await r.has('gone'), false, 'an expired session needs no revocation');
   assert.equal(r.size, 1);
 });
 
-test('revoked sessions: bounded, expired rows pruned first, then the soonest to expire', (t) => {
-  const { path, db } = database(t);
-  const r = new RevokedSessions(db, 3);
+test('revoked sessions: bounded, expired rows pruned first, then the soonest to expire', async (t) => {
+  const { path, db, engine } = database(t);
+  const r = await RevokedSessions.open(engine, 3);
   const now = Date.now();
-  r.revoke('old', now + 10, now);
-  r.revoke('a', now + 1000, now);
-  r.revoke('b', now + 2000, now);
+  await r.revoke('old', now + 10, now);
+  await r.revoke('a', now + 1000, now);
+  await r.revoke('b', now + 2000, now);
   // At now + 20 'old' has expired: it goes, nothing live does.
-  r.revoke('c', now + 3000, now + 20);
+  await r.revoke('c', now + 3000, now + 20);
   assert.deepEqual(db.prepare('SELECT sid FROM web_revoked_sessions ORDER BY sid').pluck().all(), [
     'a',
     'b',
     'c',
   ]);
   // Full of live rows: the one that expires soonest gives way.
-  r.revoke('d', now + 4000, now + 30);
+  await r.revoke('d', now + 4000, now + 30);
   assert.deepEqual(db.prepare('SELECT sid FROM web_revoked_sessions ORDER BY sid').pluck().all(), [
     'b',
     'c',
     'd',
   ]);
   assert.equal(r.size, 3);
-  for (let i = 0; i < 100; i++) r.revoke(`spray-${i}`, now + 5000 + i, now + 40);
+  for (let i = 0; i < 100; i++) await r.revoke(`spray-${i}`, now + 5000 + i, now + 40);
   assert.equal(db.prepare('SELECT COUNT(*) FROM web_revoked_sessions').pluck().get(), 3);
   // Another connection to the same file sees the revocations.
   const again = openDatabase(path);
   t.after(() => again.close());
-  const reopened = new RevokedSessions(again, 3);
+  const againEngine = new SqliteEngine(again);
+  const reopened = await RevokedSessions.open(againEngine, 3);
   assert.equal(reopened.size, 3);
-  assert.equal(reopened.has('spray-99'), true);
-  assert.equal(reopened.has('b'), false);
+  assert.equal(await reopened.has('spray-99'), true);
+  assert.equal(await reopened.has('b'), false);
 });
 
 test('a lockout and a logged-out session outlive a restart of the web server on the same file', async (t) => {

@@ -7,14 +7,14 @@ import { Client, regtestAddress, seed, share, startWeb } from './fixture.js';
 
 test('home page shows pool figures, connection URLs with the authority key, devices and blocks', async (t) => {
   const f = await startWeb(t, { config: { public_host: 'pool.test' } });
-  f.store.ensureWorker('alice', 'rig1', { user_agent: 'Bitaxe/BM1366/v2.4.0' });
-  f.store.ensureWorker('bob', 'cpu', { user_agent: 'strata-miner/cpu/0.1.0' });
+  await f.store.ensureWorker('alice', 'rig1', { user_agent: 'Bitaxe/BM1366/v2.4.0' });
+  await f.store.ensureWorker('bob', 'cpu', { user_agent: 'strata-miner/cpu/0.1.0' });
   await seed(
     f.store,
     [share('alice', 'rig1', 1000, Date.now(), 5000), share('bob', 'cpu', 10)],
     [{ account: 'alice', worker: 'rig1', reason: 'stale-share' }],
   );
-  f.store.ledger.recordBlock({
+  await f.store.ledger.recordBlock({
     height: 101,
     hash: 'ab'.repeat(32),
     account: 'alice',
@@ -28,7 +28,7 @@ test('home page shows pool figures, connection URLs with the authority key, devi
     ['c2'.repeat(32), 'orphaned'],
     ['c3'.repeat(32), 'rejected'],
   ] as const) {
-    f.store.ledger.recordBlock({
+    await f.store.ledger.recordBlock({
       height: 555,
       hash,
       account: 'alice',
@@ -164,7 +164,7 @@ test('GET /api/stats reports the pool from the store and live', async (t) => {
 test('GET /api/blocks pages newest first and bounds the limit', async (t) => {
   const f = await startWeb(t);
   for (let i = 0; i < 5; i++) {
-    f.store.ledger.recordBlock({
+    await f.store.ledger.recordBlock({
       height: 100 + i,
       hash: String(i).repeat(64),
       account: null,
@@ -193,7 +193,7 @@ test('GET /api/blocks pages newest first and bounds the limit', async (t) => {
 
 test('GET /api/miners ranks accounts by 24 h hashrate; /api/miner/:account is public and omits payout details', async (t) => {
   const f = await startWeb(t);
-  f.store.ensureAccount('alice', { payout_address: regtestAddress(1) });
+  await f.store.ensureAccount('alice', { payout_address: regtestAddress(1) });
   await seed(f.store, [share('alice', 'a', 100), share('bob', 'b1', 1000), share('bob', 'b2', 1000)]);
   const c = new Client(f.web);
   const m = (await c.get('/api/miners')).json<{
@@ -249,7 +249,7 @@ test('GET /metrics exports shares, blocks, channels, connections, hashrate, temp
       { account: 'alice', worker: 'rig1', reason: 'difficulty-too-low' },
     ],
   );
-  f.store.ledger.recordBlock({
+  await f.store.ledger.recordBlock({
     height: 7,
     hash: 'cd'.repeat(32),
     account: 'alice',

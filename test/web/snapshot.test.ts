@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { parseConfig } from '../../src/config/index.js';
 import type { minerJson, statsJson } from '../../src/web/api.js';
 import { defaultWebConfig, WEB_SCHEMA } from '../../src/web/config.js';
+import { Expiring } from '../../src/web/snapshot.js';
 import { Client, seed, share, startWeb } from './fixture.js';
 
 type Stats = ReturnType<typeof statsJson>;
@@ -58,4 +59,38 @@ test('[web] stats_cache: 1 s by default, durations accepted, bounded', () => {
   assert.equal(parseConfig(schema, '[web]\nstats_cache = "500ms"\n', opts).web.stats_cache, 0.5);
   assert.equal(parseConfig(schema, '[web]\nstats_cache = 0\n', opts).web.stats_cache, 0);
   assert.throws(() => parseConfig(schema, '[web]\nstats_cache = -1\n', opts), /web\.stats_cache/);
+});
+
+test('concurrent readings share the one under way; a failed one is not kept', async () => {
+  let calls = 0;
+  let release!: (v: number) => void;
+  let fail = false;
+  const e = new Expiring<number>(1000, (now) => {
+    calls++;
+    if (fail) return Promise.reject(new Error('store unavailable'));
+    return new Promise<number>((resolve) => (release = () => resolve(now)));
+  });
+  const a = e.get(0);
+  const b = e.get(10);
+  const c = e.get(5000); // older than ttl by its clock, but the reading under way is the newest there is
+  assert.equal(calls, 1);
+  release(0);
+  assert.deepEqual(await Promise.all([a, b, c]), [0, 0, 0]);
+  assert.equal(await e.get(999), 0, 'served within ttl');
+  assert.equal(calls, 1);
+  fail = true;
+  await assert.rejects(e.get(1000), /store unavailable/);
+  await assert.rejects(e.get(1001), /store unavailable/, 'the failure is not kept: read again');
+  assert.equal(calls, 3);
+  fail = false;
+  const d = e.get(1002);
+  release(1002);
+  assert.equal(await d, 1002);
+
+  // ttl 0: every call that does not meet a reading under way reads again.
+  let n = 0;
+  const zero = new Expiring<number>(0, async () => ++n);
+  const [x, y] = await Promise.all([zero.get(0), zero.get(0)]);
+  assert.deepEqual([x, y], [1, 1]);
+  assert.equal(await zero.get(0), 2);
 });

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { Store } from '../../src/store/index.js';
 import { createWebServer } from '../../src/web/index.js';
+import { engineOf } from '../../src/web/engine.js';
 import { WebQueries } from '../../src/web/queries.js';
 import { accountView, expectedBlockSeconds, poolView, type WebContext } from '../../src/web/view.js';
 import {
@@ -24,12 +25,12 @@ const NOW = 1_800_000_030_000; // 30 s into a minute (and a 10-minute bucket)
 const MIN = 60_000;
 
 function ctxOf(f: Pick<WebFixture, 'store' | 'live' | 'config'>): WebContext {
-  return { store: f.store, live: f.live, config: f.config, queries: new WebQueries(f.store.db) };
+  return { store: f.store, live: f.live, config: f.config, queries: new WebQueries(engineOf(f.store)) };
 }
 
 async function seedAlice(f: WebFixture): Promise<void> {
-  f.store.ensureWorker('alice', 'rig1', { user_agent: 'Bitaxe/1' });
-  f.store.ensureWorker('alice', 'rig2', { user_agent: 'cpuminer/2.5' });
+  await f.store.ensureWorker('alice', 'rig1', { user_agent: 'Bitaxe/1' });
+  await f.store.ensureWorker('alice', 'rig2', { user_agent: 'cpuminer/2.5' });
   await seed(
     f.store,
     [
@@ -77,7 +78,7 @@ test('worker rows: online from the last share, windows, rejects by reason, live 
     },
   ];
   const ctx = ctxOf(f);
-  const v = accountView(ctx, ctx.queries.accountByName('alice')!, NOW)!;
+  const v = (await accountView(ctx, (await ctx.queries.accountByName('alice'))!, NOW))!;
   assert.deepEqual(
     v.workers.map((w) => [w.name, w.online, w.accepted, w.rejected, w.channels]),
     [
@@ -117,7 +118,7 @@ test('PPLNS: the account share of the window and what the next block would pay i
   await seedAlice(f);
   f.live.current = { ...f.live.current!, difficulty: 1e6, coinbase_value_sats: 5_000_000_000n };
   const ctx = ctxOf(f);
-  const v = accountView(ctx, ctx.queries.accountByName('alice')!, NOW)!;
+  const v = (await accountView(ctx, (await ctx.queries.accountByName('alice'))!, NOW))!;
   assert.ok(v.pplns);
   assert.equal(v.pplns.window_difficulty, 1800);
   assert.equal(v.pplns.window_total, 2000);
@@ -126,15 +127,19 @@ test('PPLNS: the account share of the window and what the next block would pay i
   assert.equal(v.pplns.next_block_estimate_sats, ((5_000_000_000n - 75_000_000n) * 9n) / 10n);
   assert.equal(v.pplns.credit_sats, 0n);
   f.live.current = null;
-  assert.equal(accountView(ctx, ctx.queries.accountByName('alice')!, NOW)!.pplns, null, 'no template yet');
+  assert.equal(
+    (await accountView(ctx, (await ctx.queries.accountByName('alice'))!, NOW))!.pplns,
+    null,
+    'no template yet',
+  );
 });
 
 test('solo mode: the account page lists the blocks the address found', async (t) => {
   const f = await startWeb(t, { mode: 'solo' });
   const address = regtestAddress(3);
-  f.store.ensureWorker(address, 'bitaxe', { solo: true });
+  await f.store.ensureWorker(address, 'bitaxe', { solo: true });
   await seed(f.store, [share(address, 'bitaxe', 5, NOW - 1000)]);
-  f.store.ledger.recordBlock({
+  await f.store.ledger.recordBlock({
     height: 150,
     hash: '12'.repeat(32),
     account: address,
@@ -144,7 +149,7 @@ test('solo mode: the account page lists the blocks the address found', async (t)
     time: NOW - 500,
   });
   const ctx = ctxOf(f);
-  const v = accountView(ctx, ctx.queries.accountByName(address)!, NOW)!;
+  const v = (await accountView(ctx, (await ctx.queries.accountByName(address))!, NOW))!;
   assert.equal(v.pplns, null);
   assert.equal(v.payout_address, address);
   assert.deepEqual(
@@ -163,7 +168,7 @@ test('pool view: expected time to a block from the 1 h hashrate and the network 
   const f = await startWeb(t);
   await seedAlice(f);
   f.live.current = { ...f.live.current!, difficulty: 2e6 };
-  const v = poolView(ctxOf(f), 'h', NOW);
+  const v = await poolView(ctxOf(f), 'h', NOW);
   assert.ok(v.hashrate_1h > 0);
   assert.equal(v.expected_block_seconds, (2e6 * 2 ** 32) / v.hashrate_1h);
   assert.equal(expectedBlockSeconds(2e6, 0), null);
@@ -180,24 +185,22 @@ test('pool view: expected time to a block from the 1 h hashrate and the network 
 test('stats come from the store: a restarted server shows the same workers and figures', async (t) => {
   const f = await startWeb(t);
   await seedAlice(f);
-  const before = accountView(ctxOf(f), ctxOf(f).queries.accountByName('alice')!, NOW)!;
+  const before = (await accountView(ctxOf(f), (await ctxOf(f).queries.accountByName('alice'))!, NOW))!;
   const path = join(f.dir, 'pool.db');
   // A second process-like start on the same database file: new Store, new server, empty live state.
-  const store = Store.open(path);
+  const store = await Store.open(path);
   const live = new FakeLive();
-  const web = createWebServer({
+  t.after(() => store.close());
+  const web = await createWebServer({
     store,
     live,
     config: f.config,
     logger: pino({ level: 'silent' }),
     scrypt: TEST_SCRYPT,
   });
-  t.after(async () => {
-    await web.close();
-    store.close();
-  });
-  const ctx: WebContext = { store, live, config: f.config, queries: new WebQueries(store.db) };
-  const after = accountView(ctx, ctx.queries.accountByName('alice')!, NOW)!;
+  t.after(() => web.close());
+  const ctx: WebContext = { store, live, config: f.config, queries: new WebQueries(engineOf(store)) };
+  const after = (await accountView(ctx, (await ctx.queries.accountByName('alice'))!, NOW))!;
   const stored = (v: typeof before) =>
     v.workers.map(({ channels: _c, best_share_session: _b, ...w }) => ({ ...w, current_difficulty: null }));
   assert.deepEqual(stored(after), stored(before));
@@ -208,26 +211,26 @@ test('stats come from the store: a restarted server shows the same workers and f
 
 test('/api/miners and device families divide by the same covered time as the account and worker figures', async (t) => {
   const f = await startWeb(t);
-  f.store.ensureWorker('dora', 'cpu', { user_agent: 'cpuminer/2.5' });
+  await f.store.ensureWorker('dora', 'cpu', { user_agent: 'cpuminer/2.5' });
   const seen = NOW - 5 * MIN - 7000;
-  f.store.db.prepare('UPDATE workers SET first_seen = ?').run(seen);
+  await engineOf(f.store).run('UPDATE workers SET first_seen = ?', [seen]);
   const times = Array.from({ length: 30 }, (_, i) => seen + 10_000 * (i + 1));
   await seed(
     f.store,
     times.map((time) => share('dora', 'cpu', 50, time)),
     [],
   );
-  const q = new WebQueries(f.store.db);
+  const q = new WebQueries(engineOf(f.store));
   const expected = (30 * 50 * 2 ** 32) / ((NOW - seen) / 1000);
-  const account = f.store.stats.accountHashrate('dora', NOW)!;
+  const account = (await f.store.stats.accountHashrate('dora', NOW))!;
   assert.equal(account.hashrate_10m, expected);
-  const miner = q.miners(NOW).find((m) => m.account === 'dora')!;
+  const miner = (await q.miners(NOW)).find((m) => m.account === 'dora')!;
   assert.deepEqual(
     [miner.hashrate_10m, miner.hashrate_1h, miner.hashrate_24h],
     [account.hashrate_10m, account.hashrate_1h, account.hashrate_24h],
   );
   assert.equal(miner.workers_online, 1);
-  const family = q.deviceFamilies(NOW).find((d) => d.workers === 1)!;
+  const family = (await q.deviceFamilies(NOW)).find((d) => d.workers === 1)!;
   assert.equal(family.hashrate, expected);
-  assert.equal(f.store.stats.accountWorkers('dora', NOW)![0]!.hashrate_10m, expected);
+  assert.equal((await f.store.stats.accountWorkers('dora', NOW))![0]!.hashrate_10m, expected);
 });

@@ -92,7 +92,7 @@ export async function startPoolWeb(
     ...cfg.web,
     session_secret_file: cfg.web.session_secret_file ?? secretFileNear(cfg.database.path),
   };
-  const web = createWebServer({ store: pool.store, live, config, logger });
+  const web = await createWebServer({ store: pool.store, live, config, logger });
   try {
     const { host, port } = await web.listen(cfg.web.listen_address.host, cfg.web.listen_address.port);
     logger.info({ host, port }, 'web ready');

@@ -7,11 +7,10 @@
 // The table stays bounded whatever keys an attacker sprays: when a new key
 // arrives, the scope's expired rows are deleted (an index range, usually
 // empty), and at `maxKeys` rows the oldest keys (by first failure) give way.
-// The scope's row count is kept here rather than counted in SQL (a COUNT over
-// 100,000 rows costs milliseconds), so each scope has one limiter per
-// database at a time.
-import type { Statement } from 'better-sqlite3';
-import type { SqliteDatabase } from '../../store/index.js';
+// The scope's row count is kept here rather than counted in SQL for every
+// new key (a COUNT over 100,000 rows costs milliseconds; it is recounted once
+// every RECOUNT_EVERY new keys), so each scope has one limiter per process.
+import { SerialLock, type SqlEngine, type SqlQueryable } from '../../store/sql.js';
 
 /** What a limiter counts; each is its own set of keys. */
 export type FailureScope = 'login_account' | 'login_ip' | 'signup_ip';
@@ -21,41 +20,59 @@ interface Row {
   since: number;
 }
 
-export class FailureLimiter {
-  readonly #get: Statement;
-  readonly #bump: Statement;
-  readonly #restart: Statement;
-  readonly #insert: Statement;
-  readonly #delete: Statement;
-  readonly #prune: Statement;
-  readonly #evict: Statement;
-  readonly #failTx: (key: string, now: number) => void;
-  #rows: number;
+const GET = 'SELECT count, since FROM web_failures WHERE scope = ? AND key = ?';
+const BUMP = 'UPDATE web_failures SET count = count + 1 WHERE scope = ? AND key = ?';
+const RESTART = 'UPDATE web_failures SET count = 1, since = ? WHERE scope = ? AND key = ?';
+// A key another process inserted since this one read it counts as one more failure.
+const INSERT = `INSERT INTO web_failures (scope, key, count, since) VALUES (?, ?, 1, ?)
+  ON CONFLICT (scope, key) DO UPDATE SET count = web_failures.count + 1`;
+const DELETE = 'DELETE FROM web_failures WHERE scope = ? AND key = ?';
+const PRUNE = 'DELETE FROM web_failures WHERE scope = ? AND since <= ?';
+const EVICT = `DELETE FROM web_failures WHERE scope = ? AND key IN
+  (SELECT key FROM web_failures WHERE scope = ? ORDER BY since LIMIT ?)`;
 
-  constructor(
-    db: SqliteDatabase,
+/**
+ * New keys between two counts in SQL. Several pool processes on one
+ * PostgreSQL database each count only the rows they change; the recount keeps
+ * each one's figure close to the table's, so the bound holds there too.
+ */
+const RECOUNT_EVERY = 1000;
+
+async function count(q: SqlQueryable, scope: FailureScope): Promise<number> {
+  const row = await q.get<{ n: number }>('SELECT COUNT(*) AS n FROM web_failures WHERE scope = ?', [scope]);
+  return Number(row?.n ?? 0);
+}
+
+export class FailureLimiter {
+  #rows = 0;
+  #newKeys = 0;
+  /** One failure at a time per limiter, so the row count and the bound stay exact within a process. */
+  readonly #lock = new SerialLock();
+
+  private constructor(
+    private readonly engine: SqlEngine,
     readonly scope: FailureScope,
     readonly max: number,
     readonly windowMs: number,
-    readonly maxKeys = 100_000,
+    readonly maxKeys: number,
   ) {
     if (!Number.isInteger(max) || max < 1) throw new RangeError('max must be an integer ≥ 1');
     if (!(windowMs > 0)) throw new RangeError('windowMs must be > 0');
     if (!Number.isInteger(maxKeys) || maxKeys < 1) throw new RangeError('maxKeys must be an integer ≥ 1');
-    this.#get = db.prepare('SELECT count, since FROM web_failures WHERE scope = ? AND key = ?');
-    this.#bump = db.prepare('UPDATE web_failures SET count = count + 1 WHERE scope = ? AND key = ?');
-    this.#restart = db.prepare('UPDATE web_failures SET count = 1, since = ? WHERE scope = ? AND key = ?');
-    this.#insert = db.prepare('INSERT INTO web_failures (scope, key, count, since) VALUES (?, ?, 1, ?)');
-    this.#delete = db.prepare('DELETE FROM web_failures WHERE scope = ? AND key = ?');
-    this.#prune = db.prepare('DELETE FROM web_failures WHERE scope = ? AND since <= ?');
-    this.#evict = db.prepare(
-      `DELETE FROM web_failures WHERE scope = ? AND key IN
-         (SELECT key FROM web_failures WHERE scope = ? ORDER BY since LIMIT ?)`,
-    );
-    this.#failTx = db.transaction((key: string, now: number) => this.#fail(key, now));
-    this.#prune.run(scope, Date.now() - windowMs);
-    const counted = db.prepare('SELECT COUNT(*) FROM web_failures WHERE scope = ?').pluck().get(scope);
-    this.#rows = Number(counted);
+  }
+
+  /** A limiter on the scope's rows: expired ones are deleted and the rest counted first. */
+  static async open(
+    engine: SqlEngine,
+    scope: FailureScope,
+    max: number,
+    windowMs: number,
+    maxKeys = 100_000,
+  ): Promise<FailureLimiter> {
+    const l = new FailureLimiter(engine, scope, max, windowMs, maxKeys);
+    await engine.run(PRUNE, [scope, Date.now() - windowMs]);
+    l.#rows = await count(engine, scope);
+    return l;
   }
 
   /** Rows this scope holds (expired ones included until they are pruned). */
@@ -63,45 +80,45 @@ export class FailureLimiter {
     return this.#rows;
   }
 
-  #current(key: string, now: number): Row | undefined {
-    const row = this.#get.get(this.scope, key) as Row | undefined;
-    return row && now - row.since < this.windowMs ? row : undefined;
+  async locked(key: string, now = Date.now()): Promise<boolean> {
+    const row = await this.engine.get<Row>(GET, [this.scope, key]);
+    return row !== undefined && now - row.since < this.windowMs && row.count >= this.max;
   }
 
-  locked(key: string, now = Date.now()): boolean {
-    const row = this.#current(key, now);
-    return row !== undefined && row.count >= this.max;
+  fail(key: string, now = Date.now()): Promise<void> {
+    return this.#lock.run(() => this.engine.transaction((q) => this.#fail(q, key, now)));
   }
 
-  fail(key: string, now = Date.now()): void {
-    this.#failTx(key, now);
-  }
-
-  #fail(key: string, now: number): void {
-    const row = this.#get.get(this.scope, key) as Row | undefined;
+  async #fail(q: SqlQueryable, key: string, now: number): Promise<void> {
+    const row = await q.get<Row>(GET, [this.scope, key]);
     if (row && now - row.since < this.windowMs) {
-      this.#bump.run(this.scope, key);
+      await q.run(BUMP, [this.scope, key]);
       return;
     }
     if (row) {
       // Its window has passed: counting starts again from this failure.
-      this.#restart.run(now, this.scope, key);
+      await q.run(RESTART, [now, this.scope, key]);
       return;
     }
-    this.#rows -= this.#prune.run(this.scope, now - this.windowMs).changes;
+    const pruned = await q.run(PRUNE, [this.scope, now - this.windowMs]);
+    this.#rows -= pruned;
+    if (++this.#newKeys % RECOUNT_EVERY === 0) this.#rows = await count(q, this.scope);
     if (this.#rows >= this.maxKeys) {
-      this.#rows -= this.#evict.run(this.scope, this.scope, this.#rows - this.maxKeys + 1).changes;
+      const evicted = await q.run(EVICT, [this.scope, this.scope, this.#rows - this.maxKeys + 1]);
+      this.#rows -= evicted;
     }
-    this.#insert.run(this.scope, key, now);
+    await q.run(INSERT, [this.scope, key, now]);
     this.#rows++;
   }
 
-  clear(key: string): void {
-    this.#rows -= this.#delete.run(this.scope, key).changes;
+  async clear(key: string): Promise<void> {
+    const deleted = await this.engine.run(DELETE, [this.scope, key]);
+    this.#rows -= deleted;
   }
 
   /** Deletes the scope's rows whose window has passed (also done as new keys arrive). */
-  prune(now = Date.now()): void {
-    this.#rows -= this.#prune.run(this.scope, now - this.windowMs).changes;
+  async prune(now = Date.now()): Promise<void> {
+    const pruned = await this.engine.run(PRUNE, [this.scope, now - this.windowMs]);
+    this.#rows -= pruned;
   }
 }

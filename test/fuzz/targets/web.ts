@@ -166,8 +166,8 @@ export const webRoutes: FuzzTarget = {
   async setup() {
     if (web) return;
     dir = mkdtempSync(join(tmpdir(), 'strata-fuzz-web-'));
-    store = Store.open(join(dir, 'pool.db'));
-    web = createWebServer({
+    store = await Store.open(join(dir, 'pool.db'));
+    web = await createWebServer({
       store,
       live: new FakeLive(),
       config: defaultWebConfig({
@@ -194,7 +194,7 @@ export const webRoutes: FuzzTarget = {
     try {
       await web?.close();
     } finally {
-      store?.close();
+      await store?.close();
       if (dir) rmSync(dir, { recursive: true, force: true });
       web = undefined;
       store = undefined;
