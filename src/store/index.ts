@@ -11,7 +11,7 @@ export {
   type Synchronous,
 } from './db.js';
 export { MIGRATIONS, type Migration } from './schema.js';
-export { Store, foldName, type StoreOptions, type PplnsWindowResult } from './store.js';
+export { Store, foldName, storedName, type StoreOptions, type PplnsWindowResult } from './store.js';
 export { BatchWriter, type BatchWriterOptions } from './writer.js';
 export { RunningWindow, type WindowShare, type WindowSnapshot } from './window.js';
 export { Ledger, offChain, type BlockState } from './ledger.js';

@@ -14,9 +14,8 @@
 // the 10-minute window, while a miner whose shares are merely sparse keeps
 // the whole window. The cover is at least a minute (or the whole window, if
 // shorter), so a first share just after a start does not read as a burst.
-import type { SqliteDatabase } from './db.js';
 import { readByIds } from './in-list.js';
-import { SqliteEngine, type SqlEngine, type SqlParam } from './sql.js';
+import type { SqlEngine, SqlParam } from './sql.js';
 import { bucketStart, MINUTE_BUCKETS_KEEP_MS, MINUTE_MS, TEN_MINUTES_MS } from './buckets.js';
 
 /** The SubmitShares.Error code counted as stale. */
@@ -170,22 +169,10 @@ export function byteOrder(a: string, b: string): number {
 }
 
 /** The engine behind a source: an engine as it is, a better-sqlite3 database wrapped once. */
-const wrapped = new WeakMap<SqliteDatabase, SqliteEngine>();
-function engineFor(source: SqlEngine | SqliteDatabase): SqlEngine {
-  if ('kind' in source) return source;
-  let e = wrapped.get(source);
-  if (!e) wrapped.set(source, (e = new SqliteEngine(source)));
-  return e;
-}
 
 export class StoreStats {
-  /** The engine every read goes through. */
-  readonly engine: SqlEngine;
-
-  /** `source`: the store's SQL engine (a better-sqlite3 database is wrapped in a SqliteEngine). */
-  constructor(source: SqlEngine | SqliteDatabase) {
-    this.engine = engineFor(source);
-  }
+  /** `engine`: the store's, which every read goes through. */
+  constructor(readonly engine: SqlEngine) {}
 
   private accountRow(
     account: string,

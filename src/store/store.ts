@@ -65,6 +65,15 @@ const MAX_NAME_LENGTH = 255;
 const WINDOW_LOAD_CHUNK = 50_000;
 const PRUNE_EVERY_MS = 10 * 60_000;
 
+/**
+ * A name as the store keeps it: U+0000, which PostgreSQL's text cannot hold,
+ * becomes U+FFFD (as a lone surrogate does on the way to UTF-8), on both
+ * engines alike.
+ */
+export function storedName(name: string): string {
+  return name.includes('\0') ? name.replace(/\0/g, '\uFFFD') : name;
+}
+
 /** SQLite's NOCASE folds ASCII letters only; caches must fold the same way. */
 export function foldName(name: string): string {
   return name.replace(/[A-Z]/g, (c) => c.toLowerCase());
@@ -167,7 +176,7 @@ export class Store {
       return results;
     }, options);
     this.ledger = new Ledger(engine, (name) => this.accountId(name));
-    this.stats = new StoreStats((engine as SqliteEngine).db);
+    this.stats = new StoreStats(engine);
     this.window = new RunningWindow(0);
   }
 
@@ -196,6 +205,7 @@ export class Store {
     options: { payout_address?: string } = {},
   ): Promise<{ id: number; name: string }> {
     checkName('account', name, false);
+    name = storedName(name);
     const folded = foldName(name);
     let a = this.accounts.get(folded);
     if (!a) {
@@ -230,6 +240,7 @@ export class Store {
    */
   async ensureWorker(account: string, worker: string, options: WorkerOptions = {}): Promise<WorkerIds> {
     checkName('worker', worker, true);
+    worker = storedName(worker);
     const a = await this.ensureAccount(account, options.solo ? { payout_address: account } : {});
     const key = `${a.id}\0${worker}`;
     const w = this.workers.get(key);
@@ -263,6 +274,8 @@ export class Store {
 
   /** The ids of `account.worker` for a share: from memory once known, one look-up per new worker. */
   private workerIds(account: string, worker: string): WorkerIds | Promise<WorkerIds> {
+    account = storedName(account);
+    worker = storedName(worker);
     const a = this.accounts.get(foldName(account));
     const known = a && this.workers.get(`${a.id}\0${worker}`);
     if (known) return known;
@@ -278,7 +291,7 @@ export class Store {
   async getAccount(name: string): Promise<Account | undefined> {
     return this.engine.get<Account>(
       'SELECT id, name, password_hash, payout_address, created_at FROM accounts WHERE name = ?',
-      [name],
+      [storedName(name)],
     );
   }
 
@@ -298,7 +311,7 @@ export class Store {
     for (const name of accounts) {
       const row = await this.engine.get<{ name: string; payout_address: string | null }>(
         'SELECT name, payout_address FROM accounts WHERE name = ?',
-        [name],
+        [storedName(name)],
       );
       if (row?.payout_address) out.set(name, row.payout_address);
     }
@@ -306,6 +319,7 @@ export class Store {
   }
 
   private async accountId(name: string): Promise<number | undefined> {
+    name = storedName(name);
     const cached = this.accounts.get(foldName(name));
     if (cached) return cached.id;
     const row = await this.engine.get<{ id: number }>('SELECT id FROM accounts WHERE name = ?', [name]);

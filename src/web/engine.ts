@@ -2,7 +2,7 @@
 import type { Store } from '../store/index.js';
 import type { SqlEngine } from '../store/sql.js';
 
-/** The store's engine (the one its StoreStats reads through, so both share one connection and lock). */
+/** The store's engine: the web page shares its connection (SQLite) or pool (PostgreSQL) and its lock. */
 export function engineOf(store: Store): SqlEngine {
-  return store.stats.engine;
+  return store.engine;
 }
