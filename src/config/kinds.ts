@@ -125,7 +125,12 @@ export function url<const O extends Common<string> & { protocols?: readonly stri
     (raw, key, ctx) => {
       if (typeof raw !== 'string') return mismatch(ctx, key, expected, raw);
       try {
-        const u = new URL(raw);
+        // libpq's unix-socket form (postgres://user@/db?host=/run/postgresql) has
+        // no host after the user, which the URL parser refuses: read it as local.
+        const local = protocols.includes('http')
+          ? raw
+          : raw.replace(/^([a-z]+:\/\/[^/@]*@)\//i, '$1localhost/');
+        const u = new URL(local);
         if (protocols.includes(u.protocol.slice(0, -1))) return raw;
       } catch {
         // falls through to the report

@@ -70,7 +70,8 @@ export class Ledger {
 
   constructor(
     private readonly db: SqlEngine,
-    private readonly accountId: (name: string) => Promise<number | undefined>,
+    /** The id of an account, read through `q` (inside a transaction: its queryable). */
+    private readonly accountId: (name: string, q: SqlQueryable) => Promise<number | undefined>,
   ) {
     this.forUpdate = db.kind === 'postgres' ? ' FOR UPDATE' : '';
     this.seq = db.kind === 'postgres' ? 'seq' : 'rowid';
@@ -85,7 +86,7 @@ export class Ledger {
     if (!STATUSES.includes(status)) throw new RangeError(`unknown block status ${status}`);
     const reward = sats(b.reward_sats);
     const value = sats(b.coinbase_value);
-    const account_id = b.account === null ? null : ((await this.accountId(b.account)) ?? null);
+    const account_id = b.account === null ? null : ((await this.accountId(b.account, this.db)) ?? null);
     let worker_id: number | null = null;
     if (account_id !== null && b.worker !== null) {
       const w = await this.db.get<{ id: number }>(
@@ -269,7 +270,7 @@ export class Ledger {
     if (row.payouts_recorded !== 0) return false;
     if (offChain(row.status)) throw new Error(`block ${block_hash} is ${row.status}: it pays nobody`);
     const idOf = async (name: string): Promise<number> => {
-      const id = await this.accountId(name);
+      const id = await this.accountId(name, q);
       if (id === undefined) throw new Error(`unknown account ${JSON.stringify(name)} in payouts`);
       return id;
     };
@@ -316,7 +317,7 @@ export class Ledger {
     }
     if (filter.account !== undefined) {
       where.push('p.account_id = ?');
-      args.push((await this.accountId(filter.account)) ?? -1);
+      args.push((await this.accountId(filter.account, this.db)) ?? -1);
     }
     const rows = await this.db.all<{ block_hash: string; account: string; script: string; amount: number }>(
       `SELECT p.block_hash, a.name AS account, p.script, p.amount FROM payouts p

@@ -14,6 +14,7 @@ import {
   type PostgresOptions,
   type SqlEngine,
   type SqlParam,
+  type SqlQueryable,
 } from './sql.js';
 import {
   BatchAggregate,
@@ -175,7 +176,7 @@ export class Store {
       this.afterCommit(shares);
       return results;
     }, options);
-    this.ledger = new Ledger(engine, (name) => this.accountId(name));
+    this.ledger = new Ledger(engine, (name, q) => this.accountId(name, q));
     this.stats = new StoreStats(engine);
     this.window = new RunningWindow(0);
   }
@@ -318,11 +319,12 @@ export class Store {
     return out;
   }
 
-  private async accountId(name: string): Promise<number | undefined> {
+  /** `q`: where to read it (a transaction's queryable: SQLite's connection waits for the transaction otherwise). */
+  private async accountId(name: string, q: SqlQueryable = this.engine): Promise<number | undefined> {
     name = storedName(name);
     const cached = this.accounts.get(foldName(name));
     if (cached) return cached.id;
-    const row = await this.engine.get<{ id: number }>('SELECT id FROM accounts WHERE name = ?', [name]);
+    const row = await q.get<{ id: number }>('SELECT id FROM accounts WHERE name = ?', [name]);
     return row?.id;
   }
 

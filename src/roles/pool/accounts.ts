@@ -22,9 +22,7 @@ export function poolNetwork(cfg: Pick<PoolConfig, 'network'>) {
 export function storeLocation(cfg: PoolConfig): string {
   const u = cfg.database.url;
   if (u === undefined) return cfg.database.path;
-  const shown = new URL(u);
-  if (shown.password !== '') shown.password = '***';
-  return shown.toString();
+  return u.replace(/^([a-z]+:\/\/[^:/@]*:)[^@/]*@/i, '$1***@');
 }
 
 /** Opens the pool's store: the PostgreSQL server of `[database] url`, else the SQLite file of `path`. */
