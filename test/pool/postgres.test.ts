@@ -63,6 +63,12 @@ async function mine(t: Cleanup, s: Stack, pool: PoolProcess, name: string): Prom
   return m;
 }
 
+/** Waits (bounded, 60 s) until `ok()` holds; the miners' own loops read their messages meanwhile. */
+async function until(ok: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 600 && !ok(); i++) await new Promise((r) => setTimeout(r, 100));
+  if (!ok()) assert.fail(`timed out waiting for ${what}`);
+}
+
 test('two pools on one PostgreSQL database: shares credited once, none lost to a SIGKILL, one PPLNS window', async (t) => {
   const url = await (await startPostgres(t)).createDatabase();
   const s = await startStack(t);
@@ -78,17 +84,12 @@ test('two pools on one PostgreSQL database: shares credited once, none lost to a
     await mine(t, s, b, 'erin.b'),
   ];
   // Both pools have acknowledged work; then pool a dies mid-stream.
-  for (const m of miners) {
-    await m.client.next((x) => x.type === 'SubmitSharesSuccess' && m.client.acknowledged >= 200, 60_000);
-  }
+  for (const m of miners) await until(() => m.client.acknowledged >= 200, `${m.name}: 200 acknowledged`);
   await a.proc.kill();
   await Promise.all(miners.slice(0, 2).map((m) => m.client.conn.closed));
   // Pool b keeps crediting after a's death.
   const bAcked = miners[2]!.client.acknowledged;
-  await miners[2]!.client.next(
-    (x) => x.type === 'SubmitSharesSuccess' && miners[2]!.client.acknowledged >= bAcked + 100,
-    60_000,
-  );
+  await until(() => miners[2]!.client.acknowledged >= bAcked + 100, 'pool b crediting after the kill');
   for (const m of miners) await m.stop();
   await b.proc.stop();
 
