@@ -109,8 +109,11 @@ export class V1Miner {
     if (auth.result !== true) throw new Error('authorize refused');
     await Promise.race([c.until(() => c.notify !== undefined || c.closed), sleep(30_000)]);
     if (c.notify === undefined) throw new Error('no work');
+    // A lost connection ends the wait at once: the miner reconnects like a device does.
+    const lost = new AbortController();
+    c.socket.once('close', () => lost.abort());
     while (!c.closed && !this.stopped) {
-      await sleep(jitter(this.o));
+      await sleep(jitter(this.o), undefined, { signal: lost.signal });
       if (c.closed || this.stopped || this.paused.value || c.notify === undefined) continue;
       const params = c.findShare(this.user, 100_000);
       if (!params) continue;
@@ -203,8 +206,10 @@ export class Sv2Miner {
     // A hashrate this low gets the easiest target: most hashes are shares that are not blocks.
     const open = await c.openExtended(this.user, 0.01);
     if (open.type !== 'OpenExtendedMiningChannelSuccess') throw new Error('channel refused');
+    const lost = new AbortController();
+    void c.conn.closed.then(() => lost.abort());
     while (!c.conn.isClosed && !this.stopped) {
-      await sleep(jitter(this.o));
+      await sleep(jitter(this.o), undefined, { signal: lost.signal });
       if (c.conn.isClosed || this.stopped || this.paused.value) continue;
       const work = await c.activeWork(5_000);
       const target = targetOf(c.target ?? open.target);
