@@ -51,7 +51,7 @@ export const DEFAULTS: ChaosOptions = {
   v1: 500,
   sv2: 50,
   roles: ROLES,
-  v1IntervalSecs: 60,
+  v1IntervalSecs: 10,
   sv2IntervalSecs: 10,
   killMinSecs: 3,
   killMaxSecs: 15,
