@@ -99,6 +99,14 @@ export class V1Miner {
     this.counts.connections++;
     c.socket.on('data', (d: string) => {
       if (d.includes('"mining.notify"')) this.lastNotify = performance.now();
+      // The client keeps every line; a long run keeps only the newest replies
+      // (a reply still awaited is among them) and the newest job.
+      if (c.lines.length > 50) {
+        const replies = c.lines.filter((l) => l.method === undefined).slice(-10);
+        c.lines.length = 0;
+        c.lines.push(...replies);
+      }
+      if (c.notifies.length > 4) c.notifies.splice(0, c.notifies.length - 1);
     });
     const sub = await c.request('mining.subscribe', ['chaos-miner/1.0']);
     const res = sub.result as [unknown, string, number] | null;
@@ -129,9 +137,6 @@ export class V1Miner {
       } finally {
         this.pending = false;
       }
-      // The reply lines are kept by the client; only the newest matter here.
-      if (c.lines.length > 200) c.lines.splice(0, c.lines.length - 20);
-      if (c.notifies.length > 20) c.notifies.splice(0, c.notifies.length - 2);
     }
   }
 }
