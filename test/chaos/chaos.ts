@@ -196,8 +196,15 @@ export class Chaos {
     if (this.closed) return;
     this.closed = true;
     for (const m of [...this.v1, ...this.sv2]) m.stop();
-    await Promise.race([Promise.allSettled(this.running), sleep(5_000)]);
+    const t0 = performance.now();
+    await Promise.race([Promise.allSettled(this.running), sleep(5_000, undefined, { ref: false })]);
+    const t1 = performance.now();
     await this.stack?.stopAll();
+    if (process.env.STRATA_CHAOS_DEBUG === '1') {
+      this.say(
+        `miners stopped in ${Math.round(t1 - t0)} ms, roles in ${Math.round(performance.now() - t1)} ms`,
+      );
+    }
     if (this.dir && !this.o.keep) rmSync(this.dir, { recursive: true, force: true });
     else if (this.dir) this.say(`kept ${this.dir}`);
   }

@@ -80,7 +80,7 @@ export class V1Miner {
       } catch (err) {
         note(this.user, err);
       }
-      if (!this.stopped) await sleep(500 + this.o.random() * 500);
+      if (!this.stopped) await sleep(500 + this.o.random() * 500, undefined, { ref: false });
     }
   }
 
@@ -115,7 +115,10 @@ export class V1Miner {
     c.extranonce2Size = res[2];
     const auth = await c.request('mining.authorize', [this.user, 'd=0.00000001']);
     if (auth.result !== true) throw new Error('authorize refused');
-    await Promise.race([c.until(() => c.notify !== undefined || c.closed), sleep(30_000)]);
+    await Promise.race([
+      c.until(() => c.notify !== undefined || c.closed),
+      sleep(30_000, undefined, { ref: false }),
+    ]);
     if (c.notify === undefined) throw new Error('no work');
     // A lost connection ends the wait at once: the miner reconnects like a device does.
     const lost = new AbortController();
@@ -197,7 +200,7 @@ export class Sv2Miner {
         this.client = undefined;
         c.close();
       }
-      if (!this.stopped) await sleep(500 + this.o.random() * 500);
+      if (!this.stopped) await sleep(500 + this.o.random() * 500, undefined, { ref: false });
     }
   }
 
