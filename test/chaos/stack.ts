@@ -148,7 +148,7 @@ export class ChaosStack {
     proc.child.stdout!.on('data', (b: Buffer) => log.write(b));
     proc.child.stderr!.on('data', (b: Buffer) => log.write(b));
     proc.child.once('close', () => log.end());
-    void proc.child.once('exit', (code, signal) => {
+    proc.child.once('exit', (code, signal) => {
       if (this.procs.get(role) !== proc || this.expected.has(role) || this.stopping) return;
       this.unexpectedExits.push({ role, code: code ?? signal, at: Date.now() });
     });
