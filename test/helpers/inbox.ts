@@ -12,6 +12,12 @@ export class Inbox<T> {
     this.#notify?.();
   }
 
+  /** Drops the items already read (long-running clients keep memory bounded). */
+  compact(): void {
+    this.items.splice(0, this.#read);
+    this.#read = 0;
+  }
+
   /** Wakes a waiting `next` without a new item (e.g. the connection closed). */
   wake(): void {
     this.#notify?.();

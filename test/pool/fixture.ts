@@ -151,6 +151,8 @@ export class MiningClient {
   acknowledged = 0;
   /** SubmitShares.Error messages received. */
   refused = 0;
+  /** maximum_target of the newest SetTarget, if any. */
+  target: Uint8Array | undefined;
   readonly #inbox = new Inbox<Message>();
   #seq = 0;
   #nonce = 0;
@@ -179,6 +181,7 @@ export class MiningClient {
       if (m.type === 'SetNewPrevHash') this.prev = { ...m, prev_hash: m.prev_hash.slice() };
       if (m.type === 'SubmitSharesSuccess') this.acknowledged += m.new_submits_accepted_count;
       if (m.type === 'SubmitSharesError') this.refused++;
+      if (m.type === 'SetTarget') this.target = m.maximum_target.slice();
       this.#inbox.push(m);
     }
     this.#inbox.wake();
@@ -187,6 +190,17 @@ export class MiningClient {
   /** Every message received so far, in arrival order. */
   get received(): readonly Message[] {
     return this.#inbox.items;
+  }
+
+  /**
+   * Forgets what a long-running client no longer needs: the messages already
+   * read and the jobs older than the active one.
+   */
+  forget(): void {
+    this.#inbox.compact();
+    const active = this.prev?.job_id;
+    if (active === undefined) return;
+    for (const id of this.jobs.keys()) if (id < active) this.jobs.delete(id);
   }
 
   send(m: Message): Promise<void> {

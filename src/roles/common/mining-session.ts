@@ -227,7 +227,7 @@ export class MiningSession {
       case 'SubmitSharesStandard':
         return this.#share(channels.submitStandard(m, now), m.channel_id);
       case 'SubmitSharesExtended':
-        return this.#share(channels.submitExtended(m, now), m.channel_id);
+        return this.#share(channels.submitExtended(m, now), m.channel_id, m.user_identity);
       case 'SetCustomMiningJob':
         return this.#customJob(channels, m, now);
       default:
@@ -350,17 +350,21 @@ export class MiningSession {
     this.send(out);
   }
 
-  #share(v: ShareVerdict, channel_id: number): void {
+  #share(v: ShareVerdict, channel_id: number, tlv_identity?: string): void {
     const who = this.#who.get(channel_id);
     this.#host.counters?.share(v.accepted ? 'accepted' : v.error_code);
     if (!v.accepted) {
       this.send([v.error]);
       if (who) {
-        this.#host.shares
-          .reject({ account: who.account, worker: who.worker, reason: v.error_code })
-          .catch((err: unknown) => {
-            this.#log.error({ err: (err as Error).message }, 'counting a rejected share failed');
-          });
+        // A refused share a proxy relays counts against the miner its 0x0002
+        // TLV names, as an accepted one is credited to it.
+        const { account, worker } =
+          tlv_identity !== undefined && tlv_identity !== ''
+            ? this.#host.resolveProxied(tlv_identity, who)
+            : who;
+        this.#host.shares.reject({ account, worker, reason: v.error_code }).catch((err: unknown) => {
+          this.#log.error({ err: (err as Error).message }, 'counting a rejected share failed');
+        });
       }
       return;
     }
