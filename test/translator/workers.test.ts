@@ -4,12 +4,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ScriptedPool } from './scripted-pool.js';
 import { V1Client } from './v1-client.js';
 import { eventually, startTranslatorProcess } from './fixture.js';
 import type { RoleProcess } from '../helpers/process.js';
+import { mergeSummaries, workerCount } from '../../src/roles/translator/index.js';
 
 const EASY = 'x,d=1e-8';
 const PER_IP = 3;
@@ -76,6 +77,20 @@ async function refused(c: V1Client, ms = 3000): Promise<boolean> {
   await Promise.race([c.until(() => c.closed), new Promise((r) => setTimeout(r, ms))]);
   return c.closed && c.lines.length === 0;
 }
+
+test("workers = 0 is one per core; the summary adds up the workers' counters", () => {
+  assert.equal(workerCount(0), availableParallelism());
+  assert.equal(workerCount(3), 3);
+  assert.deepEqual(
+    mergeSummaries([
+      { miners: 2, connections_refused: { a: 1 }, upstream: 'p:1' },
+      { miners: 3, connections_refused: { a: 2, b: 1 }, upstream: 'p:1' },
+      { miners: 0, connections_refused: {}, upstream: '' },
+    ]),
+    { miners: 5, connections_refused: { a: 3, b: 1 }, upstream: 'p:1' },
+  );
+  assert.equal(mergeSummaries([{ upstream: 'p:1' }, { upstream: 'q:2' }]).upstream, 'p:1,q:2');
+});
 
 test(
   'workers = 2: miners on both workers get work and accepted shares; the per-address cap holds across them',
