@@ -45,7 +45,7 @@ function options(argv: string[]): Options {
   };
   const int = (name: string, fallback: number): number => list(name, String(fallback), true)[0]!;
   return {
-    rates: list('rates', '20,50,100,150,200,250,300,400', false),
+    rates: list('rates', '20,50,100,150,200,250,300,400,500,600', false),
     seconds: int('seconds', 6),
     rounds: int('rounds', 2),
     workers: list('workers', '1,2', true),
