@@ -139,6 +139,7 @@ async function translatorRows(o: Options): Promise<void> {
         per_worker: Math.round(ladder.plateau / workers),
         per_cpu_second: perCpuSecond(plateauStep),
         server_cpu_pct: plateauStep?.cpuPct ?? null,
+        machine_idle_pct: plateauStep?.machineIdlePct ?? null,
       });
       const b = best.get(workers);
       best.set(workers, {

@@ -3,7 +3,7 @@
 // `submit` ladder (rising offered rates from 100 connections) with its
 // figures: the best rate answered with p99 < 100 ms, and the plateau.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { emit } from './harness.js';
@@ -36,6 +36,17 @@ export function v1load(script: string, args: string[]): Promise<Record<string, u
   });
 }
 
+/** The machine's CPU counters (all cores, clock ticks): idle and total. */
+function machineCpu(): { idle: number; total: number } | null {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
+    const v = line.trim().split(/\s+/).slice(1).map(Number);
+    return { idle: (v[3] ?? 0) + (v[4] ?? 0), total: v.reduce((a, b) => a + b, 0) };
+  } catch {
+    return null;
+  }
+}
+
 export interface SubmitStep {
   offered: number;
   answered: number;
@@ -43,6 +54,8 @@ export interface SubmitStep {
   p99: number | null;
   /** The server's CPU over the step, percent of one core (all its pids added up), if pids were given. */
   cpuPct: number | null;
+  /** Share of the machine's CPU time (all cores) left idle during the step, percent. */
+  machineIdlePct: number | null;
 }
 
 export interface Ladder {
@@ -71,6 +84,7 @@ export async function submitLadder(
   let bestUnder100: SubmitStep | null = null;
   let plateau = 0;
   for (const rate of rates) {
+    const before = machineCpu();
     const r = await v1load(script, [
       'submit',
       ...common,
@@ -81,6 +95,7 @@ export async function submitLadder(
       '--seconds',
       String(seconds),
     ]);
+    const after = machineCpu();
     const latency = r.latency_ms as { median: number | null; p99: number | null };
     const step: SubmitStep = {
       offered: Number(r.offered_per_s),
@@ -88,6 +103,10 @@ export async function submitLadder(
       median: latency.median,
       p99: latency.p99,
       cpuPct: typeof r.server_cpu_pct === 'number' ? r.server_cpu_pct : null,
+      machineIdlePct:
+        before && after && after.total > before.total
+          ? Math.round((1000 * (after.idle - before.idle)) / (after.total - before.total)) / 10
+          : null,
     };
     steps.push(step);
     emit({
@@ -99,6 +118,7 @@ export async function submitLadder(
       median_ms: step.median,
       p99_ms: step.p99,
       server_cpu_pct: r.server_cpu_pct ?? null,
+      machine_idle_pct: step.machineIdlePct,
       rejected: r.rejected,
       disconnects: r.disconnects,
     });
