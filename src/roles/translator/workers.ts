@@ -14,8 +14,9 @@
 // (SO_REUSEPORT) or node:cluster's own distribution: either of those
 // decides the worker before anyone can look at the address, so a per-address
 // cap would hold only per process (N times the configured one for the
-// whole translator); Node 20's net has no reusePort option at all (Linux
-// only, from Node 22.12/23.1). Handing over costs one IPC message per new
+// whole translator); and net's reusePort option exists only from Node
+// 22.12/23.1 (not on Node 20), on some platforms only (Linux 3.9+ among
+// them; elsewhere listen fails). Handing over costs one IPC message per new
 // connection, nothing per share.
 import { fork, type ChildProcess } from 'node:child_process';
 import { createServer, type Server, type Socket } from 'node:net';
