@@ -14,6 +14,8 @@ export const FILES_WANTED = 20_000;
 export interface BenchTranslator {
   port: number;
   pid: number;
+  /** Every process of the translator: `pid` and, with `workers` > 1, its workers. */
+  pids: number[];
   stop: () => void;
 }
 
@@ -41,10 +43,13 @@ export async function startBenchTranslator(
   const child = spawn(process.execPath, [MAIN, '-c', config, '--log-level', 'info'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  const pids = [child.pid!];
   const port = await new Promise<number>((resolve, reject) => {
     createInterface({ input: child.stdout }).on('line', (line) => {
       try {
-        const r = JSON.parse(line) as { msg?: string; port?: number };
+        const r = JSON.parse(line) as { msg?: string; port?: number; pid?: number };
+        // The primary starts its workers before it listens.
+        if (r.msg === 'translator worker started' && r.pid !== undefined) pids.push(r.pid);
         if (r.msg === 'listening') resolve(r.port!);
       } catch {
         // not a log record
@@ -52,7 +57,7 @@ export async function startBenchTranslator(
     });
     child.once('exit', () => reject(new Error('translator exited')));
   });
-  return { port, pid: child.pid!, stop: () => child.kill('SIGTERM') };
+  return { port, pid: child.pid!, pids, stop: () => child.kill('SIGTERM') };
 }
 
 export function softFileLimit(): number {

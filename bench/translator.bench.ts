@@ -188,6 +188,8 @@ async function run(): Promise<void> {
     'summary_interval_secs = 0',
     'handshake_timeout_secs = 120',
     'log_level = "warn"',
+    // One process: its memory and CPU are read from that one pid.
+    'workers = 1',
     '[downstream_difficulty_config]',
     'enable_vardiff = false',
     'job_keepalive_interval_secs = 0',

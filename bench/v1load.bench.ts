@@ -22,7 +22,7 @@
 // a channel of its own; an account name such as `bench` mines on the shared
 // channel).
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,9 +30,9 @@ import { fileURLToPath } from 'node:url';
 import { ScriptedPool } from '../test/translator/scripted-pool.js';
 import { emit } from './harness.js';
 import { softFileLimit, startBenchTranslator, withFileLimit } from './translator-process.js';
+import { SOURCES, submitLadder, v1load, v1loadPath } from './v1load-run.js';
 
 const HERE = fileURLToPath(import.meta.url);
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 interface Options {
   port?: number;
@@ -67,29 +67,6 @@ function options(argv: string[]): Options {
     mock: !argv.includes('--skip-mock'),
     user: get('user'),
   };
-}
-
-function v1loadPath(): string | null {
-  const path = process.env.V1LOAD ?? join(ROOT, '..', 'shared', 'tools', 'v1load.mjs');
-  return existsSync(path) ? path : null;
-}
-
-/** Runs one v1load command; resolves with the JSON object it prints. */
-function v1load(script: string, args: string[]): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-2000)));
-    child.once('exit', (code) => {
-      try {
-        resolve(JSON.parse(out) as Record<string, unknown>);
-      } catch {
-        reject(new Error(`v1load ${args[0]} exited with ${code}: ${err.trim().split('\n').pop()}`));
-      }
-    });
-  });
 }
 
 interface V1Server {
@@ -150,8 +127,6 @@ function freePort(): Promise<number> {
   );
 }
 
-const SOURCES = '127.0.0.2-41';
-
 async function measure(script: string, server: V1Server, o: Options, rpcUrl: string): Promise<void> {
   const common = [
     '--port',
@@ -161,42 +136,14 @@ async function measure(script: string, server: V1Server, o: Options, rpcUrl: str
     ...(server.pid ? ['--pid', String(server.pid)] : []),
     ...(o.user ? ['--user', o.user] : []),
   ];
-  let bestUnder100: { answered: number; offered: number; p99: number } | null = null;
-  let plateau = 0;
-  for (const rate of o.rates) {
-    const r = await v1load(script, [
-      'submit',
-      ...common,
-      '--n',
-      '100',
-      '--rate',
-      String(rate),
-      '--seconds',
-      String(o.seconds),
-    ]);
-    const latency = r.latency_ms as { median: number | null; p99: number | null };
-    const answered = Number(r.answered_per_s);
-    const offered = Number(r.offered_per_s);
-    emit({
-      bench: `v1load.submit.${server.name}`,
-      value: answered,
-      user: o.user ?? 'v1load default (an address)',
-      unit: 'answers/s',
-      offered_per_s: offered,
-      median_ms: latency.median,
-      p99_ms: latency.p99,
-      server_cpu_pct: r.server_cpu_pct ?? null,
-      rejected: r.rejected,
-      disconnects: r.disconnects,
-    });
-    plateau = Math.max(plateau, answered);
-    if (latency.p99 !== null && latency.p99 < 100 && answered >= 0.95 * offered) {
-      if (!bestUnder100 || answered > bestUnder100.answered)
-        bestUnder100 = { answered, offered, p99: latency.p99 };
-    }
-    // Saturated well past the p99 bound: higher offers only queue more.
-    if (latency.p99 === null || latency.p99 > 2000 || answered < 0.5 * offered) break;
-  }
+  const { bestUnder100, plateau } = await submitLadder(
+    script,
+    common,
+    o.rates,
+    o.seconds,
+    `v1load.submit.${server.name}`,
+    { user: o.user ?? 'v1load default (an address)' },
+  );
   emit({
     bench: `v1load.submit.${server.name}.p99_under_100ms`,
     value: bestUnder100?.answered ?? 0,
@@ -277,6 +224,9 @@ async function run(o: Options): Promise<void> {
       'handshake_timeout_secs = 120',
       'verify_accounts = false',
       'log_level = "warn"',
+      // One process, as these figures have always been taken; the scale
+      // bench measures the translator with several workers.
+      'workers = 1',
       '[limits]',
       'max_connections = 20000',
       'max_connections_per_ip = 20000',

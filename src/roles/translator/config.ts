@@ -74,6 +74,12 @@ export const TRANSLATOR_SCHEMA = {
     default: [],
     doc: 'extensions a pool must support; a pool without one of them is left for the next',
   }),
+  workers: integer({
+    default: 0,
+    min: 0,
+    max: 256,
+    doc: 'translator processes sharing the SV1 ports, each with its own upstream channel; 0 = one per core, 1 = a single process',
+  }),
   summary_interval_secs: seconds({ default: 60, min: 0, doc: 'period of the summary log line; 0 = off' }),
   log_level: oneOf(LOG_LEVELS, { default: 'info', doc: 'log level' }),
   downstream_difficulty_config: table({

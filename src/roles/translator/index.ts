@@ -8,12 +8,14 @@ import { addConfigFlags, flagOverrides, type FlagRow } from '../common/cli-flags
 import { runUntilSignal } from '../common/shutdown.js';
 import { loadTranslatorConfig, type TranslatorConfig } from './config.js';
 import { Translator, type TranslatorOptions } from './translator.js';
+import { runTranslatorWorkers, workerCount } from './workers.js';
 
 export { TRANSLATOR_SCHEMA, loadTranslatorConfig } from './config.js';
 export type { TranslatorConfig, UpstreamConfig, PortKind } from './config.js';
 export { Translator, difficultyForHashrate, hashrateForDifficulty } from './translator.js';
 export type { TranslatorOptions, ListenSpec, BoundPort } from './translator.js';
 export { TranslatorMetrics } from './metrics.js';
+export { TranslatorPrimary, mergeSummaries, runTranslatorWorkers, workerCount } from './workers.js';
 
 export const TRANSLATOR_FLAGS: readonly FlagRow[] = [
   ['downstream_address', '--downstream-address <ip>', 'IP address the SV1 port listens on'],
@@ -72,6 +74,12 @@ export const TRANSLATOR_FLAGS: readonly FlagRow[] = [
     "check each miner's account with the pool at authorize",
     'boolean',
   ],
+  [
+    'workers',
+    '--workers <n>',
+    'translator processes sharing the SV1 ports (each its own upstream channel); 0 = one per core',
+    'number',
+  ],
   ['handshake_timeout_secs', '--handshake-timeout <seconds>', 'time to subscribe and authorize', 'number'],
   ['log_level', '--log-level <level>', 'fatal|error|warn|info|debug|trace|silent'],
 ];
@@ -110,7 +118,15 @@ export function registerTranslator(program: Command): void {
   addConfigFlags(cmd, TRANSLATOR_FLAGS);
   cmd.action(async (raw: Record<string, unknown>) => {
     const overrides = upstreamOverrides(raw, flagOverrides(TRANSLATOR_FLAGS, raw));
-    await runTranslator(loadTranslatorConfig(raw.config as string | undefined, overrides));
+    const cfg = loadTranslatorConfig(raw.config as string | undefined, overrides);
+    const workers = workerCount(cfg.workers);
+    if (workers > 1) {
+      // Key files and other settings are checked here, before any worker starts.
+      translatorOptions(cfg, createLogger({ role: 'translator', level: 'silent' }));
+      await runTranslatorWorkers(cfg, workers);
+    } else {
+      await runTranslator(cfg);
+    }
   });
 }
 

@@ -97,6 +97,12 @@ export interface TranslatorOptions {
   failbackRetryMs?: number;
   /** How long a replaced pool connection stays open for shares on their way (default 5 s). */
   drainMs?: number;
+  /**
+   * Another process owns the listening sockets and hands accepted ones over
+   * (acceptHanded()); start() then opens no listener. `listen` still gives each
+   * port's address and kind.
+   */
+  handedSockets?: boolean;
 }
 
 export interface BoundPort {
@@ -136,6 +142,8 @@ export class Translator implements MinerHost {
   private readonly resume = new ResumeRegistry();
   private readonly servers: Server[] = [];
   private readonly ports = new Map<Server, PortDifficulty>();
+  /** With handed sockets: each `listen` entry's difficulties, by index. */
+  private readonly handed: PortDifficulty[] = [];
   /** Own channels → their miner. */
   private readonly owners = new Map<UpstreamChannel, MinerConnection>();
   private readonly lastPush = new Map<UpstreamChannel, number>();
@@ -209,8 +217,12 @@ export class Translator implements MinerHost {
     const now = Date.now();
     this.noWorkSince = now;
     const bound: BoundPort[] = [];
-    for (const spec of this.o.listen) bound.push(await this.listen(spec));
-    const first = this.ports.values().next().value as PortDifficulty | undefined;
+    if (this.o.handedSockets === true) {
+      for (const spec of this.o.listen) this.handed.push(this.portDifficulty(spec));
+    } else {
+      for (const spec of this.o.listen) bound.push(await this.listen(spec));
+    }
+    const first = (this.handed[0] ?? this.ports.values().next().value) as PortDifficulty | undefined;
     if (first !== undefined) this.defaultBand = bandOf(first.start);
     this.failover.start();
     this.timer = setInterval(() => this.tick(Date.now()), 1000);
@@ -231,12 +243,37 @@ export class Translator implements MinerHost {
 
   // ---- listeners -------------------------------------------------------------
 
-  private listen(spec: ListenSpec): Promise<BoundPort> {
+  private portDifficulty(spec: ListenSpec): PortDifficulty {
     // Devices the user agent does not tell about start at min_individual_miner_hashrate's difficulty.
     const start = powerOfTwoFloor(
       Math.max(1, difficultyForHashrate(this.o.minHashrate, this.o.sharesPerMinute)),
     );
-    const difficulty: PortDifficulty = spec.kind === 'cpu' ? CPU_PORT : { ...ASIC_PORT, start };
+    return spec.kind === 'cpu' ? CPU_PORT : { ...ASIC_PORT, start };
+  }
+
+  /**
+   * A connection accepted (and admitted) by the process that owns the
+   * listeners, for the port at `portIndex` of `listen`. The socket's 'close'
+   * tells that process the connection ended, whatever happens here.
+   */
+  acceptHanded(socket: Socket, portIndex: number): void {
+    const port = this.handed[portIndex];
+    if (port === undefined) return void socket.destroy();
+    this.accept(socket, port);
+  }
+
+  /** Miners are turned away for want of upstream work. */
+  get refusing(): boolean {
+    return this.cutOff;
+  }
+
+  /** What the periodic summary line shows. */
+  summary(): Record<string, unknown> {
+    return { miners: this.miners.size, ...this.metrics.snapshot() };
+  }
+
+  private listen(spec: ListenSpec): Promise<BoundPort> {
+    const difficulty = this.portDifficulty(spec);
     const server = createServer({ noDelay: true, keepAlive: true, keepAliveInitialDelay: 45_000 }, (s) =>
       this.accept(s, difficulty),
     );
@@ -942,7 +979,7 @@ export class Translator implements MinerHost {
     }
     if (this.o.summaryMs > 0 && now - this.lastSummary >= this.o.summaryMs) {
       this.lastSummary = now;
-      this.log.info({ miners: this.miners.size, ...this.metrics.snapshot() }, 'summary');
+      this.log.info(this.summary(), 'summary');
     }
   }
 

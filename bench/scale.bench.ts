@@ -1,0 +1,180 @@
+// `npm run bench -- scale`: what more processes buy on one machine. Each kind
+// of row has a function of its own below; today:
+//   - translator: V1 submits answered per second through the translator
+//     with `workers = 1` and `workers = 2` (and per worker, i.e. per core
+//     when there is one core per worker, and per CPU-second of all its
+//     processes), driven by the shared load generator
+//     (`../shared/tools/v1load.mjs`, or the file named by V1LOAD) exactly as
+//     the v1load bench drives it: 100 connections, rising offered rates, the
+//     best rate answered with p99 < 100 ms and the plateau. The translator
+//     runs behind a quiet scripted SV2 pool (chain target mainnet's
+//     difficulty 1, so random shares are answered as below the miner's
+//     difficulty). The worker counts alternate (1, 2, then 2, 1, …) so a
+//     machine whose load drifts weighs on both alike.
+// Options: --rates 20,50,… (per connection) --seconds S --rounds R
+// --workers 1,2 --user NAME (as in the v1load bench).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ScriptedPool } from '../test/translator/scripted-pool.js';
+import { emit } from './harness.js';
+import { startBenchTranslator } from './translator-process.js';
+import { SOURCES, submitLadder, v1loadPath, type Ladder, type SubmitStep } from './v1load-run.js';
+
+const HERE = fileURLToPath(import.meta.url);
+
+interface Options {
+  rates: number[];
+  seconds: number;
+  rounds: number;
+  workers: number[];
+  user?: string;
+}
+
+function options(argv: string[]): Options {
+  const get = (name: string): string | undefined => {
+    const i = argv.indexOf(`--${name}`);
+    return i >= 0 ? argv[i + 1] : argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+  };
+  const list = (name: string, fallback: string, integer: boolean): number[] => {
+    const v = (get(name) ?? fallback).split(',').map(Number);
+    if (v.some((n) => !(n > 0) || (integer && !Number.isInteger(n))))
+      throw new Error(`scale bench: --${name} must be positive ${integer ? 'integers' : 'numbers'}`);
+    return v;
+  };
+  const int = (name: string, fallback: number): number => list(name, String(fallback), true)[0]!;
+  return {
+    rates: list('rates', '20,50,100,150,200,250,300,400,500,600', false),
+    seconds: int('seconds', 6),
+    rounds: int('rounds', 2),
+    workers: list('workers', '1,2', true),
+    user: get('user'),
+  };
+}
+
+/** Answers per CPU-second of the translator's processes at a step, if its CPU was read. */
+function perCpuSecond(step: SubmitStep | null): number | null {
+  if (step === null || step.cpuPct === null || step.cpuPct <= 0) return null;
+  return Math.round(step.answered / (step.cpuPct / 100));
+}
+
+/** One ladder through a fresh translator with `workers` processes behind a fresh scripted pool. */
+async function translatorLadder(script: string, workers: number, o: Options, round: number): Promise<Ladder> {
+  const dir = mkdtempSync(join(tmpdir(), 'strata-scale-bench-'));
+  const pool = await ScriptedPool.start({ nbits: 0x1d00ffff });
+  let stop = (): void => {};
+  try {
+    const translator = await startBenchTranslator(dir, pool, [
+      'downstream_address = "127.0.0.1"',
+      'downstream_port = 0',
+      `workers = ${workers}`,
+      'summary_interval_secs = 0',
+      'handshake_timeout_secs = 120',
+      'verify_accounts = false',
+      'log_level = "warn"',
+      '[limits]',
+      'max_connections = 20000',
+      'max_connections_per_ip = 20000',
+      // The load generator is one address far above a miner's rate sending
+      // only invalid shares: the per-miner protections are not what is measured.
+      'max_submits_per_second = 1000000',
+      'invalid_shares_fresh_work = 1000000000',
+      'invalid_shares_reconnect = 1000000000',
+    ]);
+    stop = translator.stop;
+    // Every worker has its own upstream channel before miners come.
+    await pool.until(() => pool.channels.length >= workers);
+    const common = [
+      '--port',
+      String(translator.port),
+      '--src-ips',
+      SOURCES,
+      '--pid',
+      translator.pids.join(','),
+      ...(o.user ? ['--user', o.user] : []),
+    ];
+    return await submitLadder(script, common, o.rates, o.seconds, `scale.translator.workers${workers}`, {
+      round,
+      processes: translator.pids.length,
+    });
+  } finally {
+    stop();
+    await new Promise((r) => setTimeout(r, 1000));
+    await pool.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The translator rows: each worker count per round (alternating), then the best round of each. */
+async function translatorRows(o: Options): Promise<void> {
+  const script = v1loadPath();
+  if (!script) {
+    emit({ bench: 'scale.translator', value: 0, unit: 'skipped', note: 'v1load.mjs not found (set V1LOAD)' });
+    return;
+  }
+  const best = new Map<
+    number,
+    { under100: SubmitStep | null; plateau: number; plateauStep: SubmitStep | null }
+  >();
+  for (let round = 1; round <= o.rounds; round++) {
+    const order = round % 2 === 1 ? o.workers : [...o.workers].reverse();
+    for (const workers of order) {
+      const ladder = await translatorLadder(script, workers, o, round);
+      const plateauStep = ladder.steps.find((s) => s.answered === ladder.plateau) ?? null;
+      const name = `scale.translator.workers${workers}`;
+      emit({
+        bench: `${name}.p99_under_100ms`,
+        value: ladder.bestUnder100?.answered ?? 0,
+        unit: 'answers/s',
+        round,
+        offered_per_s: ladder.bestUnder100?.offered ?? null,
+        p99_ms: ladder.bestUnder100?.p99 ?? null,
+      });
+      emit({
+        bench: `${name}.plateau`,
+        value: ladder.plateau,
+        unit: 'answers/s',
+        round,
+        per_worker: Math.round(ladder.plateau / workers),
+        per_cpu_second: perCpuSecond(plateauStep),
+        server_cpu_pct: plateauStep?.cpuPct ?? null,
+        machine_idle_pct: plateauStep?.machineIdlePct ?? null,
+      });
+      const b = best.get(workers);
+      best.set(workers, {
+        under100:
+          (ladder.bestUnder100?.answered ?? 0) > (b?.under100?.answered ?? 0)
+            ? ladder.bestUnder100
+            : (b?.under100 ?? null),
+        plateau: Math.max(ladder.plateau, b?.plateau ?? 0),
+        plateauStep: ladder.plateau > (b?.plateau ?? -1) ? plateauStep : (b?.plateauStep ?? null),
+      });
+    }
+  }
+  const one = best.get(1);
+  for (const [workers, b] of best) {
+    emit({
+      bench: `scale.translator.workers${workers}.best`,
+      value: b.plateau,
+      unit: 'answers/s (plateau, best round)',
+      p99_under_100ms: b.under100?.answered ?? 0,
+      p99_ms: b.under100?.p99 ?? null,
+      plateau_per_worker: Math.round(b.plateau / workers),
+      plateau_per_cpu_second: perCpuSecond(b.plateauStep),
+      vs_one_worker: one && one.plateau > 0 ? Number((b.plateau / one.plateau).toFixed(2)) : null,
+      cores: availableParallelism(),
+      note: 'the load generator runs on the same cores',
+    });
+  }
+}
+
+async function run(o: Options): Promise<void> {
+  await translatorRows(o);
+}
+
+export default async function (): Promise<void> {
+  await run(options(process.argv.slice(2)));
+}
+
+if (process.argv[1] === HERE) await run(options(process.argv.slice(2)));

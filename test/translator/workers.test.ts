@@ -1,0 +1,184 @@
+// `workers = 2`: a primary process owns the V1 port and the connection
+// limits and hands connections to two translator processes, each with its
+// own upstream channel. Real processes on loopback, behind a scripted pool.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ScriptedPool } from './scripted-pool.js';
+import { V1Client } from './v1-client.js';
+import { eventually, startTranslatorProcess } from './fixture.js';
+import type { RoleProcess } from '../helpers/process.js';
+import { mergeSummaries, workerCount } from '../../src/roles/translator/index.js';
+
+const EASY = 'x,d=1e-8';
+const PER_IP = 3;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A scripted pool and a two-worker translator on it, both ended with `t`. */
+async function startTwoWorkers(t: {
+  after(fn: () => unknown): void;
+}): Promise<{ pool: ScriptedPool; proc: RoleProcess; port: number; pids: () => Map<number, number> }> {
+  const pool = await ScriptedPool.start();
+  t.after(() => pool.close());
+  const dir = mkdtempSync(join(tmpdir(), 'strata-workers-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const config = join(dir, 'translator.toml');
+  writeFileSync(
+    config,
+    [
+      'workers = 2',
+      'summary_interval_secs = 1',
+      'verify_accounts = false',
+      'downstream_port_kind = "cpu"',
+      '[limits]',
+      `max_connections_per_ip = ${PER_IP}`,
+      '[[upstreams]]',
+      'address = "127.0.0.1"',
+      `authority_pubkey = "${pool.authorityPublicKey}"`,
+    ].join('\n'),
+  );
+  const { proc, port } = await startTranslatorProcess(t, pool.port, pool.authorityPublicKey, ['-c', config]);
+  // The workers' pids as the primary reported them (the latest per worker).
+  const pids = () => {
+    const out = new Map<number, number>();
+    for (const r of proc.records) {
+      if (r.msg === 'translator worker started') out.set(Number(r.worker), Number(r.pid));
+    }
+    return out;
+  };
+  t.after(async () => {
+    await proc.stop();
+    for (const pid of pids().values()) if (alive(pid)) process.kill(pid, 'SIGKILL');
+  });
+  // Each worker opens its own upstream channel.
+  await pool.until(() => pool.channels.length >= 2);
+  return { pool, proc, port, pids };
+}
+
+async function miner(t: { after(fn: () => unknown): void }, port: number, name: string): Promise<V1Client> {
+  const c = await V1Client.connect(port);
+  t.after(() => c.close());
+  await c.handshake(name, { password: EASY });
+  return c;
+}
+
+/** Resolves true when the server closes `c` without a byte, false when it stays open for `ms`. */
+async function refused(c: V1Client, ms = 3000): Promise<boolean> {
+  await Promise.race([c.until(() => c.closed), new Promise((r) => setTimeout(r, ms))]);
+  return c.closed && c.lines.length === 0;
+}
+
+test("workers = 0 is one per core; the summary adds up the workers' counters", () => {
+  assert.equal(workerCount(0), availableParallelism());
+  assert.equal(workerCount(3), 3);
+  assert.deepEqual(
+    mergeSummaries([
+      { miners: 2, connections_refused: { a: 1 }, upstream: 'p:1' },
+      { miners: 3, connections_refused: { a: 2, b: 1 }, upstream: 'p:1' },
+      { miners: 0, connections_refused: {}, upstream: '' },
+    ]),
+    { miners: 5, connections_refused: { a: 3, b: 1 }, upstream: 'p:1' },
+  );
+  assert.equal(mergeSummaries([{ upstream: 'p:1' }, { upstream: 'q:2' }]).upstream, 'p:1,q:2');
+});
+
+test(
+  'workers = 2: miners on both workers get work and accepted shares; the per-address cap holds across them',
+  { timeout: 120_000 },
+  async (t) => {
+    const { pool, proc, port } = await startTwoWorkers(t);
+    assert.equal(
+      new Set(pool.channels.map((c) => c.conn)).size,
+      2,
+      'two upstream connections, one per worker',
+    );
+
+    const miners: V1Client[] = [];
+    for (let i = 0; i < PER_IP; i++) miners.push(await miner(t, port, `alice.rig${i}`));
+    for (const m of miners) {
+      const reply = await m.mineAndSubmit(`alice.rig${miners.indexOf(m)}`);
+      assert.equal(reply.result, true, `share accepted: ${JSON.stringify(reply)}`);
+    }
+    // Every share meets the scripted pool's target, so each went upstream on
+    // the channel of the worker that served its miner.
+    await eventually(() => pool.acceptedShares.length >= PER_IP, 'shares at the pool');
+    assert.equal(new Set(pool.acceptedShares.map((s) => s.conn)).size, 2, 'shares came from both workers');
+    const summary = await proc.waitFor(
+      (r) =>
+        r.msg === 'summary' &&
+        Array.isArray(r.per_worker) &&
+        (r.per_worker as { connections_accepted: number }[]).every((w) => w.connections_accepted >= 1) &&
+        r.connections_open === PER_IP,
+    );
+    assert.equal(summary.workers, 2);
+    assert.equal(summary.miners, PER_IP, 'one summary counts the miners of both workers');
+
+    // The cap is the whole translator's: a fourth connection from 127.0.0.1 is refused.
+    const extra = await V1Client.connect(port);
+    t.after(() => extra.close());
+    assert.equal(await refused(extra), true, 'a connection beyond max_connections_per_ip is refused');
+    await proc.waitFor(
+      (r) => r.msg === 'connection refused' && r.reason === 'too many connections from this address',
+    );
+
+    // A miner leaving (on whichever worker) frees its place for the next one.
+    miners[0]!.close();
+    await eventually(
+      () => proc.records.some((r) => r.msg === 'summary' && r.connections_open === PER_IP - 1),
+      'a freed place',
+    );
+    const again = await miner(t, port, 'alice.again');
+    const reply = await again.mineAndSubmit('alice.again');
+    assert.equal(reply.result, true);
+  },
+);
+
+test(
+  'workers = 2: a killed worker is restarted and serves new miners; SIGTERM to the primary leaves no process',
+  { timeout: 120_000 },
+  async (t) => {
+    const { pool, proc, port, pids } = await startTwoWorkers(t);
+    const first = pids();
+    assert.equal(first.size, 2);
+    const victim = first.get(0)!;
+    process.kill(victim, 'SIGKILL');
+    const exited = await proc.waitFor((r) => r.msg === 'translator worker exited: restarting it');
+    assert.equal(exited.worker, 0);
+    await eventually(() => pids().get(0) !== victim, 'worker 0 started again');
+    // Its new upstream channel.
+    await pool.until(() => pool.channels.length >= 3);
+
+    // New miners are served (by both workers: least connections).
+    const miners: V1Client[] = [];
+    for (let i = 0; i < 2; i++) miners.push(await miner(t, port, `bob.rig${i}`));
+    for (const [i, m] of miners.entries()) {
+      const reply = await m.mineAndSubmit(`bob.rig${i}`);
+      assert.equal(reply.result, true);
+    }
+    const summary = await proc.waitFor(
+      (r) =>
+        r.msg === 'summary' &&
+        Array.isArray(r.per_worker) &&
+        (r.per_worker as { worker: number; connections_accepted: number; restarts: number }[]).some(
+          (w) => w.worker === 0 && w.restarts === 1 && w.connections_accepted >= 1,
+        ),
+    );
+    assert.equal(summary.workers_answering, 2);
+
+    const all = [...pids().values(), victim];
+    const code = await proc.stop(15_000);
+    assert.equal(code, 0, 'the primary stops cleanly');
+    await eventually(() => all.every((pid) => !alive(pid)), 'every worker gone', 15_000);
+    for (const m of miners) await m.until(() => m.closed);
+  },
+);
