@@ -358,13 +358,15 @@ export class MiningSession {
       if (who) {
         // A refused share a proxy relays counts against the miner its 0x0002
         // TLV names, as an accepted one is credited to it.
-        const { account, worker } =
+        const named =
           tlv_identity !== undefined && tlv_identity !== ''
             ? this.#host.resolveProxied(tlv_identity, who)
             : who;
-        this.#host.shares.reject({ account, worker, reason: v.error_code }).catch((err: unknown) => {
-          this.#log.error({ err: (err as Error).message }, 'counting a rejected share failed');
-        });
+        void Promise.resolve(named)
+          .then(({ account, worker }) => this.#host.shares.reject({ account, worker, reason: v.error_code }))
+          .catch((err: unknown) => {
+            this.#log.error({ err: (err as Error).message }, 'counting a rejected share failed');
+          });
       }
       return;
     }
