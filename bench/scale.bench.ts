@@ -11,14 +11,23 @@
 //     difficulty 1, so random shares are answered as below the miner's
 //     difficulty). The worker counts alternate (1, 2, then 2, 1, …) so a
 //     machine whose load drifts weighs on both alike.
+//   - store: the pool's acknowledged shares per second end to end (100
+//     Noise channels, the pool bench) on SQLite and on PostgreSQL, and
+//     shares committed per second through the store's batch writer at batch
+//     sizes 10, 100 and 1000 on both engines. PostgreSQL is a throwaway
+//     local server (unix socket, durable settings); without the server
+//     programs these rows are skipped.
 // Options: --rates 20,50,… (per connection) --seconds S --rounds R
-// --workers 1,2 --user NAME (as in the v1load bench).
+// --workers 1,2 --user NAME (as in the v1load bench); --only translator|store.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ScriptedPool } from '../test/translator/scripted-pool.js';
 import { emit } from './harness.js';
+import { measurePoolAcks } from './pool.bench.js';
+import { hasPostgres, startBenchPostgres } from './postgres.js';
+import { committedShares, tempSqlite } from './store-engines.js';
 import { startBenchTranslator } from './translator-process.js';
 import { SOURCES, submitLadder, v1loadPath, type Ladder, type SubmitStep } from './v1load-run.js';
 
@@ -30,6 +39,7 @@ interface Options {
   rounds: number;
   workers: number[];
   user?: string;
+  only?: 'translator' | 'store';
 }
 
 function options(argv: string[]): Options {
@@ -50,7 +60,14 @@ function options(argv: string[]): Options {
     rounds: int('rounds', 2),
     workers: list('workers', '1,2', true),
     user: get('user'),
+    only: parseOnly(get('only')),
   };
+}
+
+function parseOnly(v: string | undefined): Options['only'] {
+  if (v === undefined) return undefined;
+  if (v === 'translator' || v === 'store') return v;
+  throw new Error('scale bench: --only must be translator or store');
 }
 
 /** Answers per CPU-second of the translator's processes at a step, if its CPU was read. */
@@ -169,8 +186,59 @@ async function translatorRows(o: Options): Promise<void> {
   }
 }
 
+/** The store rows: the pool end to end on each engine, then the batch writer's commits per batch size. */
+async function storeRows(): Promise<void> {
+  if (!hasPostgres()) {
+    emit({ bench: 'scale.store', value: 0, unit: 'skipped', note: 'no PostgreSQL server programs' });
+    return;
+  }
+  const cleanups: (() => unknown)[] = [];
+  try {
+    const pg = await startBenchPostgres({ after: (fn) => cleanups.push(fn) });
+    // Alternating engines, two rounds each.
+    for (let round = 1; round <= 2; round++) {
+      for (const engine of round === 1 ? ['sqlite', 'postgres'] : ['postgres', 'sqlite']) {
+        const r = await measurePoolAcks(engine === 'postgres' ? await pg.createDatabase() : undefined);
+        emit({
+          bench: `scale.store.pool_acknowledged.${engine}`,
+          value: r.perSecond,
+          unit: 'shares/s',
+          round,
+          clients: r.clients,
+          window: r.window,
+        });
+      }
+    }
+    for (const batch of [10, 100, 1000]) {
+      const shares = batch * 200;
+      for (const engine of ['sqlite', 'postgres']) {
+        let r;
+        if (engine === 'postgres') r = await committedShares(await pg.createDatabase(), batch, shares);
+        else {
+          const f = tempSqlite();
+          try {
+            r = await committedShares(f.path, batch, shares);
+          } finally {
+            f.remove();
+          }
+        }
+        emit({
+          bench: `scale.store.committed.${engine}`,
+          value: r.perSecond,
+          unit: 'shares/s',
+          batch,
+          shares,
+        });
+      }
+    }
+  } finally {
+    for (const fn of cleanups.reverse()) await fn();
+  }
+}
+
 async function run(o: Options): Promise<void> {
-  await translatorRows(o);
+  if (o.only !== 'store') await translatorRows(o);
+  if (o.only !== 'translator') await storeRows();
 }
 
 export default async function (): Promise<void> {
