@@ -10,9 +10,11 @@ import { computePplnsPayouts, Store } from '../../src/store/index.js';
 import { startPostgres } from '../helpers/postgres.js';
 import { tempDir } from '../helpers/resources.js';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import {
   MiningClient,
   poolAccountCli,
+  poolCommand,
   startPool,
   startStack,
   targetOf,
@@ -145,4 +147,45 @@ test('two pools on one PostgreSQL database: shares credited once, none lost to a
       payout_scripts: new Map(),
     });
   assert.deepEqual(pay(fromPg), pay(fromSqlite));
+});
+
+test('strata pool db migrate --to: refuses a bad URL and a missing file, copies a pool database, and the pool runs on the copy', async (t) => {
+  const s = await startStack(t);
+  poolAccountCli(['add', 'dave', '--database', s.db]);
+  const pool = await startPool(t, s, POOL_FLAGS);
+  const m = await mine(t, s, pool, 'dave.rig');
+  await until(() => m.client.acknowledged >= 50, 'dave.rig: 50 acknowledged');
+  await m.stop();
+  await pool.proc.stop();
+
+  const cli = (args: string[]) =>
+    spawnSync(process.execPath, poolCommand(['db', 'migrate', ...args]), { encoding: 'utf8' });
+  const bad = cli(['--database', s.db, '--to', 'mysql://x/y']);
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /--to must be a postgres:\/\/ URL/);
+  const missing = cli(['--database', join(s.dir, 'none.db'), '--to', 'postgres://x@/y']);
+  assert.notEqual(missing.status, 0);
+  assert.match(missing.stderr, /no SQLite database at/);
+
+  const url = await (await startPostgres(t)).createDatabase();
+  const done = cli(['--database', s.db, '--to', url]);
+  assert.equal(done.status, 0, done.stderr);
+  assert.match(done.stdout, /^accounts: 1 rows$/m);
+  assert.match(done.stdout, /copied \d+ rows in \d+ tables \(schema version 3\)/);
+  const again = cli(['--database', s.db, '--to', url]);
+  assert.notEqual(again.status, 0);
+  assert.match(again.stderr, /already holds pool data/);
+
+  const onPg = await startPool(t, s, [...POOL_FLAGS, '--database-url', url]);
+  const m2 = await mine(t, s, onPg, 'dave.rig');
+  await until(() => m2.client.acknowledged >= 10, 'dave.rig on PostgreSQL: 10 acknowledged');
+  await m2.stop();
+  await onPg.proc.stop();
+  const store = await Store.open(url);
+  t.after(() => store.close());
+  const row = await store.engine.get<{ n: number; workers: number }>(
+    'SELECT COUNT(*) AS n, (SELECT COUNT(*) FROM workers) AS workers FROM shares',
+  );
+  assert.ok(row!.n >= m.client.acknowledged + m2.client.acknowledged, JSON.stringify(row));
+  assert.equal(row!.workers, 1, 'the copied worker row is reused');
 });
