@@ -63,6 +63,8 @@ interface InboxEntry {
 }
 
 const MAX_NAME_LENGTH = 255;
+/** Accounts whose spellings are remembered for the share path (cleared past this). */
+const MAX_IDENTITIES = 100_000;
 const WINDOW_LOAD_CHUNK = 50_000;
 const PRUNE_EVERY_MS = 10 * 60_000;
 
@@ -115,6 +117,8 @@ export class Store {
   private readonly accounts = new Map<string, { id: number; name: string }>();
   private readonly accountNames = new Map<number, string>();
   private readonly workers = new Map<string, WorkerIds>();
+  /** Worker ids by the account and worker names exactly as shares give them. */
+  private readonly byIdentity = new Map<string, Map<string, WorkerIds>>();
   /** Worker look-ups in flight, so the shares of a new worker wait on one. */
   private readonly workerLookups = new Map<string, Promise<WorkerIds>>();
   /** Items waiting, in order, for a worker look-up ahead of them (flush waits for them). */
@@ -270,16 +274,32 @@ export class Store {
     }
     const ids = { account_id: a.id, worker_id: row.id, account: a.name };
     this.workers.set(key, ids);
+    this.remember(account, worker, ids);
     return ids;
+  }
+
+  /** The ids of a spelling of `account.worker` as shares name it, for the next share (bounded). */
+  private remember(account: string, worker: string, ids: WorkerIds): void {
+    let workers = this.byIdentity.get(account);
+    if (!workers) {
+      if (this.byIdentity.size >= MAX_IDENTITIES) this.byIdentity.clear();
+      this.byIdentity.set(account, (workers = new Map()));
+    }
+    workers.set(worker, ids);
   }
 
   /** The ids of `account.worker` for a share: from memory once known, one look-up per new worker. */
   private workerIds(account: string, worker: string): WorkerIds | Promise<WorkerIds> {
+    const byName = this.byIdentity.get(account)?.get(worker);
+    if (byName) return byName;
     account = storedName(account);
     worker = storedName(worker);
     const a = this.accounts.get(foldName(account));
     const known = a && this.workers.get(`${a.id}\0${worker}`);
-    if (known) return known;
+    if (known) {
+      this.remember(account, worker, known);
+      return known;
+    }
     const key = `${foldName(account)}\0${worker}`;
     let p = this.workerLookups.get(key);
     if (!p) {
@@ -354,12 +374,12 @@ export class Store {
       return Promise.reject(err);
     }
     const time = share.time ?? Date.now();
-    return this.queue<number>(this.workerIds(share.account, share.worker), (ids) => ({
-      kind: 'share',
-      ids,
-      share,
-      time,
-    }));
+    const ids = this.workerIds(share.account, share.worker);
+    // The common case (a known worker, nobody waiting ahead) straight into the batch.
+    if (!(ids instanceof Promise) && this.inbox.length === 0) {
+      return this.writer.enqueue({ kind: 'share', ids, share, time }) as Promise<number>;
+    }
+    return this.queue<number>(ids, (w) => ({ kind: 'share', ids: w, share, time }));
   }
 
   /** Counts a rejected share (in the same batches as accepted shares). */
