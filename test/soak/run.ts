@@ -147,7 +147,11 @@ async function run(): Promise<number> {
     }
     if (!o.keep) rmSync(dir, { recursive: true, force: true });
   };
+  /** Set once the run ends: processes exiting from then on are not deaths. */
+  let stopping = false;
   const onSignal = (signal: string) => {
+    // A terminal's Ctrl-C reaches the roles too: their exits are part of the stop.
+    stopping = true;
     say(`${signal}: stopping every process of the run`);
     void cleanup().then(() => process.exit(130));
   };
@@ -170,7 +174,6 @@ async function run(): Promise<number> {
 
   const procs = new Map<Role | 'miners', RoleProcess>();
   const died: string[] = [];
-  let stopping = false;
   const watch = (name: Role | 'miners', proc: RoleProcess): void => {
     procs.set(name, proc);
     proc.child.once('exit', (code, signal) => {
