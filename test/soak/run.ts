@@ -62,7 +62,17 @@ function usage(): string {
   --keep              keep the run's directory (logs, probe samples, database)`;
 }
 
+const VALUED = ['minutes', 'v1', 'sv2', 'sample-secs', 'block-secs', 'share-secs', 'warmup-minutes', 'json'];
+
 function options(argv: string[]): Options {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--keep') continue;
+    if (!a.startsWith('--') || !VALUED.includes(a.slice(2)) || argv[i + 1] === undefined) {
+      throw new Error(`soak: unknown or incomplete option "${a}"\n${usage()}`);
+    }
+    i++;
+  }
   const get = (name: string): string | undefined => {
     const i = argv.indexOf(`--${name}`);
     return i >= 0 ? argv[i + 1] : undefined;
@@ -500,5 +510,11 @@ function round(x: number): number {
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
   process.stdout.write(usage() + '\n');
 } else {
+  try {
+    options(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exit(1);
+  }
   process.exit(await run());
 }
