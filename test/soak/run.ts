@@ -414,6 +414,9 @@ function summarize(
         peak: Math.max(...mine.map((s) => s.rss_mb)),
       },
       rss_growth_pct: round(growth),
+      // Least-squares trend after the warm-up: steadier than two samples a garbage collection apart.
+      rss_trend_mb_per_hour: slope(settled, (s) => s.rss_mb),
+      heap_used_trend_mb_per_hour: slope(settled, (s) => s.heap_used_mb),
       heap_used_mb: {
         at_warmup_end: heapBase,
         last: last.heap_used_mb,
@@ -501,6 +504,22 @@ function summarize(
     roles,
     shares,
   };
+}
+
+/** Least-squares slope of `value` over time, per hour (null under three samples). */
+function slope(samples: Sample[], value: (s: Sample) => number): number | null {
+  if (samples.length < 3) return null;
+  const xs = samples.map((s) => s.t / 3_600_000);
+  const ys = samples.map(value);
+  const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const my = ys.reduce((a, b) => a + b, 0) / ys.length;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < xs.length; i++) {
+    num += (xs[i]! - mx) * (ys[i]! - my);
+    den += (xs[i]! - mx) ** 2;
+  }
+  return den === 0 ? null : round(num / den);
 }
 
 function round(x: number): number {
