@@ -224,9 +224,9 @@ export class MiningSession {
         this.#log.info({ channel_id: m.channel_id, reason: m.reason_code }, 'channel closed by the client');
         return;
       case 'SubmitSharesStandard':
-        return this.#share(channels.submitStandard(m, now), m.channel_id);
+        return this.#share(channels.submitStandard(m, now), m.channel_id, null);
       case 'SubmitSharesExtended':
-        return this.#share(channels.submitExtended(m, now), m.channel_id);
+        return this.#share(channels.submitExtended(m, now), m.channel_id, m.user_identity ?? null);
       case 'SetCustomMiningJob':
         return this.#customJob(channels, m, now);
       default:
@@ -323,14 +323,17 @@ export class MiningSession {
     this.send(out);
   }
 
-  #share(v: ShareVerdict, channel_id: number): void {
+  /** `tlv`: the 0x0002 user_identity of the submit, the miner behind a proxy's extended channel. */
+  #share(v: ShareVerdict, channel_id: number, tlv: string | null): void {
     const who = this.#who.get(channel_id);
     this.#host.counters?.share(v.accepted ? 'accepted' : v.error_code);
     if (!v.accepted) {
       this.send([v.error]);
       if (who) {
+        // Counted for the miner the TLV names, as its accepted shares are.
+        const booked = tlv !== null && tlv !== '' ? this.#host.resolveProxied(tlv, who) : who;
         this.#host.shares
-          .reject({ account: who.account, worker: who.worker, reason: v.error_code })
+          .reject({ account: booked.account, worker: booked.worker, reason: v.error_code })
           .catch((err: unknown) => {
             this.#log.error({ err: (err as Error).message }, 'counting a rejected share failed');
           });
