@@ -44,7 +44,7 @@ test(
       conditions: { blocks_mined: number };
       roles: Record<string, RoleFigures>;
       shares: {
-        v1: { miners_accepted: number; store_accepted: number };
+        v1: { miners_accepted: number; store_accepted: number; store_rejected: number };
         sv2: { miners_acknowledged: number; store_accepted: number };
       };
     };
@@ -57,7 +57,12 @@ test(
     }
     assert.ok(summary.conditions.blocks_mined >= 2, 'devnet blocks on the timer');
     assert.ok(summary.shares.v1.miners_accepted > 0 && summary.shares.sv2.miners_acknowledged > 0);
-    assert.equal(summary.shares.v1.store_accepted, summary.shares.v1.miners_accepted);
+    // The translator answers before the pool: a share it took just before a block can be
+    // refused upstream as stale, and the pool counts that refusal for the miner's worker.
+    assert.equal(
+      summary.shares.v1.store_accepted + summary.shares.v1.store_rejected,
+      summary.shares.v1.miners_accepted,
+    );
     assert.equal(summary.shares.sv2.store_accepted, summary.shares.sv2.miners_acknowledged);
     // One line per role per sample.
     assert.match(text, /soak: min +[0-9.]+ translator +rss/);
