@@ -82,10 +82,18 @@ export class MinerDifficulty {
     return this.value < this.floor ? this.set(this.floor, now) : undefined;
   }
 
-  /** Vardiff off: the difficulty of the pool's target for this miner's channel (never below a floor). */
+  /**
+   * Vardiff off: the difficulty of the pool's target for this miner's
+   * channel (never below a floor). A miner reading fractions gets the pool's
+   * value as it is even below the port's lowest: on a chain as easy as
+   * regtest (4.66e-10) a floor of 1e-8 would make every share a block.
+   */
   upstream(difficulty: number, now: number): number | undefined {
     if (this.vardiff !== undefined) return undefined;
-    return this.set(Math.max(this.floor, this.vardiffValue(difficulty)), now);
+    const lowest = this.lowest();
+    const value =
+      !this.integer && difficulty > 0 && difficulty < lowest ? difficulty : this.vardiffValue(difficulty);
+    return this.set(Math.max(this.floor, value), now);
   }
 
   /** An accepted share. */

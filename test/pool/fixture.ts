@@ -161,10 +161,16 @@ export class MiningClient {
     void this.#pump();
   }
 
-  static async connect(t: Cleanup | undefined, port: number, keys: Keys): Promise<MiningClient> {
+  static async connect(
+    t: Cleanup | undefined,
+    port: number,
+    keys: Pick<Keys, 'publicPath'>,
+    localAddress?: string,
+  ): Promise<MiningClient> {
     const conn = await connectFramed({
       host: '127.0.0.1',
       port,
+      ...(localAddress === undefined ? {} : { localAddress }),
       security: { kind: 'noise', authorityPublicKey: loadAuthorityPublicKey(keys.publicPath) },
     });
     const c = new MiningClient(conn);

@@ -79,6 +79,17 @@ test('miner difficulty: the agent sets the start, requests win, whole numbers wh
   );
   assert.equal(fixed.minimum(4096, 0), 4096, 'a minimum still holds');
   assert.equal(fixed.upstream(100, 0), undefined, 'and the pool cannot go below it');
+
+  // A regtest-like chain: the pool's easiest target (difficulty 2.33e-10) is easier than the
+  // network's (4.66e-10); a miner reading fractions follows it below the port's lowest (1e-8).
+  const easiest = 0xffff / 2 ** 48;
+  const follows = new MinerDifficulty(CPU_PORT, false, 0);
+  follows.identify('cpuminer/2.5.1', 0);
+  assert.equal(follows.upstream(easiest, 0), easiest, "vardiff off, fractions: the pool's value as it is");
+  assert.equal(follows.upstream(0.5, 0), 0.5, 'and back up');
+  const whole = new MinerDifficulty(DEFAULT_PORT, false, 0);
+  whole.identify('bitaxe/BM1370/v2.9.0', 0);
+  assert.equal(whole.upstream(easiest, 0), 1, 'whole-number firmware still gets 1 at least');
 });
 
 test('every device class gets its first share within a minute on the default port, without flooding', () => {

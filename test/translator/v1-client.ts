@@ -117,9 +117,15 @@ export class V1Client {
     return this.request('mining.submit', params);
   }
 
-  findShare(worker: string, maxTries = 1_000_000): string[] | undefined {
+  /**
+   * A share for the latest job: the first nonce meeting the difficulty, or
+   * with `notBlock` the first that meets it without meeting the job's nbits
+   * (on a chain as easy as regtest, most shares would otherwise be blocks).
+   */
+  findShare(worker: string, maxTries = 1_000_000, notBlock = false): string[] | undefined {
     const n = this.notify!;
     const target = difficultyTarget(this.difficulty);
+    const network = notBlock ? bitsTarget(parseInt(n.nbits, 16)) : -1n;
     const en2 = (this.en2++)
       .toString(16)
       .padStart(this.extranonce2Size * 2, '0')
@@ -137,7 +143,8 @@ export class V1Client {
     for (let nonce = 0; nonce < maxTries; nonce++) {
       header.writeUInt32LE(nonce, 76);
       const h = sha256d(header);
-      if (BigInt('0x' + Buffer.from(h).reverse().toString('hex')) <= target) {
+      const value = BigInt('0x' + Buffer.from(h).reverse().toString('hex'));
+      if (value <= target && value > network) {
         const p = [worker, n.job_id, en2, n.ntime, nonce.toString(16).padStart(8, '0')];
         if (this.mask !== 0) p.push(bits.toString(16).padStart(8, '0'));
         return p;
@@ -194,6 +201,13 @@ export class V1Client {
       }
     }
   }
+}
+
+/** The target of compact nBits (mantissa · 256^(exponent − 3)). */
+function bitsTarget(bits: number): bigint {
+  const exponent = bits >>> 24;
+  const mantissa = BigInt(bits & 0x007fffff);
+  return exponent <= 3 ? mantissa >> BigInt(8 * (3 - exponent)) : mantissa << BigInt(8 * (exponent - 3));
 }
 
 /** floor(DIFF1 / difficulty) for fractional difficulties, via a scaled integer. */

@@ -1,0 +1,61 @@
+// Preloaded into a role's process (`node --import <this file> ...`) by the
+// soak run: once per interval it appends one JSON line to the file named by
+// STRATA_SOAK_PROBE_FILE with the process's memory, event-loop delay (p99 and
+// max since the previous line, beyond the 10 ms sampling period) and open
+// handles by type. Without that variable it does nothing. Its timer is
+// unref'd, so it never keeps a role alive; the role itself has no idea it is
+// watched.
+import { appendFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+
+/** Which role this process is: the `strata <role>` sub-command, else the script's name. */
+function roleName(argv: string[]): string {
+  const script = argv[1] ?? '';
+  if (/cli\.js$/.test(script) && argv[2] !== undefined) return argv[2];
+  const m = /roles\/([^/]+)\/main\.js$/.exec(script);
+  return m ? m[1]! : script.split('/').pop() || 'node';
+}
+
+const file = process.env.STRATA_SOAK_PROBE_FILE;
+if (file !== undefined && file !== '') {
+  const secs = Number(process.env.STRATA_SOAK_PROBE_SECS ?? '60');
+  const intervalMs = Number.isFinite(secs) && secs > 0 ? secs * 1000 : 60_000;
+  const role = roleName(process.argv);
+  // The histogram records the time between ticks of a timer of this period;
+  // the delay is what exceeds the period (an idle loop reads 0, not 10 ms).
+  const resolutionMs = 10;
+  const delay = monitorEventLoopDelay({ resolution: resolutionMs });
+  delay.enable();
+  const startedAt = Date.now();
+  const ms = (ns: number): number => Math.round(ns / 1e4) / 100;
+  const late = (ns: number): number => ms(Math.max(0, ns - resolutionMs * 1e6));
+  const mb = (bytes: number): number => Math.round(bytes / 1024 / 10.24) / 100;
+  const sample = (): void => {
+    const m = process.memoryUsage();
+    const handles: Record<string, number> = {};
+    for (const kind of process.getActiveResourcesInfo()) handles[kind] = (handles[kind] ?? 0) + 1;
+    const line = {
+      role,
+      pid: process.pid,
+      t: Date.now(),
+      uptime_s: Math.round((Date.now() - startedAt) / 1000),
+      rss_mb: mb(m.rss),
+      heap_used_mb: mb(m.heapUsed),
+      heap_total_mb: mb(m.heapTotal),
+      external_mb: mb(m.external),
+      array_buffers_mb: mb(m.arrayBuffers),
+      el_p99_ms: late(delay.percentile(99)),
+      el_max_ms: late(delay.max),
+      el_resolution_ms: resolutionMs,
+      handles,
+      handles_total: Object.values(handles).reduce((a, b) => a + b, 0),
+    };
+    delay.reset();
+    try {
+      appendFileSync(file, JSON.stringify(line) + '\n');
+    } catch {
+      // the run's directory is gone: nothing to report to
+    }
+  };
+  setInterval(sample, intervalMs).unref();
+}

@@ -1,0 +1,70 @@
+// A short soak: the whole path of `npm run soak` (every role sampled through
+// the preloaded probe, V1 and SV2 miners, devnet blocks, the final count
+// against the pool's database) in about a minute with a few miners.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { tempDir } from '../helpers/resources.js';
+
+const RUN = fileURLToPath(new URL('./run.js', import.meta.url));
+
+interface RoleFigures {
+  samples: number;
+  samples_under_load: number;
+  rss_growth_pct: number;
+  el_p99_ms_worst: number;
+  el_max_ms_worst: number;
+}
+
+test(
+  'soak: one minute, every role sampled, share counts equal the store',
+  { timeout: 300_000 },
+  async (t) => {
+    const dir = tempDir(t, 'strata-soak-test-');
+    const out = join(dir, 'summary.json');
+    const args = ['--minutes', '1', '--v1', '40', '--sv2', '8', '--sample-secs', '10', '--block-secs', '15'];
+    const child = spawn(process.execPath, [RUN, ...args, '--share-secs', '3', '--json', out], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let text = '';
+    child.stdout.on('data', (d: Buffer) => (text += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (text += d.toString()));
+    // SIGTERM makes the run stop every process it started.
+    t.after(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    });
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    assert.equal(code, 0, text.slice(-4000));
+    const summary = JSON.parse(readFileSync(out, 'utf8')) as {
+      ok: boolean;
+      failures: string[];
+      conditions: { blocks_mined: number };
+      roles: Record<string, RoleFigures>;
+      shares: {
+        v1: { miners_accepted: number; store_accepted: number; store_rejected: number };
+        sv2: { miners_acknowledged: number; store_accepted: number };
+      };
+    };
+    assert.deepEqual(summary.failures, []);
+    assert.ok(summary.ok);
+    for (const role of ['devnet', 'tp', 'pool', 'translator']) {
+      const r = summary.roles[role];
+      assert.ok(r !== undefined && r.samples_under_load >= 3, `${role}: samples under load`);
+      assert.ok(Number.isFinite(r.rss_growth_pct) && r.el_max_ms_worst >= r.el_p99_ms_worst);
+    }
+    assert.ok(summary.conditions.blocks_mined >= 2, 'devnet blocks on the timer');
+    assert.ok(summary.shares.v1.miners_accepted > 0 && summary.shares.sv2.miners_acknowledged > 0);
+    // The translator answers before the pool: a share it took just before a block can be
+    // refused upstream as stale, and the pool counts that refusal for the miner's worker.
+    assert.equal(
+      summary.shares.v1.store_accepted + summary.shares.v1.store_rejected,
+      summary.shares.v1.miners_accepted,
+    );
+    assert.equal(summary.shares.sv2.store_accepted, summary.shares.sv2.miners_acknowledged);
+    // One line per role per sample.
+    assert.match(text, /soak: min +[0-9.]+ translator +rss/);
+  },
+);
