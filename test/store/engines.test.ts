@@ -1,23 +1,18 @@
-// The store's behaviour on both engines: SQLite (a file) and PostgreSQL (a
-// throwaway server, test/helpers/postgres.ts). Then what only PostgreSQL
-// allows: two pool processes' stores on one database, and moving a SQLite
-// history into PostgreSQL.
+// The store's writes on both engines: SQLite (a file) and PostgreSQL (a
+// throwaway server, test/helpers/postgres.ts); the stats, ledger and window
+// suites run on both too. Then what only PostgreSQL allows: two pool
+// processes' stores on one database, and moving a SQLite history into
+// PostgreSQL.
 import { test } from 'node:test';
-import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { computePplnsPayouts, openDatabase, Store, type ShareInput } from '../../src/store/index.js';
+import { openDatabase, Store, type ShareInput } from '../../src/store/index.js';
 import { copySqliteToPostgres } from '../../src/store/copy.js';
 import { startPostgres } from '../helpers/postgres.js';
 import { tempDbPath } from './tmp.js';
+import { HISTORY } from './pplns-history.js';
+import { ENGINES, storeLocation } from './engines.js';
 
-type Engine = 'sqlite' | 'postgres';
-const ENGINES: readonly Engine[] = ['sqlite', 'postgres'];
-
-/** A fresh, empty store location of `engine`: a file path or a database URL. */
-async function location(t: TestContext, engine: Engine): Promise<string> {
-  if (engine === 'sqlite') return tempDbPath(t);
-  return (await startPostgres(t)).createDatabase();
-}
+const HASH_A = 'aa'.repeat(32);
 
 function share(account: string, difficulty: number, i: number, worker = 'w'): ShareInput {
   return { account, worker, difficulty, share_difficulty: difficulty, channel_id: 1, job_id: i };
@@ -29,28 +24,9 @@ async function record(store: Store, history: readonly [string, number][]): Promi
   return Promise.all(p);
 }
 
-// Oldest first; the window with network difficulty 50 and factor 2 (N = 100) is
-// worked out by hand in window.test.ts: alice 40, bob 35 (20 of 28 + 15), dave 25.
-const HISTORY: [string, number][] = [
-  ['carol', 40],
-  ['alice', 30],
-  ['bob', 28],
-  ['alice', 10],
-  ['dave', 25],
-  ['bob', 15],
-  ['alice', 30],
-];
-const EXPECTED = [
-  { account: 'alice', difficulty: 40 },
-  { account: 'bob', difficulty: 35 },
-  { account: 'dave', difficulty: 25 },
-];
-const HASH_A = 'aa'.repeat(32);
-const script = (tag: number) => new Uint8Array([0x00, 0x14, ...new Array<number>(20).fill(tag)]);
-
 for (const engine of ENGINES) {
   test(`${engine}: acknowledged shares, rejects and worker counters are stored; names are case-insensitive`, async (t) => {
-    const where = await location(t, engine);
+    const where = await storeLocation(t, engine);
     const store = await Store.open(where, { flush_interval_ms: 3_600_000 });
     const ids = await record(store, [
       ['alice', 8],
@@ -93,79 +69,6 @@ for (const engine of ENGINES) {
       (await again.engine.get<{ v: number }>('SELECT MAX(version) AS v FROM schema_version'))?.v,
       3,
     );
-  });
-
-  test(`${engine}: the PPLNS window matches the hand-computed table and survives a reopen`, async (t) => {
-    const where = await location(t, engine);
-    const store = await Store.open(where, { pplns_window_factor: 2 });
-    await record(store, HISTORY);
-    const before = await store.pplnsWindow(50);
-    assert.deepEqual(before.window, EXPECTED);
-    assert.equal(before.total, 100);
-    await store.close();
-    const again = await Store.open(where, { pplns_window_factor: 2 });
-    t.after(() => again.close());
-    assert.deepEqual(await again.pplnsWindow(50), before);
-    await record(again, [['alice', 20]]);
-    assert.deepEqual((await again.pplnsWindow(50)).window, [
-      { account: 'alice', difficulty: 60 },
-      { account: 'bob', difficulty: 15 },
-      { account: 'dave', difficulty: 25 },
-    ]);
-  });
-
-  test(`${engine}: a block is recorded once, its payouts once, and an orphan gives the credits back`, async (t) => {
-    const where = await location(t, engine);
-    const first = await Store.open(where);
-    for (const a of ['alice', 'bob', 'carol']) await first.ensureWorker(a, 'rig');
-    await first.close();
-    // A store that has not met the accounts yet looks them up inside the payout's transaction.
-    const store = await Store.open(where);
-    t.after(() => store.close());
-    const credits = new Map([['bob', 1_000n]]);
-    const r = computePplnsPayouts({
-      window: [
-        { account: 'alice', difficulty: 50 },
-        { account: 'bob', difficulty: 30 },
-        { account: 'carol', difficulty: 20 },
-      ],
-      reward_sats: 10_000n,
-      pool_fee_percent: 0,
-      max_outputs: 2,
-      dust_limit_sats: 0n,
-      credits,
-      pool_payout_script: script(0),
-      payout_scripts: new Map([
-        ['alice', script(1)],
-        ['bob', script(2)],
-      ]),
-    });
-    const block = {
-      height: 100,
-      hash: HASH_A,
-      account: 'alice',
-      worker: 'rig',
-      reward_sats: 10_000n,
-      coinbase_value: 10_000n,
-    };
-    const start = [...(await store.ledger.credits())];
-    assert.equal(await store.ledger.recordBlock(block), true);
-    assert.equal(await store.ledger.recordBlock(block), false, 'a second sighting records nothing');
-    assert.equal(await store.ledger.recordBlockPayouts(HASH_A, r.outputs, r.carried), true);
-    assert.equal(await store.ledger.recordBlockPayouts(HASH_A, r.outputs, r.carried), false);
-    const after = [...(await store.ledger.credits())];
-    assert.ok(after.length > 0);
-    assert.equal(await store.ledger.updateBlockStatus(HASH_A, 'orphaned'), true);
-    assert.deepEqual([...(await store.ledger.credits())], start);
-    assert.equal(await store.ledger.updateBlockStatus(HASH_A, 'confirmed'), true);
-    assert.deepEqual([...(await store.ledger.credits())], after);
-    assert.deepEqual(await store.ledger.blockCounts(), {
-      pending: 0,
-      confirmed: 1,
-      orphaned: 0,
-      rejected: 0,
-    });
-    assert.equal((await store.ledger.getBlock(HASH_A))?.account, 'alice');
   });
 }
 
