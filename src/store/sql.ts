@@ -11,7 +11,8 @@
 import type { Database, Statement } from 'better-sqlite3';
 import pg from 'pg';
 
-export type SqlParam = string | number | bigint | null;
+/** A bound value; arrays only on PostgreSQL (e.g. for `unnest(?::bigint[])`). */
+export type SqlParam = string | number | bigint | null | readonly (string | number | null)[];
 
 export interface SqlQueryable {
   /** Every row, as objects keyed by column name. */

@@ -13,7 +13,6 @@ import {
   SqliteEngine,
   type PostgresOptions,
   type SqlEngine,
-  type SqlParam,
   type SqlQueryable,
 } from './sql.js';
 import {
@@ -683,7 +682,7 @@ function postgresBatchCommit(engine: PostgresEngine): BatchCommit {
             col((i) => i.share.job_id),
             col((i) => i.time),
             col((i) => (i.share.is_block ? 1 : 0)),
-          ] as unknown as SqlParam[],
+          ],
         );
       }
       const results: (number | null)[] = [];
@@ -723,7 +722,7 @@ function postgresBatchCommit(engine: PostgresEngine): BatchCommit {
              accepted_difficulty = stats_${table}.accepted_difficulty + excluded.accepted_difficulty,
              accepted = stats_${table}.accepted + excluded.accepted,
              rejected = stats_${table}.rejected + excluded.rejected`,
-          (keyed ? [sums.map((b) => b.id), ...arrays] : arrays) as unknown as SqlParam[],
+          keyed ? [sums.map((b) => b.id), ...arrays] : arrays,
         );
       }
       const workers = [...agg.workers.values()];
@@ -744,7 +743,7 @@ function postgresBatchCommit(engine: PostgresEngine): BatchCommit {
             workers.map((w) => w.last_share_at),
             workers.map((w) => w.best_share_difficulty),
             workers.map((w) => w.current_difficulty),
-          ] as unknown as SqlParam[],
+          ],
         );
       }
       const rejects = [...agg.rejects.values()];
@@ -759,7 +758,7 @@ function postgresBatchCommit(engine: PostgresEngine): BatchCommit {
             rejects.map((r) => r.reason),
             rejects.map((r) => r.account_id),
             rejects.map((r) => r.count),
-          ] as unknown as SqlParam[],
+          ],
         );
       }
       const totals = [...agg.rejectTotals.values()];
@@ -768,11 +767,7 @@ function postgresBatchCommit(engine: PostgresEngine): BatchCommit {
           `INSERT INTO reject_totals (account_id, reason, count)
            SELECT * FROM unnest(?::bigint[], ?::text[], ?::bigint[])
            ON CONFLICT (account_id, reason) DO UPDATE SET count = reject_totals.count + excluded.count`,
-          [
-            totals.map((t) => t.account_id),
-            totals.map((t) => t.reason),
-            totals.map((t) => t.count),
-          ] as unknown as SqlParam[],
+          [totals.map((t) => t.account_id), totals.map((t) => t.reason), totals.map((t) => t.count)],
         );
       }
       return { results, shares };
