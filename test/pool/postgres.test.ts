@@ -189,3 +189,19 @@ test('strata pool db migrate --to: refuses a bad URL and a missing file, copies 
   assert.ok(row!.n >= m.client.acknowledged + m2.client.acknowledged, JSON.stringify(row));
   assert.equal(row!.workers, 1, 'the copied worker row is reused');
 });
+
+test('a PostgreSQL server that cannot be reached is one clear line naming the database, without its password', () => {
+  const r = spawnSync(
+    process.execPath,
+    poolCommand([
+      'account',
+      'list',
+      '--database-url',
+      'postgres://strata:hunter2@/nodb?host=/nonexistent-socket-dir',
+    ]),
+    { encoding: 'utf8' },
+  );
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /cannot open the pool's database postgres:\/\/strata:\*\*\*@\/nodb/);
+  assert.doesNotMatch(r.stderr, /hunter2/);
+});

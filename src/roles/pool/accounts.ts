@@ -32,9 +32,15 @@ export function openPoolStore(cfg: PoolConfig): Promise<Store> {
     pplns_window_factor: cfg.pplns_window_factor,
     postgres: { max_connections: cfg.database.max_connections },
   };
-  if (cfg.database.url !== undefined) return Store.open(cfg.database.url, options);
-  mkdirSync(dirname(cfg.database.path), { recursive: true });
-  return Store.open(cfg.database.path, options);
+  const opened =
+    cfg.database.url !== undefined
+      ? Store.open(cfg.database.url, options)
+      : (mkdirSync(dirname(cfg.database.path), { recursive: true }), Store.open(cfg.database.path, options));
+  return opened.catch((err: unknown) => {
+    throw new Error(
+      `cannot open the pool's database ${storeLocation(cfg)}: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  });
 }
 
 /** Creates an account; throws when it exists or the payout address is not of the network. */
