@@ -22,6 +22,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { ChaosStack, ROLES, type Role } from './stack.js';
 import { Sv2Miner, V1Miner, type MinerCounts } from './miners.js';
+import { Rng } from '../messages/random-values.js';
 
 export interface ChaosOptions {
   seed: number;
@@ -99,16 +100,10 @@ export interface ChaosSummary {
   ok: boolean;
 }
 
-/** mulberry32: a small seeded PRNG in [0, 1). */
+/** A seeded PRNG in [0, 1): mulberry32, the messages tests' Rng. */
 export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new Rng(seed);
+  return () => rng.u32() / 0x100000000;
 }
 
 const median = (xs: number[]): number | null => {

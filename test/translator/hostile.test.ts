@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startPoolAndTranslator, eventually } from './fixture.js';
 import { V1Client } from './v1-client.js';
+import { Rng } from '../messages/random-values.js';
 
 const TOTAL_LINES = 10_000;
 const WORKERS = 8;
@@ -13,14 +14,8 @@ const BATCH = 50;
 
 /** Seeded PRNG (mulberry32): the same lines on every run. */
 function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new Rng(seed);
+  return () => rng.u32() / 0x100000000;
 }
 
 function hostileLine(rnd: () => number): string | Buffer {
