@@ -7,9 +7,8 @@
 // pool's CPU time per candidate and its memory, and afterwards how long the
 // pool takes to settle every candidate's status with the node, and whether
 // the blocks it counts as found are exactly the chain's.
-import { readFileSync } from 'node:fs';
 import { setImmediate as yieldNow } from 'node:timers/promises';
-import { emit } from './harness.js';
+import { emit, processCpuMs, processRssKiB } from './harness.js';
 import {
   MiningClient,
   poolAccountCli,
@@ -28,17 +27,6 @@ const MEASURE_MS = Number(process.env.BLOCKS_BENCH_MS ?? 10_000);
 const SETTLE_LIMIT_MS = 60_000;
 /** BLOCKS_BENCH_RPC=0: the pool without node RPC (statuses from the TP's tips only). */
 const RPC = process.env.BLOCKS_BENCH_RPC !== '0';
-
-/** CPU time (user + system) a process has used, in ms (clock ticks of 10 ms). */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-function rssKiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) : NaN;
-}
 
 export default async function (): Promise<void> {
   const cleanups: (() => unknown)[] = [];
@@ -90,23 +78,23 @@ export default async function (): Promise<void> {
     const n0 = answered();
     const a0 = acknowledged();
     const others = { devnet: s.devnet.proc.child.pid!, tp: s.tp.proc.child.pid! };
-    const cpu0 = cpuMs(pid);
-    const other0 = Object.fromEntries(Object.entries(others).map(([k, p]) => [k, cpuMs(p)]));
+    const cpu0 = processCpuMs(pid);
+    const other0 = Object.fromEntries(Object.entries(others).map(([k, p]) => [k, processCpuMs(p)]));
     const self0 = process.cpuUsage();
     const h0 = await s.devnet.rpc.getblockcount();
     const t0 = performance.now();
     await new Promise((r) => setTimeout(r, MEASURE_MS));
     const n1 = answered();
     const a1 = acknowledged();
-    const cpu1 = cpuMs(pid);
+    const cpu1 = processCpuMs(pid);
     const elapsed = performance.now() - t0;
     const share = (ms: number) => Number((ms / elapsed).toFixed(2));
     const cpuShares = Object.fromEntries(
-      Object.entries(others).map(([k, p]) => [`${k}_cpu_share`, share(cpuMs(p) - other0[k]!)]),
+      Object.entries(others).map(([k, p]) => [`${k}_cpu_share`, share(processCpuMs(p) - other0[k]!)]),
     );
     const self = process.cpuUsage(self0);
     const chainBlocks = (await s.devnet.rpc.getblockcount()) - h0;
-    const rss = rssKiB(pid);
+    const rss = processRssKiB(pid);
     stop = true;
     await Promise.all(running);
     for (const x of clients) x.c.close();

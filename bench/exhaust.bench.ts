@@ -20,8 +20,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ScriptedPool } from '../test/translator/scripted-pool.js';
 import { MiningClient, startPool, startStack, type Cleanup } from '../test/pool/fixture.js';
-import { emit } from './harness.js';
-import { rssKiB, softFileLimit, startBenchTranslator, withFileLimit } from './translator-process.js';
+import { emit, processRssKiB } from './harness.js';
+import { softFileLimit, startBenchTranslator, withFileLimit } from './translator-process.js';
 
 const HERE = fileURLToPath(import.meta.url);
 const IDLE = 18_000;
@@ -113,12 +113,12 @@ async function translatorPhase(dir: string): Promise<void> {
       unit: 'ms',
     });
     await sleep(500);
-    const rss0 = rssKiB(translator.pid);
+    const rss0 = processRssKiB(translator.pid);
     const n = Math.min(IDLE, softFileLimit() - 2000);
     const idle = await openMany(translator.port, n, 1, PER_ADDRESS);
     all.push(...idle);
     await sleep(1000);
-    const rss1 = rssKiB(translator.pid);
+    const rss1 = processRssKiB(translator.pid);
     const open = idle.filter((h) => !h.closed).length;
     emit({
       bench: 'exhaust.translator.rss_per_idle_socket',
@@ -151,14 +151,14 @@ async function translatorPhase(dir: string): Promise<void> {
     const slow = await openMany(translator.port, 500, 210, PER_ADDRESS);
     all.push(...slow);
     const subscribe = '{"id":1,"method":"mining.subscribe","params":["slow"]';
-    const rssSlow0 = rssKiB(translator.pid);
+    const rssSlow0 = processRssKiB(translator.pid);
     let worst = 0;
     for (let second = 0; second < 10; second++) {
       for (const h of slow) if (!h.closed) h.socket.write(subscribe[second % subscribe.length]!);
       worst = Math.max(worst, await v1TimeToWork(translator.port));
       await sleep(1000);
     }
-    const rssSlow1 = rssKiB(translator.pid);
+    const rssSlow1 = processRssKiB(translator.pid);
     emit({
       bench: 'exhaust.translator.slow_senders',
       value: Math.round(((rssSlow1 - rssSlow0) * 1024) / slow.length),
@@ -212,13 +212,13 @@ async function poolPhase(): Promise<void> {
     };
     emit({ bench: 'exhaust.pool.handshake.quiet', value: round(await timeHandshake()), unit: 'ms' });
     await sleep(500);
-    const rss0 = rssKiB(pid);
+    const rss0 = processRssKiB(pid);
     const opened = await openMany(pool.port, 5000, 230, PER_ADDRESS);
     halfOpen.push(...opened);
     const startedAt = performance.now();
     for (const h of opened) h.socket.write(randomBytes(10));
     await sleep(1000);
-    const rss1 = rssKiB(pid);
+    const rss1 = processRssKiB(pid);
     emit({
       bench: 'exhaust.pool.rss_per_half_open_handshake',
       value: Math.round(((rss1 - rss0) * 1024) / opened.length),

@@ -1,4 +1,5 @@
 // Shared helpers for `npm run bench`: every figure is one JSON line on stdout.
+import { readFileSync } from 'node:fs';
 
 export interface Figure {
   bench: string;
@@ -50,4 +51,16 @@ export function percentiles(samples: number[]): { median: number; p99: number } 
   const sorted = [...samples].sort((a, b) => a - b);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
   return { median: at(0.5), p99: at(0.99) };
+}
+
+/** CPU time (user + system) another process has used, in ms (Linux clock ticks of 10 ms). */
+export function processCpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** Resident memory of a process, KiB. */
+export function processRssKiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : NaN;
 }

@@ -7,10 +7,9 @@
 // 5,000-transaction mirror, and the `strata jds` process's memory with it. Real processes on loopback: a devnet whose
 // mempool is filled with synthetic transactions, `strata jds`, and the
 // scripted client of the tests.
-import { readFileSync } from 'node:fs';
 import { blockSubsidy, fromDisplayHex, hexToBytes } from '../src/bitcoin/index.js';
 import { satoshis } from '../src/roles/jds/mirror.js';
-import { emit, percentiles } from './harness.js';
+import { emit, percentiles, processRssKiB } from './harness.js';
 import {
   JdClient,
   POOL_SCRIPT,
@@ -28,11 +27,6 @@ const MEMPOOL = 5000;
 const ROUNDS_KNOWN = 100;
 const ROUNDS_ASKED = 40;
 const WARMUP = 3;
-
-function rssKiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) : NaN;
-}
 
 const mib = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
 const round2 = (v: number) => Math.round(v * 100) / 100;
@@ -85,7 +79,7 @@ export default async function (): Promise<void> {
       120_000,
     );
     const pid = jds.proc.child.pid!;
-    const rssLoaded = rssKiB(pid);
+    const rssLoaded = processRssKiB(pid);
     const loaded = jds.proc.records.find((r) => r.msg === 'mempool mirror loaded')!;
 
     // A transaction in the mempool both before the mirror's read and after it was there all along
@@ -177,7 +171,7 @@ export default async function (): Promise<void> {
     });
     emit({
       bench: 'jd.jds_rss_after_rounds',
-      value: mib(rssKiB(pid) * 1024),
+      value: mib(processRssKiB(pid) * 1024),
       unit: 'MiB',
       rounds: ROUNDS_KNOWN + ROUNDS_ASKED + 2 * WARMUP,
     });

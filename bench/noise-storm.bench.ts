@@ -16,7 +16,7 @@ import { connectFramed } from '../src/net/client.js';
 import type { FramedConnection } from '../src/net/connection.js';
 import { PROTOCOL, PROTOCOL_VERSION, decodePayload, encodeFrame } from '../src/messages/index.js';
 import { loadAuthorityPublicKey } from '../src/roles/keygen.js';
-import { emit, percentiles } from './harness.js';
+import { emit, percentiles, processCpuMs } from './harness.js';
 import { startPool, startStack, type Cleanup } from '../test/pool/fixture.js';
 
 const CONNECTIONS = Number(process.env.STRATA_STORM_CONNECTIONS ?? 10_000);
@@ -53,6 +53,8 @@ async function storm(): Promise<void> {
     let next = 0;
     let established = 0;
     const deadline = performance.now() + LIMIT_SEC * 1000;
+    const poolPid = pool.proc.child.pid!;
+    const poolCpu0 = processCpuMs(poolPid);
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     const one = async (i: number) => {
@@ -84,6 +86,7 @@ async function storm(): Promise<void> {
     await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, CONNECTIONS) }, worker));
     const seconds = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
+    const poolCpuS = (processCpuMs(poolPid) - poolCpu0) / 1000;
     const still = open.filter((c) => !c.isClosed).length;
     const { median, p99 } = percentiles(latencies);
     emit({
@@ -99,6 +102,9 @@ async function storm(): Promise<void> {
       in_flight: IN_FLIGHT,
       latency_ms: { median: Math.round(median), p99: Math.round(p99) },
       client_cpu_s: Math.round((cpu.user + cpu.system) / 1e4) / 100,
+      // The pool's own cost: what one core of it would take for the whole storm.
+      pool_cpu_s: Math.round(poolCpuS * 100) / 100,
+      pool_handshakes_per_cpu_s: Math.round(established / poolCpuS),
       note: 'Noise NX + SetupConnection.Success per connection, all kept open, one pool process',
     });
   } finally {

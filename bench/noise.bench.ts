@@ -28,6 +28,8 @@ import {
   xelligatorswift,
 } from '../src/noise/index.js';
 import { schnorr } from '@noble/curves/secp256k1.js';
+import { schnorrVerify } from '../src/noise/secp256k1.js';
+import { createECDH } from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { connectFramed } from '../src/net/client.js';
 import { listenFramed } from '../src/net/server.js';
@@ -145,6 +147,15 @@ export default async function (): Promise<void> {
   step('step.keypair', 'ops/s', () => void ellswiftCreate(), 'fresh secret, its public key and encoding');
   const peer = ellswiftCreate();
   step('step.ecdh_xonly', 'ops/s', () => void pair.key.sharedXonly(peer.xonly));
+  const openssl = createECDH('secp256k1');
+  openssl.setPrivateKey(pair.secret);
+  const peerCompressed = Uint8Array.of(0x02, ...peer.xonly);
+  step(
+    'step.ecdh_openssl',
+    'ops/s',
+    () => void openssl.computeSecret(peerCompressed),
+    "the same ECDH through node:crypto's OpenSSL, for comparison",
+  );
   step(
     'step.cert_sign',
     'ops/s',
@@ -155,8 +166,14 @@ export default async function (): Promise<void> {
   step(
     'step.cert_verify',
     'ops/s',
+    () => void schnorrVerify(cert.signature, digest, authority.publicKey),
+    'BIP340 verify (libsecp256k1, the certificate path)',
+  );
+  step(
+    'step.cert_verify_noble',
+    'ops/s',
     () => void schnorr.verify(cert.signature, digest, authority.publicKey),
-    'BIP340 verify',
+    'BIP340 verify in pure JS (@noble/curves), for comparison',
   );
   step(
     'step.cert_verify_seen',

@@ -1,7 +1,7 @@
 // The translator as its own process for the V1 benchmarks, behind a scripted
 // SV2 pool, with the open-file limit the many-socket benchmarks need.
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -63,12 +63,6 @@ export async function startBenchTranslator(
 export function softFileLimit(): number {
   const text = execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim();
   return text === 'unlimited' ? Infinity : Number(text);
-}
-
-/** Resident memory of a process, KiB. */
-export function rssKiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) : NaN;
 }
 
 /**

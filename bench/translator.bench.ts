@@ -7,14 +7,14 @@
 // 10,000 connections need more open files than the usual soft limit: the
 // module re-runs itself under `ulimit -n 20000` when the limit is lower.
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ScriptedPool } from '../test/translator/scripted-pool.js';
-import { emit, percentiles } from './harness.js';
-import { rssKiB, softFileLimit, startBenchTranslator, withFileLimit } from './translator-process.js';
+import { emit, percentiles, processCpuMs, processRssKiB } from './harness.js';
+import { softFileLimit, startBenchTranslator, withFileLimit } from './translator-process.js';
 
 const HERE = fileURLToPath(import.meta.url);
 const PER_SOURCE = 500;
@@ -24,12 +24,6 @@ const ROUNDS = 5;
 
 const sha256d = (b: Uint8Array): Buffer =>
   createHash('sha256').update(createHash('sha256').update(b).digest()).digest();
-
-/** CPU time (user + system) a process has used, in ms (clock ticks of 10 ms). */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
 
 /** A bare V1 client: handshake, remembers the latest notify, times the first line containing a marker. */
 class Client {
@@ -207,13 +201,13 @@ async function run(): Promise<void> {
     all.push(...miners.map((c) => c.s));
     const batches = miners.map((c, i) => c.shares(SHARES_PER_CLIENT, i * 1_000_000));
     const before = pool.shares.length;
-    const cpu0 = cpuMs(translator.pid);
+    const cpu0 = processCpuMs(translator.pid);
     const t0 = performance.now();
     miners.forEach((c, i) => c.s.write(batches[i]!.join('\n') + '\n'));
     await Promise.all(miners.map((c) => c.awaitReplies(SHARES_PER_CLIENT)));
     await pool.until(() => pool.shares.length >= before + SHARE_CLIENTS * SHARES_PER_CLIENT);
     const elapsed = performance.now() - t0;
-    const cpu = cpuMs(translator.pid) - cpu0;
+    const cpu = processCpuMs(translator.pid) - cpu0;
     emit({
       bench: 'translator V1 shares end to end',
       value: Math.round((SHARE_CLIENTS * SHARES_PER_CLIENT * 1000) / elapsed),
@@ -227,7 +221,7 @@ async function run(): Promise<void> {
     for (const c of miners) c.s.destroy();
 
     // Notify latency at 1,000 then 10,000 clients; memory per idle connection at 10,000.
-    const rss0 = rssKiB(translator.pid);
+    const rss0 = processRssKiB(translator.pid);
     const first = await openClients(port, 1000);
     all.push(...first.map((c) => c.s));
     await notifyLatency(pool, first);
@@ -239,7 +233,7 @@ async function run(): Promise<void> {
     all.push(...rest.map((c) => c.s));
     const everyone = [...first, ...rest];
     await new Promise((r) => setTimeout(r, 1000));
-    const rss1 = rssKiB(translator.pid);
+    const rss1 = processRssKiB(translator.pid);
     emit({
       bench: 'translator resident memory per idle V1 connection',
       value: Math.round(((rss1 - rss0) * 1024) / everyone.length),

@@ -1,9 +1,9 @@
 // SIGNATURE_NOISE_MESSAGE (spec 4.5.2) and the certificate it carries (4.5.3):
 // the authority signs SHA-256(version ‖ valid_from ‖ not_valid_after ‖
 // server static x-only key) with BIP340, and the initiator checks it.
-import { schnorr } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { NoiseError } from './errors.js';
+import { schnorrSign, schnorrVerify } from './secp256k1.js';
 
 export const SIGNATURE_NOISE_MESSAGE_SIZE = 74;
 export const CERTIFICATE_VERSION = 0;
@@ -70,7 +70,7 @@ export function signCertificate(
     version: CERTIFICATE_VERSION,
     valid_from,
     not_valid_after,
-    signature: schnorr.sign(digest, authoritySecretKey, auxRand),
+    signature: schnorrSign(digest, authoritySecretKey, auxRand),
   };
 }
 
@@ -114,7 +114,7 @@ function verifySchnorrCached(signature: Uint8Array, digest: Uint8Array, key: Uin
     Buffer.from(digest.buffer, digest.byteOffset, digest.length).toString('hex') +
     Buffer.from(key.buffer, key.byteOffset, key.length).toString('hex');
   if (verified.has(id)) return true;
-  if (!schnorr.verify(signature, digest, key)) return false;
+  if (!schnorrVerify(signature, digest, key)) return false;
   if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.values().next().value!);
   verified.add(id);
   return true;

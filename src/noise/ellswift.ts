@@ -1,17 +1,11 @@
 // BIP324 ElligatorSwift on secp256k1: 64-byte encodings of x coordinates that
 // look like uniform random bytes, and the x-only ECDH built on them. noble has
 // no ElligatorSwift, so the maps are written here on top of noble's field; the
-// scalar multiplications themselves run in node:crypto.
+// scalar multiplications themselves run in libsecp256k1 (secp256k1.ts).
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import {
-  type KeyObject,
-  createECDH,
-  createPrivateKey,
-  createPublicKey,
-  diffieHellman,
-  randomFillSync,
-} from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
+import { multiplyXonly, pointFromXonly, publicXonly } from './secp256k1.js';
 
 const Fp = secp256k1.Point.Fp;
 const P = Fp.ORDER;
@@ -258,62 +252,35 @@ export function secretToScalar(secret: Uint8Array): bigint {
   return d;
 }
 
-// DER wrappers for secp256k1 keys: SEC1 ECPrivateKey (version 1, the
-// scalar, the curve's OID, the uncompressed public point) and
-// SubjectPublicKeyInfo around a compressed point.
-const SEC1_HEAD = Uint8Array.from(Buffer.from('30740201010420', 'hex'));
-const SEC1_MID = Uint8Array.from(Buffer.from('a00706052b8104000aa144034200', 'hex'));
-const SPKI_COMPRESSED_HEAD = Uint8Array.from(
-  Buffer.from('3036301006072a8648ce3d020106052b8104000a032200', 'hex'),
-);
-
 /**
- * Another party's public key, ready for ECDH: a point with the given x
- * coordinate (32 bytes). Either y works: d × (−P) = −(d × P) has the same x,
- * so the point is loaded compressed with an arbitrary parity. Loaded once,
- * it serves several secrets (the responder's ephemeral and static keys).
+ * Another party's public key, ready for ECDH: the point with the given x
+ * coordinate (32 bytes). Loaded once, it serves several secrets (the
+ * responder's ephemeral and static keys).
  */
 export class EcdhPeer {
-  readonly key: KeyObject;
+  readonly point: Uint8Array;
 
   constructor(theirX: Uint8Array) {
-    if (theirX.length !== 32) throw new EllSwiftError(`x coordinate must be 32 bytes, got ${theirX.length}`);
-    const der = new Uint8Array(SPKI_COMPRESSED_HEAD.length + 33);
-    der.set(SPKI_COMPRESSED_HEAD, 0);
-    der[SPKI_COMPRESSED_HEAD.length] = 0x02;
-    der.set(theirX, SPKI_COMPRESSED_HEAD.length + 1);
     try {
-      this.key = createPublicKey({ key: Buffer.from(der.buffer), format: 'der', type: 'spki' });
-    } catch {
-      throw new EllSwiftError('x coordinate is not on secp256k1');
+      this.point = pointFromXonly(theirX);
+    } catch (e) {
+      throw new EllSwiftError((e as Error).message);
     }
   }
 }
 
 /**
- * A secret scalar loaded into node:crypto (OpenSSL), which multiplies
- * several times faster than pure-JS bigint arithmetic. Loading computes the
- * public key once; every shared secret afterwards is one multiplication
- * (through a KeyObject, cheaper per call than ECDH.computeSecret).
+ * A secret scalar with its public x coordinate, computed once; every shared
+ * secret afterwards is one multiplication (secp256k1.ts).
  */
 export class EcdhSecret {
-  readonly #key: KeyObject;
+  readonly #secret: Uint8Array;
   readonly #publicX: Uint8Array;
 
   constructor(secret: Uint8Array) {
     secretToScalar(secret);
-    const ecdh = createECDH('secp256k1');
-    ecdh.setPrivateKey(secret);
-    const point = ecdh.getPublicKey();
-    this.#publicX = Uint8Array.from(point.subarray(1, 33));
-    // With the public point included, OpenSSL does not multiply again to load the key.
-    const der = new Uint8Array(SEC1_HEAD.length + 32 + SEC1_MID.length + 65);
-    der.set(SEC1_HEAD, 0);
-    der.set(secret, SEC1_HEAD.length);
-    der.set(SEC1_MID, SEC1_HEAD.length + 32);
-    der.set(point, SEC1_HEAD.length + 32 + SEC1_MID.length);
-    this.#key = createPrivateKey({ key: Buffer.from(der.buffer), format: 'der', type: 'sec1' });
-    der.fill(0);
+    this.#secret = Uint8Array.from(secret);
+    this.#publicX = publicXonly(this.#secret);
   }
 
   /** x coordinate of secret × G, 32 bytes big-endian. */
@@ -324,16 +291,11 @@ export class EcdhSecret {
   /** x coordinate of secret × P for a point P with x coordinate `theirX` (32 bytes, or loaded once). */
   sharedXonly(theirX: Uint8Array | EcdhPeer): Uint8Array {
     const peer = theirX instanceof EcdhPeer ? theirX : new EcdhPeer(theirX);
-    let shared: Buffer;
     try {
-      shared = diffieHellman({ privateKey: this.#key, publicKey: peer.key });
-    } catch {
-      throw new EllSwiftError('x coordinate is not on secp256k1');
+      return multiplyXonly(peer.point, this.#secret);
+    } catch (e) {
+      throw new EllSwiftError((e as Error).message);
     }
-    // Copied out of what may be a slice of Node's shared pool, which is then wiped.
-    const out = Uint8Array.from(shared);
-    shared.fill(0);
-    return out;
   }
 }
 
