@@ -1,7 +1,8 @@
 // One SV1 miner connection as a state machine, without the socket: bytes go
 // in through receive(), lines come out through `send`, and `close` says when
-// to hang up. Requests are handled one at a time in arrival order, so replies
-// keep that order even when the upstream answers asynchronously, and nothing
+// to hang up. Requests are handled one at a time in arrival order, and
+// replies keep that order: a share waiting for the upstream's verdict does
+// not hold up the next requests, only their replies (queued behind it). Nothing
 // unsolicited goes out before the handshake replies (cgminer and NerdMiner
 // take the first line they read as the answer to their first request). Work
 // starts once the miner is subscribed and authorized, in either order:
@@ -32,7 +33,7 @@ import { DEFAULT_MAX_LINE_BYTES, LineSplitter } from './lines.js';
 import { DEFAULT_MAX_NOTIFY_BYTES, MAX_MERKLE_BRANCHES } from './notify.js';
 import type { ResumeRegistry } from './resume.js';
 import { checkShare, parseSubmitParams } from './share.js';
-import type { MinerExtranonce, Upstream, UpstreamJob } from './upstream.js';
+import type { MinerExtranonce, SubmitAnswer, Upstream, UpstreamJob } from './upstream.js';
 import { MinerDifficulty } from './miner-difficulty.js';
 import type { VardiffOptions } from './vardiff.js';
 
@@ -87,6 +88,11 @@ type Task =
 
 const MAX_USER = 256;
 
+/** A reply's place in the miner's reply order; the line is filled in once known. */
+interface HeldReply {
+  line: string | undefined;
+}
+
 function validExtranonce(e: MinerExtranonce | undefined): e is MinerExtranonce {
   return (
     e !== undefined &&
@@ -120,6 +126,8 @@ export class Sv1Session {
   private closedReason: string | undefined;
   private closing = false;
   private replied = false;
+  /** Replies waiting behind a share whose upstream verdict is not in yet (front first). */
+  private readonly held: HeldReply[] = [];
   private working = false;
 
   private extranonce: MinerExtranonce | undefined;
@@ -329,9 +337,27 @@ export class Sv1Session {
     if (notify) this.o.close(reason);
   }
 
+  /**
+   * Sends a reply, or queues it behind replies still held for the upstream's
+   * verdict on a share: a miner gets its replies in the order it asked.
+   */
   private reply(line: string): void {
     this.replied = true;
-    this.o.send(line);
+    if (this.held.length > 0) this.held.push({ line });
+    else this.o.send(line);
+  }
+
+  /** A place in the reply order for an answer that comes later. */
+  private holdReply(): HeldReply {
+    const slot: HeldReply = { line: undefined };
+    this.held.push(slot);
+    return slot;
+  }
+
+  /** Fills a held place and sends every reply that no longer waits behind an empty one. */
+  private releaseReply(slot: HeldReply, line: string): void {
+    slot.line = line;
+    while (this.held.length > 0 && this.held[0]!.line !== undefined) this.o.send(this.held.shift()!.line!);
   }
 
   private warn(message: string): void {
@@ -496,7 +522,7 @@ export class Sv1Session {
     if (seen === 'duplicate') return refuse({ code: ERR_DUPLICATE, message: 'Duplicate share' });
     if (seen === 'full') return refuse({ code: ERR_OTHER, message: 'Too many shares for job' });
     if (check.meetsUpstream) {
-      const answer = await this.o.upstream.submit({
+      const answer = this.o.upstream.submit({
         job_id: job.upstream.job_id,
         extranonce: check.extranonce,
         ntime: check.ntime,
@@ -508,19 +534,39 @@ export class Sv1Session {
         header: check.header,
         coinbase: check.coinbase,
       });
+      if (answer instanceof Promise) {
+        // The reply waits for the upstream's verdict (a pool acknowledges a
+        // share once stored); the miner's next lines are handled meanwhile,
+        // and their replies queue behind this one.
+        const slot = this.holdReply();
+        const settle = (a: SubmitAnswer): void => {
+          if (a && !a.accepted) {
+            const reject = { code: a.code, message: a.message };
+            this.releaseReply(slot, rejectLine(id, reject));
+            this.o.onEvent?.({ type: 'share', worker: fields.worker, accepted: false, reject });
+          } else {
+            this.releaseReply(slot, resultLine(id, true));
+            this.acceptedEvent(fields.worker, job.difficulty, check.shareDifficulty, check.block);
+          }
+        };
+        answer.then(settle, (e: unknown) => {
+          this.warn(`mining.submit: ${errorText(e)}`);
+          settle({ accepted: false, code: ERR_OTHER, message: 'Internal error' });
+        });
+        this.diff.share(now);
+        this.retarget(now);
+        return;
+      }
       if (answer && !answer.accepted) return refuse({ code: answer.code, message: answer.message });
     }
     this.reply(resultLine(id, true));
-    this.o.onEvent?.({
-      type: 'share',
-      worker: fields.worker,
-      accepted: true,
-      difficulty: job.difficulty,
-      shareDifficulty: check.shareDifficulty,
-      block: check.block,
-    });
+    this.acceptedEvent(fields.worker, job.difficulty, check.shareDifficulty, check.block);
     this.diff.share(now);
     this.retarget(now);
+  }
+
+  private acceptedEvent(worker: string, difficulty: number, shareDifficulty: number, block: boolean): void {
+    this.o.onEvent?.({ type: 'share', worker, accepted: true, difficulty, shareDifficulty, block });
   }
 
   // ---- difficulty ---------------------------------------------------------

@@ -73,6 +73,10 @@ export interface Upstream {
   versionRollingMask(): Maybe<number>;
   /** The job to start a miner on, if any yet. */
   currentJob(): UpstreamJob | undefined;
-  /** Called for every locally valid share that meets the upstream target or is a block. */
+  /**
+   * Called for every locally valid share that meets the upstream target or
+   * is a block. A promise is the upstream's later verdict: the session goes
+   * on with the miner's next requests and sends their replies after this one.
+   */
   submit(share: UpstreamShare): Maybe<SubmitAnswer>;
 }

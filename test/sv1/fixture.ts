@@ -53,7 +53,8 @@ export class FakeUpstream implements Upstream {
   extranonce: MinerExtranonce = EXTRANONCE;
   honourResume = true;
   authorizeAnswer: AuthorizeAnswer = { ok: true };
-  submitAnswer: SubmitAnswer = undefined;
+  /** A promise here is a verdict that comes later (as a pool's acknowledgement does). */
+  submitAnswer: SubmitAnswer | Promise<SubmitAnswer> = undefined;
   subscribes: SubscribeRequest[] = [];
   authorizes: [string, string][] = [];
   shares: UpstreamShare[] = [];
@@ -75,7 +76,7 @@ export class FakeUpstream implements Upstream {
   currentJob(): UpstreamJob | undefined {
     return this.job;
   }
-  submit(share: UpstreamShare): SubmitAnswer {
+  submit(share: UpstreamShare): SubmitAnswer | Promise<SubmitAnswer> {
     this.shares.push(share);
     return this.submitAnswer;
   }

@@ -184,6 +184,53 @@ test('an upstream refusal is passed to the miner; a share below the upstream tar
   assert.equal(h.upstream.shares.length, 1);
 });
 
+test("a share waiting for the upstream's verdict holds later replies, not later requests", async () => {
+  const { h, jobLine } = await cpuSession(0.00001);
+  const job = parseNotify(jobLine);
+  const nonce = findNonce(minerHeader(job, EN1, '00000000', 0x66000000, 0), difficultyToTarget(0.00001));
+  const params = ['w', job.job_id, '00000000', '66000000', nonce.toString(16)];
+  let verdict!: (a: { accepted: true } | { accepted: false; code: number; message: string }) => void;
+  h.upstream.submitAnswer = new Promise((resolve) => (verdict = resolve));
+  // The share, the same share again (a local duplicate) and another request:
+  // all three are handled, none is answered before the first one's verdict.
+  const before = await h.feed([
+    submit(3, params),
+    submit(4, params),
+    JSON.stringify({ id: 5, method: 'mining.extranonce.subscribe', params: [] }),
+  ]);
+  assert.deepEqual(before, []);
+  assert.equal(h.upstream.shares.length, 1);
+  verdict({ accepted: true });
+  await new Promise((r) => setImmediate(r));
+  const after = h.take().map((l) => JSON.parse(l) as { id: number; result: unknown; error: unknown });
+  assert.deepEqual(
+    after.map((r) => [r.id, r.result, r.error]),
+    [
+      [3, true, null],
+      [4, false, [22, 'Duplicate share', null]],
+      [5, true, null],
+    ],
+  );
+  const shares = h.events.filter((e) => e.type === 'share');
+  assert.deepEqual(
+    shares.map((e) => e.accepted),
+    [false, true],
+    'the duplicate was judged at once, the share once the upstream answered',
+  );
+
+  // A refusal that comes later reaches the miner with the upstream's reason.
+  const second = findNonce(minerHeader(job, EN1, '00000001', 0x66000000, 0), difficultyToTarget(0.00001));
+  h.upstream.submitAnswer = Promise.resolve({
+    accepted: false,
+    code: 21,
+    message: 'Stale share (pool: stale-share)',
+  });
+  const lines = await h.feed([submit(6, ['w', job.job_id, '00000001', '66000000', second.toString(16)])]);
+  await new Promise((r) => setImmediate(r));
+  lines.push(...h.take());
+  assert.deepEqual(errorOf(lines.at(-1)!), [21, 'Stale share (pool: stale-share)', null]);
+});
+
 test('job ids are short lowercase hex, carry the epoch and are never reused', async () => {
   const h = harness({ epoch: 0xbeef });
   await h.feed([

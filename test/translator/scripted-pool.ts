@@ -72,6 +72,9 @@ export class ScriptedPool {
   readonly closes: MessageByName<'CloseChannel'>[] = [];
   readonly opens: MessageByName<'OpenExtendedMiningChannel'>[] = [];
   readonly conns: FramedConnection[] = [];
+  /** While true, share answers are kept back until releaseAcks(). */
+  holdAcks = false;
+  private readonly heldAcks: (() => void)[] = [];
   /** Current job per channel id. */
   private readonly jobs = new Map<number, PoolJobState>();
   private readonly sends = new Map<number, (m: Message) => void>();
@@ -112,6 +115,16 @@ export class ScriptedPool {
   until(pred: () => boolean): Promise<void> {
     if (pred()) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push({ pred, resolve }));
+  }
+
+  /** Sends the share answers kept back while holdAcks was set. */
+  releaseAcks(): void {
+    for (const answer of this.heldAcks.splice(0)) answer();
+  }
+
+  /** Drops every connection at once, as a pool process that dies would. */
+  dropConnections(): void {
+    for (const c of this.conns) c.abort('dropped by the test');
   }
 
   close(): Promise<void> {
@@ -201,22 +214,25 @@ export class ScriptedPool {
       } else if (m.type === 'SubmitSharesExtended') {
         const checked = this.check(index, m);
         this.shares.push(checked);
-        send(
-          checked.ok
-            ? {
-                type: 'SubmitSharesSuccess',
-                channel_id: m.channel_id,
-                last_sequence_number: m.sequence_number,
-                new_submits_accepted_count: 1,
-                new_shares_sum: 1n,
-              }
-            : {
-                type: 'SubmitSharesError',
-                channel_id: m.channel_id,
-                sequence_number: m.sequence_number,
-                error_code: checked.error!,
-              },
-        );
+        const answer = (): void =>
+          send(
+            checked.ok
+              ? {
+                  type: 'SubmitSharesSuccess',
+                  channel_id: m.channel_id,
+                  last_sequence_number: m.sequence_number,
+                  new_submits_accepted_count: 1,
+                  new_shares_sum: 1n,
+                }
+              : {
+                  type: 'SubmitSharesError',
+                  channel_id: m.channel_id,
+                  sequence_number: m.sequence_number,
+                  error_code: checked.error!,
+                },
+          );
+        if (this.holdAcks) this.heldAcks.push(answer);
+        else answer();
       } else if (m.type === 'UpdateChannel') {
         this.updates.push(m);
       } else if (m.type === 'CloseChannel') {

@@ -58,6 +58,37 @@ test(
 );
 
 test(
+  "a miner's true waits for the pool's acknowledgement; a share whose pool connection drops first gets an error",
+  { timeout: 60_000 },
+  async (t) => {
+    const { pool, tr } = await startPoolAndTranslator(t);
+    const c = await V1Client.connect(tr.port);
+    t.after(() => c.close());
+    await c.handshake('acct.w', { password: EASY });
+    pool.holdAcks = true;
+    const first = c.mineAndSubmit('acct.w');
+    await pool.until(() => pool.shares.length === 1);
+    // Slowness can only make this more certain: no answer exists before the pool's.
+    const early = await Promise.race([
+      first.then(() => 'answered'),
+      new Promise((r) => setTimeout(() => r('waiting'), 300)),
+    ]);
+    assert.equal(early, 'waiting');
+    pool.releaseAcks();
+    assert.equal((await first).result, true);
+
+    const second = c.mineAndSubmit('acct.w');
+    await pool.until(() => pool.shares.length === 2);
+    pool.dropConnections();
+    const reply = await second;
+    assert.equal(reply.result, false);
+    assert.deepEqual(reply.error, [20, 'Pool connection lost before the share was confirmed', null]);
+    assert.equal(tr.translator.metrics.sharesLost, 1);
+    assert.equal(tr.translator.metrics.sharesAccepted, 1);
+  },
+);
+
+test(
   'version rolling is refused when the pool forbids it; shares keep the job version',
   { timeout: 60_000 },
   async (t) => {

@@ -63,8 +63,10 @@ test("slots: round robin, claim, release; a 4-byte extranonce1 of the translator
 test("channel: the pool's prefix and the padding go in coinb1; shares go out behind the padding", () => {
   const sent: { job_id: number; extranonce: string }[] = [];
   const sink = {
-    submit: (_c: UpstreamChannel, job_id: number, share: UpstreamShare) =>
-      void sent.push({ job_id, extranonce: Buffer.from(share.extranonce).toString('hex') }),
+    submit: (_c: UpstreamChannel, job_id: number, share: UpstreamShare) => {
+      sent.push({ job_id, extranonce: Buffer.from(share.extranonce).toString('hex') });
+      return Promise.resolve({ accepted: true as const, confirmed: true });
+    },
     closeChannel: () => {},
   };
   const channel = new UpstreamChannel(
@@ -107,14 +109,14 @@ test("channel: the pool's prefix and the padding go in coinb1; shares go out beh
   assert.equal(Buffer.from(current.coinbase_tx_prefix).toString('hex'), '010203aabbccdd00000000');
   assert.equal(UpstreamChannel.ofJob(current.job_id), channel);
   const share = { job_id: current.job_id, extranonce: Uint8Array.of(0, 0, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1) };
-  assert.equal(channel.forward(share as unknown as UpstreamShare), true);
+  assert.notEqual(channel.forward(share as unknown as UpstreamShare), undefined);
   assert.deepEqual(sent, [{ job_id: 42, extranonce: '00000000000001020101010101010101' }]);
 
   // A new prefix remakes coinb1; the old key's jobs are stale from then on.
   const rekeyed = channel.onPrefix(Uint8Array.of(1, 1, 1, 1), 0)!;
   assert.equal(Buffer.from(rekeyed.coinbase_tx_prefix).toString('hex'), '0102030101010100000000');
   assert.equal(UpstreamChannel.ofJob(current.job_id), undefined);
-  assert.equal(channel.forward(share as unknown as UpstreamShare), false);
+  assert.equal(channel.forward(share as unknown as UpstreamShare), undefined);
   channel.close();
   assert.equal(UpstreamChannel.ofJob(rekeyed.job_id), undefined);
 

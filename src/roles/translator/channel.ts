@@ -15,6 +15,7 @@
 // connection, a replaced extranonce prefix — are recognised as stale and
 // never forwarded under the wrong job or prefix; shares of a live key find
 // their channel through it, whichever channel the miner is on by then.
+import type { ShareVerdict } from './acks.js';
 import { concatBytes, u256FromLE } from '../../bitcoin/index.js';
 import type { MessageByName } from '../../messages/index.js';
 import type { UpstreamJob, UpstreamShare } from '../../sv1/index.js';
@@ -49,7 +50,13 @@ export interface MinerSpace {
 
 /** The connection a channel lives on: where its shares and its CloseChannel go. */
 export interface ShareSink {
-  submit(channel: UpstreamChannel, job_id: number, share: UpstreamShare, worker?: string): void;
+  /** Sends the share; resolves with the pool's verdict on it. */
+  submit(
+    channel: UpstreamChannel,
+    job_id: number,
+    share: UpstreamShare,
+    worker?: string,
+  ): Promise<ShareVerdict>;
   closeChannel(channel: UpstreamChannel, reason: string): void;
 }
 
@@ -116,16 +123,16 @@ export class UpstreamChannel {
 
   /**
    * Sends a share of one of this channel's jobs to the pool (the miner's
-   * extranonce1 ‖ extranonce2 behind the padding); false when the job is
-   * not one of the live key's or the channel is gone.
+   * extranonce1 ‖ extranonce2 behind the padding) and resolves with the
+   * pool's verdict; undefined when the job is not one of the live key's or
+   * the channel is gone.
    */
-  forward(share: UpstreamShare, worker?: string): boolean {
+  forward(share: UpstreamShare, worker?: string): Promise<ShareVerdict> | undefined {
     const job_id = this.sv2JobId(share.job_id);
-    if (job_id === undefined || this.sink === undefined) return false;
+    if (job_id === undefined || this.sink === undefined) return undefined;
     const extranonce =
       this.padding.length === 0 ? share.extranonce : concatBytes(this.padding, share.extranonce);
-    this.sink.submit(this, job_id, { ...share, extranonce }, worker);
-    return true;
+    return this.sink.submit(this, job_id, { ...share, extranonce }, worker);
   }
 
   /** The job miners should be working on, if there is one. */

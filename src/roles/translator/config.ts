@@ -42,6 +42,11 @@ export const TRANSLATOR_SCHEMA = {
     min: 0,
     doc: 'after a failover, go back to a pool earlier in [[upstreams]] once it has been up this long; 0 = stay',
   }),
+  share_ack_timeout_secs: seconds({
+    default: 5,
+    min: 0.1,
+    doc: "a forwarded share's reply waits for the pool's acknowledgement this long at most, then answers accepted (counted as unconfirmed)",
+  }),
   handshake_timeout_secs: seconds({
     default: 30,
     min: 1,

@@ -22,6 +22,8 @@ export interface FailoverOptions {
   maxDelayMs?: number;
   /** Asked of every pool after SetupConnection. */
   extensions?: ExtensionWishes;
+  /** Longest wait for a pool's acknowledgement of a share (UpstreamConnection's default when unset). */
+  shareAckTimeoutMs?: number;
   /** How long a pool ahead in the list must stay up before it is offered; 0 = never go back. */
   failbackMs?: number;
   /** How often the pools ahead are tried while none is up (default 10 s). */
@@ -139,7 +141,13 @@ export class UpstreamFailover extends EventEmitter<FailoverEvents> {
   }
 
   private connect(target: UpstreamTarget): Promise<UpstreamConnection> {
-    return UpstreamConnection.connect(target, this.o.metrics, this.log, this.o.extensions);
+    return UpstreamConnection.connect(
+      target,
+      this.o.metrics,
+      this.log,
+      this.o.extensions,
+      this.o.shareAckTimeoutMs,
+    );
   }
 
   private setCurrent(conn: UpstreamConnection, index: number): void {

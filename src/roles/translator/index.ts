@@ -39,6 +39,12 @@ export const TRANSLATOR_FLAGS: readonly FlagRow[] = [
     'number',
   ],
   [
+    'share_ack_timeout_secs',
+    '--share-ack-timeout <seconds>',
+    "longest wait for the pool's acknowledgement of a forwarded share before answering the miner",
+    'number',
+  ],
+  [
     'upstreams[0].authority_pubkey',
     '--upstream-authority-pubkey <key-or-file>',
     "first pool's authority public key",
@@ -173,6 +179,7 @@ export function translatorOptions(
     supportedExtensions: cfg.supported_extensions,
     requiredExtensions: cfg.required_extensions,
     failbackMs: cfg.failback_secs * 1000,
+    shareAckTimeoutMs: cfg.share_ack_timeout_secs * 1000,
     logger,
   };
 }

@@ -13,6 +13,10 @@ export class TranslatorMetrics {
   /** Locally rejected shares, by SV1 message. */
   readonly rejected = new Map<string, number>();
   sharesForwarded = 0;
+  /** Forwarded shares answered as accepted without the pool's acknowledgement (it did not come in time). */
+  sharesUnconfirmed = 0;
+  /** Forwarded shares whose connection ended before the pool answered (their miners got an error). */
+  sharesLost = 0;
   upstreamAccepted = 0;
   /** SubmitShares.Error from upstream, by error_code. */
   readonly upstreamRejected = new Map<string, number>();
@@ -39,6 +43,8 @@ export class TranslatorMetrics {
       shares_accepted: this.sharesAccepted,
       shares_rejected: Object.fromEntries(this.rejected),
       shares_forwarded: this.sharesForwarded,
+      shares_unconfirmed: this.sharesUnconfirmed,
+      shares_lost: this.sharesLost,
       upstream_accepted: this.upstreamAccepted,
       upstream_rejected: Object.fromEntries(this.upstreamRejected),
       blocks_found: this.blocksFound,

@@ -98,14 +98,18 @@ export class MinerConnection implements Upstream {
     return this.channel?.current;
   }
 
-  submit(share: UpstreamShare): SubmitAnswer {
+  /**
+   * A share below the channel's target is answered here; one that meets it
+   * is answered with the pool's verdict (acks.ts).
+   */
+  submit(share: UpstreamShare): SubmitAnswer | Promise<SubmitAnswer> {
     // The channel that issued the job: the miner may have moved on since (failback, own channel).
     const channel = UpstreamChannel.ofJob(share.job_id);
     // A job of a lost connection or an old prefix: never forwarded anywhere.
     if (channel === undefined || channel.sv2JobId(share.job_id) === undefined) return STALE;
     if (!share.block && !hashMeetsTarget(share.hash, channel.target)) return undefined;
     // The session only forwards shares of names this connection authorized.
-    return channel.forward(share, this.identities.get(share.worker)) ? undefined : STALE;
+    return channel.forward(share, this.identities.get(share.worker)) ?? STALE;
   }
 
   // ---- moves ---------------------------------------------------------------

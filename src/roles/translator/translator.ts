@@ -93,6 +93,8 @@ export interface TranslatorOptions {
   reconnectMaxMs?: number;
   /** Return to a pool ahead in the list once it has been up this long; 0 = stay (default 0). */
   failbackMs?: number;
+  /** Longest wait for the pool's acknowledgement of a forwarded share (default 5 s). */
+  shareAckTimeoutMs?: number;
   /** How often the pools ahead are tried (default 10 s). */
   failbackRetryMs?: number;
   /** How long a replaced pool connection stays open for shares on their way (default 5 s). */
@@ -185,6 +187,7 @@ export class Translator implements MinerHost {
       failbackMs: options.failbackMs,
       failbackRetryMs: options.failbackRetryMs,
       drainMs: options.drainMs,
+      shareAckTimeoutMs: options.shareAckTimeoutMs,
       extensions: {
         supported: options.supportedExtensions ?? [EXTENSION_TYPE.WORKER_SPECIFIC_HASHRATE_TRACKING],
         required: options.requiredExtensions ?? [],

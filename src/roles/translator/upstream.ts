@@ -4,8 +4,8 @@
 // miner's user name). Frames
 // from the pool are routed to their channel (or to every channel of a
 // group); shares go out as SubmitSharesExtended with one sequence counter
-// per connection. Acknowledgements only feed the counters: miners were
-// answered when their share passed the local checks.
+// per connection, and each share's miner is answered once the pool has
+// acknowledged or refused it (acks.ts).
 import { EventEmitter } from 'node:events';
 import { u256ToLE } from '../../bitcoin/index.js';
 import { connectFramed, type ClientSecurity } from '../../net/client.js';
@@ -21,6 +21,7 @@ import {
   type Message,
 } from '../../messages/index.js';
 import type { UpstreamShare } from '../../sv1/index.js';
+import { ShareAcks, type ShareVerdict } from './acks.js';
 import { UpstreamChannel, type MinerSpace, type ShareSink } from './channel.js';
 import type { TranslatorMetrics } from './metrics.js';
 
@@ -71,6 +72,8 @@ export interface UpstreamEvents {
 }
 
 const SETUP_TIMEOUT_MS = 10_000;
+/** How long a share waits for the pool's acknowledgement before it is answered as accepted but unconfirmed. */
+export const DEFAULT_SHARE_ACK_TIMEOUT_MS = 5_000;
 const OPEN_TIMEOUT_MS = 10_000;
 /** Nominal hashrate of a probe channel: it never mines, the pool only has to accept the number. */
 const PROBE_HASHRATE = 1_000_000;
@@ -98,14 +101,17 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> implements 
   /** Resolves with the reason once the connection has ended. */
   readonly closed: Promise<string>;
   private resolveClosed!: (reason: string) => void;
+  private readonly acks: ShareAcks;
 
   private constructor(
     readonly target: UpstreamTarget,
     private readonly conn: FramedConnection,
     private readonly metrics: TranslatorMetrics,
     private readonly log: Logger,
+    shareAckTimeoutMs: number,
   ) {
     super();
+    this.acks = new ShareAcks(shareAckTimeoutMs);
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
   }
 
@@ -115,6 +121,7 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> implements 
     metrics: TranslatorMetrics,
     log: Logger = silentLogger,
     wishes: ExtensionWishes = { supported: [], required: [] },
+    shareAckTimeoutMs: number = DEFAULT_SHARE_ACK_TIMEOUT_MS,
   ): Promise<UpstreamConnection> {
     const conn = await connectFramed({
       host: target.host,
@@ -122,7 +129,7 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> implements 
       security: target.security,
       logger: log,
     });
-    const up = new UpstreamConnection(target, conn, metrics, log);
+    const up = new UpstreamConnection(target, conn, metrics, log, shareAckTimeoutMs);
     try {
       await up.setup();
       await up.requestExtensions(wishes);
@@ -270,11 +277,20 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> implements 
     });
   }
 
-  /** SubmitSharesExtended; `worker` (≤ 32 bytes) goes in the 0x0002 TLV when the pool agreed to it. */
-  submit(channel: UpstreamChannel, job_id: number, share: UpstreamShare, worker?: string): void {
+  /**
+   * SubmitSharesExtended; `worker` (≤ 32 bytes) goes in the 0x0002 TLV when
+   * the pool agreed to it. Resolves with the pool's verdict on the share.
+   */
+  submit(
+    channel: UpstreamChannel,
+    job_id: number,
+    share: UpstreamShare,
+    worker?: string,
+  ): Promise<ShareVerdict> {
     this.sequence = (this.sequence + 1) >>> 0;
     this.metrics.sharesForwarded++;
     if (share.block) this.metrics.blocksFound++;
+    const verdict = this.acks.add(channel.channel_id, this.sequence);
     this.send({
       type: 'SubmitSharesExtended',
       channel_id: channel.channel_id,
@@ -285,6 +301,10 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> implements 
       version: share.version,
       extranonce: share.extranonce,
       ...(worker !== undefined && this.workerIdentities ? { user_identity: worker } : {}),
+    });
+    return verdict.then((v) => {
+      if (v.accepted && !v.confirmed) this.metrics.sharesUnconfirmed++;
+      return v;
     });
   }
 
@@ -338,6 +358,14 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> implements 
     }
     const reason = this.conn.closeInfo?.reason ?? 'connection closed';
     this.closeReason = reason;
+    const unconfirmed = this.acks.end(reason);
+    if (unconfirmed > 0) {
+      this.metrics.sharesLost += unconfirmed;
+      this.log.warn(
+        { shares: unconfirmed, reason },
+        'upstream lost with shares not yet confirmed; their miners are told',
+      );
+    }
     for (const c of this.channels.values()) c.close();
     for (const p of this.pending.values()) p.reject(new Error(`upstream closed: ${reason}`));
     this.pending.clear();
@@ -422,9 +450,11 @@ export class UpstreamConnection extends EventEmitter<UpstreamEvents> implements 
         return;
       case 'SubmitSharesSuccess':
         this.metrics.upstreamAccepted += m.new_submits_accepted_count;
+        this.acks.success(m.channel_id, m.last_sequence_number);
         return;
       case 'SubmitSharesError':
         this.metrics.count(this.metrics.upstreamRejected, m.error_code);
+        this.acks.error(m.sequence_number, m.error_code);
         this.log.warn(
           { error_code: m.error_code, sequence_number: m.sequence_number },
           'share rejected upstream',
