@@ -17,7 +17,8 @@
 // scripted pool announce a new prev hash, `getbestblockhash` is what mock
 // polls.
 // Options: --port P --pid P --rates 10,50,… (per connection) --seconds S
-// --connections N (idle and fanout; default 10000) --skip-mock --user NAME (v1load's
+// --connections N (idle and fanout; default 10000) --workers N (translator
+// processes, default 1; 0 = one per core, as its config's default) --skip-mock --user NAME (v1load's
 // default is a regtest address, which the translator serves as a solo miner on
 // a channel of its own; an account name such as `bench` mines on the shared
 // channel).
@@ -40,6 +41,7 @@ interface Options {
   rates: number[];
   seconds: number;
   connections: number;
+  workers: number;
   mock: boolean;
   user?: string;
 }
@@ -64,6 +66,7 @@ function options(argv: string[]): Options {
     rates,
     seconds: int('seconds', 8),
     connections: int('connections', 10_000),
+    workers: get('workers') === '0' ? 0 : int('workers', 1),
     mock: !argv.includes('--skip-mock'),
     user: get('user'),
   };
@@ -224,9 +227,9 @@ async function run(o: Options): Promise<void> {
       'handshake_timeout_secs = 120',
       'verify_accounts = false',
       'log_level = "warn"',
-      // One process, as these figures have always been taken; the scale
-      // bench measures the translator with several workers.
-      'workers = 1',
+      // One process unless --workers says otherwise, as these figures have
+      // always been taken; the scale bench compares worker counts too.
+      `workers = ${o.workers}`,
       '[limits]',
       'max_connections = 20000',
       'max_connections_per_ip = 20000',
@@ -239,7 +242,13 @@ async function run(o: Options): Promise<void> {
     ]);
     stops.push(translator.stop);
     await pool.until(() => pool.channels.length >= 1);
-    const servers: V1Server[] = [{ name: 'translator', port: translator.port, pid: translator.pid }];
+    // With worker processes the primary's pid would show none of the miners'
+    // memory or CPU: those figures are then left out.
+    const servers: V1Server[] = [
+      o.workers === 1
+        ? { name: 'translator', port: translator.port, pid: translator.pid }
+        : { name: `translator.workers${o.workers}`, port: translator.port },
+    ];
     if (o.mock) {
       const port = await freePort();
       const mock = startMock(script, rpc.url, port);

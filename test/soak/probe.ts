@@ -12,6 +12,8 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 function roleName(argv: string[]): string {
   const script = argv[1] ?? '';
   if (/cli\.js$/.test(script) && argv[2] !== undefined) return argv[2];
+  // The translator's worker processes (workers = N), forked by its primary.
+  if (/roles\/translator\/worker-main\.js$/.test(script)) return 'translator-worker';
   const m = /roles\/([^/]+)\/main\.js$/.exec(script);
   return m ? m[1]! : script.split('/').pop() || 'node';
 }
