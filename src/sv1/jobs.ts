@@ -27,8 +27,8 @@ export interface SentJob {
   extranonce: MinerExtranonce;
   /** Set when a later job brought a new prev hash. */
   stale: boolean;
-  /** Header hashes (hex) of shares already accepted for this job. */
-  seen: Set<string>;
+  /** Header hashes (hex) of shares already accepted for this job (made at the first share). */
+  seen: Set<string> | undefined;
 }
 
 export interface JobSettings {
@@ -43,6 +43,12 @@ export interface JobSettings {
 
 export class JobBook {
   private readonly jobs = new Map<string, SentJob>();
+  /**
+   * Jobs sent since the last new prev hash: the only ones a retire has to
+   * mark (every older job is stale already), so a new block costs a miner
+   * its few current jobs, not all it remembers.
+   */
+  private fresh: SentJob[] = [];
   private counter = 0;
   private readonly prefix: string;
   private lastDifficulty = NaN;
@@ -58,7 +64,10 @@ export class JobBook {
 
   /** Records a job about to be sent and returns it with its mining.notify line. */
   add(upstream: UpstreamJob, s: JobSettings): { job: SentJob; line: string } {
-    if (s.retire) for (const j of this.jobs.values()) this.retire(j);
+    if (s.retire) {
+      for (const j of this.fresh) this.retire(j);
+      this.fresh = [];
+    }
     const t = notifyTemplate(upstream);
     const mask = upstream.version_rolling_allowed ? s.versionMask >>> 0 : 0;
     // The difficulty rarely changes between jobs: keep its target.
@@ -79,9 +88,12 @@ export class JobBook {
       coinb2: t.coinb2,
       extranonce: s.extranonce,
       stale: false,
-      seen: new Set(),
+      seen: undefined,
     };
     this.jobs.set(job.id, job);
+    this.fresh.push(job);
+    // Without a new block for long, only the jobs still remembered matter.
+    if (this.fresh.length > 2 * this.maxJobs) this.fresh = this.fresh.slice(-this.maxJobs);
     while (this.jobs.size > this.maxJobs) {
       const oldest = this.jobs.keys().next().value as string;
       this.jobs.delete(oldest);
@@ -92,6 +104,7 @@ export class JobBook {
   /** Forgets a job that was built but could not be sent. */
   drop(id: string): void {
     this.jobs.delete(id);
+    this.fresh = this.fresh.filter((j) => j.id !== id);
   }
 
   get(id: string): SentJob | undefined {
@@ -107,15 +120,16 @@ export class JobBook {
    * A job whose memory is full takes no more shares (the caller rejects).
    */
   remember(job: SentJob, hashHex: string): 'new' | 'duplicate' | 'full' {
-    if (job.seen.has(hashHex)) return 'duplicate';
-    if (job.seen.size >= this.maxSharesPerJob) return 'full';
-    job.seen.add(hashHex);
+    const seen = (job.seen ??= new Set());
+    if (seen.has(hashHex)) return 'duplicate';
+    if (seen.size >= this.maxSharesPerJob) return 'full';
+    seen.add(hashHex);
     return 'new';
   }
 
   private retire(job: SentJob): void {
     job.stale = true;
     // Stale shares are refused before the duplicate check: the memory can go.
-    job.seen.clear();
+    job.seen = undefined;
   }
 }

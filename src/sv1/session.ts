@@ -173,6 +173,18 @@ export class Sv1Session {
 
   /** A new upstream job became active (clean_jobs true for a new prev hash). */
   pushJob(job: UpstreamJob, now: number): void {
+    // The common case, a new block for an idle miner, is handled at once:
+    // the same steps drain() takes for one task, without a promise per miner
+    // (thousands of miners per block make that the fan-out's own cost).
+    if (!this.running && this.tasks.length === 0 && !this.closing) {
+      try {
+        this.onJob(job);
+      } catch (e) {
+        this.warn(`internal error: ${errorText(e)}`);
+      }
+      if (!this.closed) this.startWork(now);
+      return;
+    }
     this.enqueue({ kind: 'job', job, now });
   }
 
