@@ -7,66 +7,84 @@
 // vectorised code wins, so aead.ts picks by size. Checked against the RFC's
 // vectors and node:crypto in test/noise/chacha-poly.test.ts.
 
+/**
+ * The ChaCha20 input words 0..15: constants, key, counter (set per block),
+ * nonce. Every word the block function touches is a signed 32-bit integer
+ * (typed-array elements, `| 0` sums), so the optimiser keeps all sixteen in
+ * integer registers; a word stored as an unsigned number above 2^31 would
+ * turn the whole round loop into floating-point code.
+ */
+const input = Int32Array.of(
+  0x61707865,
+  0x3320646e,
+  0x79622d32,
+  0x6b206574,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+);
 /** 16 words of key stream, seen as bytes (the platform is little-endian; aead.ts checks). */
-const ks = new Uint32Array(16);
+const ks = new Int32Array(16);
 const ks8 = new Uint8Array(ks.buffer);
 /** Zero padding and the length block of the Poly1305 input. */
 const block = new Uint8Array(16);
-const blockView = new DataView(block.buffer);
 
-// Key and nonce as words, loaded once per message.
-let k0 = 0,
-  k1 = 0,
-  k2 = 0,
-  k3 = 0,
-  k4 = 0,
-  k5 = 0,
-  k6 = 0,
-  k7 = 0;
-let n0 = 0,
-  n1 = 0,
-  n2 = 0;
-
+/** Four bytes little-endian as a signed 32-bit word. */
 function word(b: Uint8Array, i: number): number {
-  return (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)) >>> 0;
+  return b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24);
 }
 
+/** Loads the key and nonce words (a few loads, done per message: the key array may change between calls). */
 function load(key: Uint8Array, nonce: Uint8Array): void {
-  k0 = word(key, 0);
-  k1 = word(key, 4);
-  k2 = word(key, 8);
-  k3 = word(key, 12);
-  k4 = word(key, 16);
-  k5 = word(key, 20);
-  k6 = word(key, 24);
-  k7 = word(key, 28);
-  n0 = word(nonce, 0);
-  n1 = word(nonce, 4);
-  n2 = word(nonce, 8);
+  for (let i = 0; i < 8; i++) input[4 + i] = word(key, 4 * i);
+  input[13] = word(nonce, 0);
+  input[14] = word(nonce, 4);
+  input[15] = word(nonce, 8);
 }
 
 /** One ChaCha20 block for the loaded key and nonce at `counter`, into `ks`. */
 function chachaBlock(counter: number): void {
-  const j0 = 0x61707865,
-    j1 = 0x3320646e,
-    j2 = 0x79622d32,
-    j3 = 0x6b206574;
+  const j0 = input[0]!,
+    j1 = input[1]!,
+    j2 = input[2]!,
+    j3 = input[3]!,
+    j4 = input[4]!,
+    j5 = input[5]!,
+    j6 = input[6]!,
+    j7 = input[7]!,
+    j8 = input[8]!,
+    j9 = input[9]!,
+    j10 = input[10]!,
+    j11 = input[11]!,
+    j12 = counter | 0,
+    j13 = input[13]!,
+    j14 = input[14]!,
+    j15 = input[15]!;
   let x0 = j0,
     x1 = j1,
     x2 = j2,
-    x3 = j3;
-  let x4 = k0,
-    x5 = k1,
-    x6 = k2,
-    x7 = k3,
-    x8 = k4,
-    x9 = k5,
-    x10 = k6,
-    x11 = k7;
-  let x12 = counter,
-    x13 = n0,
-    x14 = n1,
-    x15 = n2;
+    x3 = j3,
+    x4 = j4,
+    x5 = j5,
+    x6 = j6,
+    x7 = j7,
+    x8 = j8,
+    x9 = j9,
+    x10 = j10,
+    x11 = j11,
+    x12 = j12,
+    x13 = j13,
+    x14 = j14,
+    x15 = j15;
   for (let i = 0; i < 10; i++) {
     x0 = (x0 + x4) | 0;
     x12 ^= x0;
@@ -165,22 +183,22 @@ function chachaBlock(counter: number): void {
     x4 ^= x9;
     x4 = (x4 << 7) | (x4 >>> 25);
   }
-  ks[0] = x0 + j0;
-  ks[1] = x1 + j1;
-  ks[2] = x2 + j2;
-  ks[3] = x3 + j3;
-  ks[4] = x4 + k0;
-  ks[5] = x5 + k1;
-  ks[6] = x6 + k2;
-  ks[7] = x7 + k3;
-  ks[8] = x8 + k4;
-  ks[9] = x9 + k5;
-  ks[10] = x10 + k6;
-  ks[11] = x11 + k7;
-  ks[12] = x12 + counter;
-  ks[13] = x13 + n0;
-  ks[14] = x14 + n1;
-  ks[15] = x15 + n2;
+  ks[0] = (x0 + j0) | 0;
+  ks[1] = (x1 + j1) | 0;
+  ks[2] = (x2 + j2) | 0;
+  ks[3] = (x3 + j3) | 0;
+  ks[4] = (x4 + j4) | 0;
+  ks[5] = (x5 + j5) | 0;
+  ks[6] = (x6 + j6) | 0;
+  ks[7] = (x7 + j7) | 0;
+  ks[8] = (x8 + j8) | 0;
+  ks[9] = (x9 + j9) | 0;
+  ks[10] = (x10 + j10) | 0;
+  ks[11] = (x11 + j11) | 0;
+  ks[12] = (x12 + j12) | 0;
+  ks[13] = (x13 + j13) | 0;
+  ks[14] = (x14 + j14) | 0;
+  ks[15] = (x15 + j15) | 0;
 }
 
 /** XORs `length` bytes of `src` from `from` with the key stream from block 1 into `dst` at `to`. */
@@ -197,53 +215,32 @@ function xorStream(src: Uint8Array, from: number, length: number, dst: Uint8Arra
 // bits). 2^132 ≡ 4·5 = 20 (mod 2^130 − 5), so limbs that wrap are multiplied
 // by q = 20·r. Every product stays below 2^50 and every column sum below
 // 2^52, so plain doubles compute them exactly: 36 multiplications a block.
+// Between calls the state lives in a Float64Array (h0..h5, r0..r5, s0..s3);
+// each call works on local copies, so no number is boxed per block.
 const LIMB = 0x400000; // 2^22
-let h0 = 0,
-  h1 = 0,
-  h2 = 0,
-  h3 = 0,
-  h4 = 0,
-  h5 = 0;
-let r0 = 0,
-  r1 = 0,
-  r2 = 0,
-  r3 = 0,
-  r4 = 0,
-  r5 = 0;
-let q1 = 0,
-  q2 = 0,
-  q3 = 0,
-  q4 = 0,
-  q5 = 0;
-/** The pad s, as four 32-bit words. */
-let s0 = 0,
-  s1 = 0,
-  s2 = 0,
-  s3 = 0;
+const poly = new Float64Array(16);
+const H = 0,
+  R = 6,
+  S = 12;
 
 /** Starts a MAC with the one-time key in the first 32 bytes of `ks8` (block 0 of the stream). */
 function polyInit(): void {
   // Clamp r: the top 4 bits of bytes 3, 7, 11, 15 and the low 2 of bytes 4, 8, 12 are cleared.
-  const w0 = word(ks8, 0) & 0x0fffffff;
-  const w1 = word(ks8, 4) & 0x0ffffffc;
-  const w2 = word(ks8, 8) & 0x0ffffffc;
-  const w3 = word(ks8, 12) & 0x0ffffffc;
-  r0 = w0 & 0x3fffff;
-  r1 = (w0 >>> 22) | ((w1 & 0xfff) << 10);
-  r2 = (w1 >>> 12) | ((w2 & 0x3) << 20);
-  r3 = (w2 >>> 2) & 0x3fffff;
-  r4 = (w2 >>> 24) | ((w3 & 0x3fff) << 8);
-  r5 = w3 >>> 14;
-  q1 = 20 * r1;
-  q2 = 20 * r2;
-  q3 = 20 * r3;
-  q4 = 20 * r4;
-  q5 = 20 * r5;
-  s0 = word(ks8, 16);
-  s1 = word(ks8, 20);
-  s2 = word(ks8, 24);
-  s3 = word(ks8, 28);
-  h0 = h1 = h2 = h3 = h4 = h5 = 0;
+  const w0 = ks[0]! & 0x0fffffff;
+  const w1 = ks[1]! & 0x0ffffffc;
+  const w2 = ks[2]! & 0x0ffffffc;
+  const w3 = ks[3]! & 0x0ffffffc;
+  poly[R] = w0 & 0x3fffff;
+  poly[R + 1] = (w0 >>> 22) | ((w1 & 0xfff) << 10);
+  poly[R + 2] = (w1 >>> 12) | ((w2 & 0x3) << 20);
+  poly[R + 3] = (w2 >>> 2) & 0x3fffff;
+  poly[R + 4] = (w2 >>> 24) | ((w3 & 0x3fff) << 8);
+  poly[R + 5] = w3 >>> 14;
+  poly[S] = ks[4]! >>> 0;
+  poly[S + 1] = ks[5]! >>> 0;
+  poly[S + 2] = ks[6]! >>> 0;
+  poly[S + 3] = ks[7]! >>> 0;
+  poly.fill(0, H, H + 6);
 }
 
 /**
@@ -252,6 +249,23 @@ function polyInit(): void {
  * feeds, 0 only for a raw MAC's last block that carries its own 0x01.
  */
 function polyBlocks(m: Uint8Array, at: number, length: number, hibit = 0x40000): void {
+  let h0 = poly[H]!,
+    h1 = poly[H + 1]!,
+    h2 = poly[H + 2]!,
+    h3 = poly[H + 3]!,
+    h4 = poly[H + 4]!,
+    h5 = poly[H + 5]!;
+  const r0 = poly[R]!,
+    r1 = poly[R + 1]!,
+    r2 = poly[R + 2]!,
+    r3 = poly[R + 3]!,
+    r4 = poly[R + 4]!,
+    r5 = poly[R + 5]!;
+  const q1 = 20 * r1,
+    q2 = 20 * r2,
+    q3 = 20 * r3,
+    q4 = 20 * r4,
+    q5 = 20 * r5;
   for (let p = at, end = at + length; p < end; p += 16) {
     const w0 = word(m, p),
       w1 = word(m, p + 4),
@@ -294,6 +308,12 @@ function polyBlocks(m: Uint8Array, at: number, length: number, hibit = 0x40000):
     h4 = d4;
     h5 = d5;
   }
+  poly[H] = h0;
+  poly[H + 1] = h1;
+  poly[H + 2] = h2;
+  poly[H + 3] = h3;
+  poly[H + 4] = h4;
+  poly[H + 5] = h5;
 }
 
 /** Absorbs `length` bytes, zero-padding the last partial block (the AEAD's padding). */
@@ -310,10 +330,10 @@ function polyPadded(m: Uint8Array, at: number, length: number): void {
 
 /** Absorbs the AEAD's length block: the AD and ciphertext lengths as 64-bit little-endian. */
 function polyLengths(adLength: number, ctLength: number): void {
-  blockView.setUint32(0, adLength, true);
-  blockView.setUint32(4, Math.floor(adLength / 2 ** 32), true);
-  blockView.setUint32(8, ctLength, true);
-  blockView.setUint32(12, Math.floor(ctLength / 2 ** 32), true);
+  writeWord(block, 0, adLength);
+  writeWord(block, 4, Math.floor(adLength / 2 ** 32));
+  writeWord(block, 8, ctLength);
+  writeWord(block, 12, Math.floor(ctLength / 2 ** 32));
   polyBlocks(block, 0, 16);
 }
 
@@ -322,6 +342,12 @@ function polyFinish(out: Uint8Array, at: number): void {
   // Carry fully, folding bits from 2^130 up back in as ×5, until every limb
   // is below 2^22 and h5 below 2^20 (h < 2^130); the second round only moves
   // a carry out of h0, which then stops.
+  let h0 = poly[H]!,
+    h1 = poly[H + 1]!,
+    h2 = poly[H + 2]!,
+    h3 = poly[H + 3]!,
+    h4 = poly[H + 4]!,
+    h5 = poly[H + 5]!;
   let c = 0;
   for (let round = 0; round < 4; round++) {
     h1 += c;
@@ -372,17 +398,17 @@ function polyFinish(out: Uint8Array, at: number): void {
   h4 = (h4 & keepH) | (g4 & useG);
   h5 = (h5 & keepH) | (g5 & useG);
   // h mod 2^128 as 32-bit words, plus the pad s, mod 2^128.
-  let f = ((h0 | (h1 << 22)) >>> 0) + s0;
+  let f = ((h0 | (h1 << 22)) >>> 0) + poly[S]!;
   writeWord(out, at, f);
-  f = Math.floor(f / 2 ** 32) + (((h1 >>> 10) | (h2 << 12)) >>> 0) + s1;
+  f = Math.floor(f / 2 ** 32) + (((h1 >>> 10) | (h2 << 12)) >>> 0) + poly[S + 1]!;
   writeWord(out, at + 4, f);
-  f = Math.floor(f / 2 ** 32) + (((h2 >>> 20) | (h3 << 2) | (h4 << 24)) >>> 0) + s2;
+  f = Math.floor(f / 2 ** 32) + (((h2 >>> 20) | (h3 << 2) | (h4 << 24)) >>> 0) + poly[S + 2]!;
   writeWord(out, at + 8, f);
-  f = Math.floor(f / 2 ** 32) + (((h4 >>> 8) | (h5 << 14)) >>> 0) + s3;
+  f = Math.floor(f / 2 ** 32) + (((h4 >>> 8) | (h5 << 14)) >>> 0) + poly[S + 3]!;
   writeWord(out, at + 12, f);
 }
 
-/** Writes the low 32 bits of `v` little-endian. */
+/** Writes the low 32 bits of `v` (an integer below 2^53) little-endian. */
 function writeWord(out: Uint8Array, at: number, v: number): void {
   out[at] = v & 0xff;
   out[at + 1] = (v >>> 8) & 0xff;
