@@ -9,7 +9,6 @@ export class CipherState {
   #key: Uint8Array | undefined;
   #n = 0;
   readonly #nonce = new Uint8Array(12);
-  readonly #nonceView = new DataView(this.#nonce.buffer);
 
   constructor(
     key: Uint8Array | undefined = undefined,
@@ -36,8 +35,18 @@ export class CipherState {
   #nextNonce(): Uint8Array {
     // 2^53 messages is far beyond any session; refusing is safer than wrapping.
     if (this.#n >= Number.MAX_SAFE_INTEGER) throw new NoiseError('nonce', 'nonce counter exhausted');
-    this.#nonceView.setBigUint64(4, BigInt(this.#n), true);
-    return this.#nonce;
+    const nonce = this.#nonce;
+    const n = this.#n;
+    const high = Math.floor(n / 2 ** 32);
+    nonce[4] = n & 0xff;
+    nonce[5] = (n >>> 8) & 0xff;
+    nonce[6] = (n >>> 16) & 0xff;
+    nonce[7] = (n >>> 24) & 0xff;
+    nonce[8] = high & 0xff;
+    nonce[9] = (high >>> 8) & 0xff;
+    nonce[10] = (high >>> 16) & 0xff;
+    nonce[11] = high >>> 24;
+    return nonce;
   }
 
   /** Seals `plaintext` into `out` at `offset` (plaintext.length + 16 bytes). Requires a key. */

@@ -2,6 +2,7 @@
 // alone (22 bytes) followed by the payload sealed in chunks of at most 65,519
 // plaintext bytes (≤ 65,535 ciphertext bytes each); msg_length stays the
 // plaintext length, and an empty payload sends the header only.
+import { allocBytes } from '../codec/alloc.js';
 import {
   type FrameHeader,
   FRAME_HEADER_SIZE,
@@ -48,7 +49,9 @@ export function encryptFrame(send: CipherState, frame: Uint8Array): Uint8Array {
   // msg_length read in place: a header object per frame is measurable for small frames.
   const length = frame.length >= FRAME_HEADER_SIZE ? frame[3]! | (frame[4]! << 8) | (frame[5]! << 16) : -1;
   if (length !== frame.length - FRAME_HEADER_SIZE) checkPlainFrame(frame);
-  const out = new Uint8Array(ENCRYPTED_HEADER_SIZE + ciphertextLength(length));
+  // A standalone ArrayBuffer costs an off-heap allocation, more than sealing a
+  // share-sized frame: small outputs come from the codec's shared slab.
+  const out = allocBytes(ENCRYPTED_HEADER_SIZE + ciphertextLength(length));
   const empty = EMPTY;
   send.encryptInto(empty, frame.subarray(0, FRAME_HEADER_SIZE), out, 0);
   let pos = ENCRYPTED_HEADER_SIZE;
@@ -107,7 +110,7 @@ export class NoiseFrameDecoder {
         }
         const header: FrameHeader = this.#header;
         if (this.#queue.length < ciphertextLength(header.msg_length)) break;
-        const payload = new Uint8Array(header.msg_length);
+        const payload = allocBytes(header.msg_length);
         for (let off = 0; off < header.msg_length; off += MAX_PT_CHUNK) {
           const size = Math.min(MAX_PT_CHUNK, header.msg_length - off);
           this.#recv.decryptInto(EMPTY, this.#queue.take(size + TAG_LENGTH), payload, off);
