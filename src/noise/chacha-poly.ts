@@ -215,13 +215,14 @@ function xorStream(src: Uint8Array, from: number, length: number, dst: Uint8Arra
 // bits). 2^132 ≡ 4·5 = 20 (mod 2^130 − 5), so limbs that wrap are multiplied
 // by q = 20·r. Every product stays below 2^50 and every column sum below
 // 2^52, so plain doubles compute them exactly: 36 multiplications a block.
-// Between calls the state lives in a Float64Array (h0..h5, r0..r5, s0..s3);
-// each call works on local copies, so no number is boxed per block.
+// Between calls the state lives in a Float64Array (h0..h5, r0..r5) and the
+// pad s in an Int32Array; each call works on local copies, so no number is
+// boxed per block.
 const LIMB = 0x400000; // 2^22
-const poly = new Float64Array(16);
+const poly = new Float64Array(12);
 const H = 0,
-  R = 6,
-  S = 12;
+  R = 6;
+const pad = new Int32Array(4);
 
 /** Starts a MAC with the one-time key in the first 32 bytes of `ks8` (block 0 of the stream). */
 function polyInit(): void {
@@ -236,10 +237,10 @@ function polyInit(): void {
   poly[R + 3] = (w2 >>> 2) & 0x3fffff;
   poly[R + 4] = (w2 >>> 24) | ((w3 & 0x3fff) << 8);
   poly[R + 5] = w3 >>> 14;
-  poly[S] = ks[4]! >>> 0;
-  poly[S + 1] = ks[5]! >>> 0;
-  poly[S + 2] = ks[6]! >>> 0;
-  poly[S + 3] = ks[7]! >>> 0;
+  pad[0] = ks[4]!;
+  pad[1] = ks[5]!;
+  pad[2] = ks[6]!;
+  pad[3] = ks[7]!;
   poly.fill(0, H, H + 6);
 }
 
@@ -277,36 +278,44 @@ function polyBlocks(m: Uint8Array, at: number, length: number, hibit = 0x40000):
     h3 += (w2 >>> 2) & 0x3fffff;
     h4 += (w2 >>> 24) | ((w3 & 0x3fff) << 8);
     h5 += (w3 >>> 14) | hibit;
-    // h = h · r, carrying limb by limb.
-    let c = 0;
-    let d0 = h0 * r0 + h1 * q5 + h2 * q4 + h3 * q3 + h4 * q2 + h5 * q1;
-    c = Math.floor(d0 / LIMB);
-    d0 -= c * LIMB;
-    let d1 = c + h0 * r1 + h1 * r0 + h2 * q5 + h3 * q4 + h4 * q3 + h5 * q2;
-    c = Math.floor(d1 / LIMB);
-    d1 -= c * LIMB;
-    let d2 = c + h0 * r2 + h1 * r1 + h2 * r0 + h3 * q5 + h4 * q4 + h5 * q3;
-    c = Math.floor(d2 / LIMB);
-    d2 -= c * LIMB;
-    let d3 = c + h0 * r3 + h1 * r2 + h2 * r1 + h3 * r0 + h4 * q5 + h5 * q4;
-    c = Math.floor(d3 / LIMB);
-    d3 -= c * LIMB;
-    let d4 = c + h0 * r4 + h1 * r3 + h2 * r2 + h3 * r1 + h4 * r0 + h5 * q5;
-    c = Math.floor(d4 / LIMB);
-    d4 -= c * LIMB;
-    let d5 = c + h0 * r5 + h1 * r4 + h2 * r3 + h3 * r2 + h4 * r1 + h5 * r0;
-    c = Math.floor(d5 / LIMB);
-    d5 -= c * LIMB;
-    // The carry out of the top limb counts multiples of 2^132 ≡ 20.
-    d0 += c * 20;
-    c = Math.floor(d0 / LIMB);
-    d0 -= c * LIMB;
-    h0 = d0;
-    h1 = d1 + c;
-    h2 = d2;
-    h3 = d3;
-    h4 = d4;
-    h5 = d5;
+    // h = h · r: each column summed as a tree (the sums are exact, so their
+    // order is free and a short dependency chain is faster).
+    const d0 = h0 * r0 + h1 * q5 + (h2 * q4 + h3 * q3) + (h4 * q2 + h5 * q1);
+    const d1 = h0 * r1 + h1 * r0 + (h2 * q5 + h3 * q4) + (h4 * q3 + h5 * q2);
+    const d2 = h0 * r2 + h1 * r1 + (h2 * r0 + h3 * q5) + (h4 * q4 + h5 * q3);
+    const d3 = h0 * r3 + h1 * r2 + (h2 * r1 + h3 * r0) + (h4 * q5 + h5 * q4);
+    const d4 = h0 * r4 + h1 * r3 + (h2 * r2 + h3 * r1) + (h4 * r0 + h5 * q5);
+    const d5 = h0 * r5 + h1 * r4 + (h2 * r3 + h3 * r2) + (h4 * r1 + h5 * r0);
+    // Two carry passes in which every limb carries at once (no chain from
+    // limb to limb); a carry out of the top limb counts multiples of
+    // 2^132 ≡ 20. With limbs below 2^23 on entry (h below 2^22 + 2^13 after
+    // the passes, plus a message limb below 2^22) and q below 20·2^22, each
+    // column is below 2^52; the first pass leaves limbs below 2^35, the
+    // second below 2^22 + 2^13.
+    const c0 = Math.floor(d0 / LIMB),
+      c1 = Math.floor(d1 / LIMB),
+      c2 = Math.floor(d2 / LIMB),
+      c3 = Math.floor(d3 / LIMB),
+      c4 = Math.floor(d4 / LIMB),
+      c5 = Math.floor(d5 / LIMB);
+    const e0 = d0 - c0 * LIMB + c5 * 20,
+      e1 = d1 - c1 * LIMB + c0,
+      e2 = d2 - c2 * LIMB + c1,
+      e3 = d3 - c3 * LIMB + c2,
+      e4 = d4 - c4 * LIMB + c3,
+      e5 = d5 - c5 * LIMB + c4;
+    const f0 = Math.floor(e0 / LIMB),
+      f1 = Math.floor(e1 / LIMB),
+      f2 = Math.floor(e2 / LIMB),
+      f3 = Math.floor(e3 / LIMB),
+      f4 = Math.floor(e4 / LIMB),
+      f5 = Math.floor(e5 / LIMB);
+    h0 = e0 - f0 * LIMB + f5 * 20;
+    h1 = e1 - f1 * LIMB + f0;
+    h2 = e2 - f2 * LIMB + f1;
+    h3 = e3 - f3 * LIMB + f2;
+    h4 = e4 - f4 * LIMB + f3;
+    h5 = e5 - f5 * LIMB + f4;
   }
   poly[H] = h0;
   poly[H + 1] = h1;
@@ -339,37 +348,40 @@ function polyLengths(adLength: number, ctLength: number): void {
 
 /** Writes the 16-byte tag (h mod p, plus s) into `out` at `at`. */
 function polyFinish(out: Uint8Array, at: number): void {
+  // The limbs are integers below 2^22 + 2^13 (see polyBlocks): from here on
+  // everything is 32-bit integer arithmetic.
+  let h0 = poly[H]! | 0,
+    h1 = poly[H + 1]! | 0,
+    h2 = poly[H + 2]! | 0,
+    h3 = poly[H + 3]! | 0,
+    h4 = poly[H + 4]! | 0,
+    h5 = poly[H + 5]! | 0;
   // Carry fully, folding bits from 2^130 up back in as ×5, until every limb
-  // is below 2^22 and h5 below 2^20 (h < 2^130); the second round only moves
-  // a carry out of h0, which then stops.
-  let h0 = poly[H]!,
-    h1 = poly[H + 1]!,
-    h2 = poly[H + 2]!,
-    h3 = poly[H + 3]!,
-    h4 = poly[H + 4]!,
-    h5 = poly[H + 5]!;
+  // is below 2^22 and h5 below 2^20 (h < 2^130). Two rounds always suffice
+  // (the second can only move a carry of 1 along); the third keeps a margin.
+  // A fixed count, so the time does not depend on h.
   let c = 0;
-  for (let round = 0; round < 4; round++) {
+  for (let round = 0; round < 3; round++) {
     h1 += c;
-    c = Math.floor(h1 / LIMB);
-    h1 -= c * LIMB;
+    c = h1 >>> 22;
+    h1 &= 0x3fffff;
     h2 += c;
-    c = Math.floor(h2 / LIMB);
-    h2 -= c * LIMB;
+    c = h2 >>> 22;
+    h2 &= 0x3fffff;
     h3 += c;
-    c = Math.floor(h3 / LIMB);
-    h3 -= c * LIMB;
+    c = h3 >>> 22;
+    h3 &= 0x3fffff;
     h4 += c;
-    c = Math.floor(h4 / LIMB);
-    h4 -= c * LIMB;
+    c = h4 >>> 22;
+    h4 &= 0x3fffff;
     h5 += c;
-    c = Math.floor(h5 / 0x100000);
-    h5 -= c * 0x100000;
+    c = h5 >>> 20;
+    h5 &= 0xfffff;
     h0 += c * 5;
-    c = Math.floor(h0 / LIMB);
-    h0 -= c * LIMB;
-    if (c === 0) break;
+    c = h0 >>> 22;
+    h0 &= 0x3fffff;
   }
+  h1 += c;
   // g = h + 5 − 2^130; h ≥ p exactly when that does not borrow, and then h − p = g.
   let g0 = h0 + 5;
   c = g0 >>> 22;
@@ -397,15 +409,40 @@ function polyFinish(out: Uint8Array, at: number): void {
   h3 = (h3 & keepH) | (g3 & useG);
   h4 = (h4 & keepH) | (g4 & useG);
   h5 = (h5 & keepH) | (g5 & useG);
-  // h mod 2^128 as 32-bit words, plus the pad s, mod 2^128.
-  let f = ((h0 | (h1 << 22)) >>> 0) + poly[S]!;
-  writeWord(out, at, f);
-  f = Math.floor(f / 2 ** 32) + (((h1 >>> 10) | (h2 << 12)) >>> 0) + poly[S + 1]!;
-  writeWord(out, at + 4, f);
-  f = Math.floor(f / 2 ** 32) + (((h2 >>> 20) | (h3 << 2) | (h4 << 24)) >>> 0) + poly[S + 2]!;
-  writeWord(out, at + 8, f);
-  f = Math.floor(f / 2 ** 32) + (((h4 >>> 8) | (h5 << 14)) >>> 0) + poly[S + 3]!;
-  writeWord(out, at + 12, f);
+  // h mod 2^128 as 32-bit words, plus the pad s, mod 2^128, added 16 bits at
+  // a time so every sum stays a small integer.
+  const w0 = h0 | (h1 << 22),
+    w1 = (h1 >>> 10) | (h2 << 12),
+    w2 = (h2 >>> 20) | (h3 << 2) | (h4 << 24),
+    w3 = (h4 >>> 8) | (h5 << 14);
+  const s0 = pad[0]!,
+    s1 = pad[1]!,
+    s2 = pad[2]!,
+    s3 = pad[3]!;
+  let t = (w0 & 0xffff) + (s0 & 0xffff);
+  out[at] = t;
+  out[at + 1] = t >>> 8;
+  t = (t >>> 16) + (w0 >>> 16) + (s0 >>> 16);
+  out[at + 2] = t;
+  out[at + 3] = t >>> 8;
+  t = (t >>> 16) + (w1 & 0xffff) + (s1 & 0xffff);
+  out[at + 4] = t;
+  out[at + 5] = t >>> 8;
+  t = (t >>> 16) + (w1 >>> 16) + (s1 >>> 16);
+  out[at + 6] = t;
+  out[at + 7] = t >>> 8;
+  t = (t >>> 16) + (w2 & 0xffff) + (s2 & 0xffff);
+  out[at + 8] = t;
+  out[at + 9] = t >>> 8;
+  t = (t >>> 16) + (w2 >>> 16) + (s2 >>> 16);
+  out[at + 10] = t;
+  out[at + 11] = t >>> 8;
+  t = (t >>> 16) + (w3 & 0xffff) + (s3 & 0xffff);
+  out[at + 12] = t;
+  out[at + 13] = t >>> 8;
+  t = (t >>> 16) + (w3 >>> 16) + (s3 >>> 16);
+  out[at + 14] = t;
+  out[at + 15] = t >>> 8;
 }
 
 /** Writes the low 32 bits of `v` (an integer below 2^53) little-endian. */
