@@ -203,12 +203,34 @@ function chachaBlock(counter: number): void {
 
 /** XORs `length` bytes of `src` from `from` with the key stream from block 1 into `dst` at `to`. */
 function xorStream(src: Uint8Array, from: number, length: number, dst: Uint8Array, to: number): void {
-  for (let done = 0, counter = 1; done < length; counter++) {
-    chachaBlock(counter);
-    const n = Math.min(64, length - done);
-    for (let i = 0; i < n; i++) dst[to + done + i] = src[from + done + i]! ^ ks8[i]!;
-    done += n;
+  // A key-stream word at a time: one load per four bytes (a byte store keeps
+  // the low 8 bits of what it is given).
+  let counter = 1;
+  let done = 0;
+  for (; done + 64 <= length; done += 64) {
+    chachaBlock(counter++);
+    for (let i = 0, s = from + done, d = to + done; i < 16; i++, s += 4, d += 4) {
+      const k = ks[i]!;
+      dst[d] = src[s]! ^ k;
+      dst[d + 1] = src[s + 1]! ^ (k >>> 8);
+      dst[d + 2] = src[s + 2]! ^ (k >>> 16);
+      dst[d + 3] = src[s + 3]! ^ (k >>> 24);
+    }
   }
+  if (done === length) return;
+  chachaBlock(counter);
+  const n = length - done;
+  const s = from + done,
+    d = to + done;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const k = ks[i >> 2]!;
+    dst[d + i] = src[s + i]! ^ k;
+    dst[d + i + 1] = src[s + i + 1]! ^ (k >>> 8);
+    dst[d + i + 2] = src[s + i + 2]! ^ (k >>> 16);
+    dst[d + i + 3] = src[s + i + 3]! ^ (k >>> 24);
+  }
+  for (; i < n; i++) dst[d + i] = src[s + i]! ^ ks8[i]!;
 }
 
 // Poly1305 state: the accumulator h and the key r as six 22-bit limbs (132
