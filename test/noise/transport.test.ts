@@ -34,7 +34,7 @@ test('ciphertextLength follows spec 4.6', () => {
   assert.equal(ciphertextLength(3 * MAX_PT_CHUNK), 3 * MAX_CT_CHUNK);
 });
 
-for (const aead of [nobleAead, nodeAead]) {
+for (const aead of [nobleAead, nodeAead, autoAead]) {
   test(`frames of 0, 1, 65519, 65520 and 1 MiB round-trip, fed one byte-run at a time (${aead.name})`, () => {
     const send = new CipherState(key, aead);
     const dec = new NoiseFrameDecoder(new CipherState(key, aead));
