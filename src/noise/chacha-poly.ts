@@ -475,6 +475,30 @@ function writeWord(out: Uint8Array, at: number, v: number): void {
   out[at + 3] = (v >>> 24) & 0xff;
 }
 
+/**
+ * Seals `length` bytes of `src` from `from` into `out` at `offset` as
+ * ciphertext ‖ 16-byte tag (no view of the plaintext is made).
+ */
+export function chachaPolySealRange(
+  key: Uint8Array,
+  nonce: Uint8Array,
+  ad: Uint8Array,
+  src: Uint8Array,
+  from: number,
+  length: number,
+  out: Uint8Array,
+  offset: number,
+): void {
+  load(key, nonce);
+  chachaBlock(0);
+  polyInit();
+  xorStream(src, from, length, out, offset);
+  polyPadded(ad, 0, ad.length);
+  polyPadded(out, offset, length);
+  polyLengths(ad.length, length);
+  polyFinish(out, offset + length);
+}
+
 /** Seals `plaintext` into `out` at `offset` as ciphertext ‖ 16-byte tag. */
 export function chachaPolySeal(
   key: Uint8Array,
@@ -484,17 +508,42 @@ export function chachaPolySeal(
   out: Uint8Array,
   offset: number,
 ): void {
-  load(key, nonce);
-  chachaBlock(0);
-  polyInit();
-  xorStream(plaintext, 0, plaintext.length, out, offset);
-  polyPadded(ad, 0, ad.length);
-  polyPadded(out, offset, plaintext.length);
-  polyLengths(ad.length, plaintext.length);
-  polyFinish(out, offset + plaintext.length);
+  chachaPolySealRange(key, nonce, ad, plaintext, 0, plaintext.length, out, offset);
 }
 
 const tag = new Uint8Array(16);
+
+/**
+ * Opens ciphertext ‖ tag (`length` bytes of `src` from `from`) into `out` at
+ * `offset` (length − 16 bytes); false, with nothing written, when the tag
+ * does not authenticate.
+ */
+export function chachaPolyOpenRange(
+  key: Uint8Array,
+  nonce: Uint8Array,
+  ad: Uint8Array,
+  src: Uint8Array,
+  from: number,
+  length: number,
+  out: Uint8Array,
+  offset: number,
+): boolean {
+  if (length < 16) return false;
+  const body = length - 16;
+  load(key, nonce);
+  chachaBlock(0);
+  polyInit();
+  polyPadded(ad, 0, ad.length);
+  polyPadded(src, from, body);
+  polyLengths(ad.length, body);
+  polyFinish(tag, 0);
+  // Constant time: every tag byte is compared whatever the others hold.
+  let diff = 0;
+  for (let i = 0, at = from + body; i < 16; i++) diff |= tag[i]! ^ src[at + i]!;
+  if (diff !== 0) return false;
+  xorStream(src, from, body, out, offset);
+  return true;
+}
 
 /**
  * Opens ciphertext ‖ tag into `out` at `offset` (ciphertext length bytes);
@@ -508,20 +557,7 @@ export function chachaPolyOpenInto(
   out: Uint8Array,
   offset: number,
 ): boolean {
-  if (sealed.length < 16) return false;
-  const length = sealed.length - 16;
-  load(key, nonce);
-  chachaBlock(0);
-  polyInit();
-  polyPadded(ad, 0, ad.length);
-  polyPadded(sealed, 0, length);
-  polyLengths(ad.length, length);
-  polyFinish(tag, 0);
-  let diff = 0;
-  for (let i = 0; i < 16; i++) diff |= tag[i]! ^ sealed[length + i]!;
-  if (diff !== 0) return false;
-  xorStream(sealed, 0, length, out, offset);
-  return true;
+  return chachaPolyOpenRange(key, nonce, ad, sealed, 0, sealed.length, out, offset);
 }
 
 /** Opens ciphertext ‖ tag; undefined when the tag does not authenticate. */

@@ -56,6 +56,20 @@ export class CipherState {
     this.#n++;
   }
 
+  /** encryptInto for `length` bytes of `src` from `from`. Requires a key. */
+  encryptRangeInto(
+    ad: Uint8Array,
+    src: Uint8Array,
+    from: number,
+    length: number,
+    out: Uint8Array,
+    offset: number,
+  ): void {
+    if (this.#key === undefined) throw new NoiseError('state', 'encryptRangeInto needs a key');
+    this.aead.sealRangeInto(this.#key, this.#nextNonce(), ad, src, from, length, out, offset);
+    this.#n++;
+  }
+
   encryptWithAd(ad: Uint8Array, plaintext: Uint8Array): Uint8Array {
     if (this.#key === undefined) return plaintext;
     const out = new Uint8Array(plaintext.length + TAG_LENGTH);
@@ -79,6 +93,21 @@ export class CipherState {
   decryptInto(ad: Uint8Array, ciphertext: Uint8Array, out: Uint8Array, offset: number): void {
     if (this.#key === undefined) throw new NoiseError('state', 'decryptInto needs a key');
     if (!this.aead.openInto(this.#key, this.#nextNonce(), ad, ciphertext, out, offset))
+      throw new NoiseError('mac', 'message authentication failed');
+    this.#n++;
+  }
+
+  /** decryptInto for the `length` sealed bytes of `src` from `from`. Requires a key. */
+  decryptRangeInto(
+    ad: Uint8Array,
+    src: Uint8Array,
+    from: number,
+    length: number,
+    out: Uint8Array,
+    offset: number,
+  ): void {
+    if (this.#key === undefined) throw new NoiseError('state', 'decryptRangeInto needs a key');
+    if (!this.aead.openRangeInto(this.#key, this.#nextNonce(), ad, src, from, length, out, offset))
       throw new NoiseError('mac', 'message authentication failed');
     this.#n++;
   }

@@ -52,13 +52,12 @@ export function encryptFrame(send: CipherState, frame: Uint8Array): Uint8Array {
   // A standalone ArrayBuffer costs an off-heap allocation, more than sealing a
   // share-sized frame: small outputs come from the codec's shared slab.
   const out = allocBytes(ENCRYPTED_HEADER_SIZE + ciphertextLength(length));
-  const empty = EMPTY;
-  send.encryptInto(empty, frame.subarray(0, FRAME_HEADER_SIZE), out, 0);
+  send.encryptRangeInto(EMPTY, frame, 0, FRAME_HEADER_SIZE, out, 0);
   let pos = ENCRYPTED_HEADER_SIZE;
   for (let off = FRAME_HEADER_SIZE; off < frame.length; off += MAX_PT_CHUNK) {
-    const chunk = frame.subarray(off, Math.min(off + MAX_PT_CHUNK, frame.length));
-    send.encryptInto(empty, chunk, out, pos);
-    pos += chunk.length + TAG_LENGTH;
+    const size = Math.min(MAX_PT_CHUNK, frame.length - off);
+    send.encryptRangeInto(EMPTY, frame, off, size, out, pos);
+    pos += size + TAG_LENGTH;
   }
   return out;
 }
@@ -98,7 +97,7 @@ export class NoiseFrameDecoder {
       for (;;) {
         if (this.#header === undefined) {
           if (this.#queue.length < ENCRYPTED_HEADER_SIZE) break;
-          this.#recv.decryptInto(EMPTY, this.#queue.take(ENCRYPTED_HEADER_SIZE), this.#headerBytes, 0);
+          this.#open(ENCRYPTED_HEADER_SIZE, this.#headerBytes, 0);
           const header = decodeFrameHeader(this.#headerBytes);
           if (header.msg_length > this.#max) {
             throw new NoiseError(
@@ -113,7 +112,7 @@ export class NoiseFrameDecoder {
         const payload = allocBytes(header.msg_length);
         for (let off = 0; off < header.msg_length; off += MAX_PT_CHUNK) {
           const size = Math.min(MAX_PT_CHUNK, header.msg_length - off);
-          this.#recv.decryptInto(EMPTY, this.#queue.take(size + TAG_LENGTH), payload, off);
+          this.#open(size + TAG_LENGTH, payload, off);
         }
         this.#header = undefined;
         frames.push({ header, payload });
@@ -124,5 +123,17 @@ export class NoiseFrameDecoder {
       throw this.#failed;
     }
     return frames;
+  }
+
+  /** Opens the next `sealed` queued bytes into `out` at `offset`, in place when they lie in one chunk. */
+  #open(sealed: number, out: Uint8Array, offset: number): void {
+    const queue = this.#queue;
+    const chunk = queue.peek(sealed);
+    if (chunk === undefined) {
+      this.#recv.decryptRangeInto(EMPTY, queue.take(sealed), 0, sealed, out, offset);
+    } else {
+      this.#recv.decryptRangeInto(EMPTY, chunk, queue.frontOffset, sealed, out, offset);
+      queue.skip(sealed);
+    }
   }
 }

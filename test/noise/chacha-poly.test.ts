@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { chacha20Block, chachaPolyOpen, chachaPolySeal, poly1305 } from '../../src/noise/chacha-poly.js';
-import { jsAead, nobleAead, nodeAead } from '../../src/noise/aead.js';
+import { autoAead, jsAead, nobleAead, nodeAead } from '../../src/noise/aead.js';
 
 const fromHex = (h: string) => new Uint8Array(Buffer.from(h.replace(/[\s:]/g, ''), 'hex'));
 const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -137,5 +137,32 @@ test('state reuse: messages under several keys, interleaved, agree with node:cry
     const untouched = new Uint8Array(pt.length).fill(0x5a);
     assert.equal(jsAead.openInto(key, nonce, ad, bad, untouched, 0), false);
     assert.deepEqual(untouched, new Uint8Array(pt.length).fill(0x5a));
+  }
+});
+
+test('range methods: sealing and opening bytes inside a larger array equals doing it on a copy, for every implementation', () => {
+  for (const aead of [nobleAead, nodeAead, jsAead, autoAead]) {
+    for (const len of [0, 1, 6, 63, 64, 65, 100, 300, 1000]) {
+      const key = new Uint8Array(randomBytes(32));
+      const nonce = new Uint8Array(randomBytes(12));
+      const ad = len % 2 === 0 ? new Uint8Array(0) : Uint8Array.of(1, 2, 3);
+      const around = new Uint8Array(randomBytes(len + 50));
+      const from = 17;
+      const pt = around.slice(from, from + len);
+      const expected = new Uint8Array(len + 16);
+      nodeAead.sealInto(key, nonce, ad, pt, expected, 0);
+      const sealedAround = new Uint8Array(len + 16 + 9).fill(0xee);
+      aead.sealRangeInto(key, nonce, ad, around, from, len, sealedAround, 9);
+      assert.equal(toHex(sealedAround.subarray(9)), toHex(expected), `${aead.name} ${len}`);
+      assert.equal(toHex(sealedAround.subarray(0, 9)), 'ee'.repeat(9));
+      const wire = new Uint8Array(5 + len + 16 + 5);
+      wire.set(expected, 5);
+      const out = new Uint8Array(len + 3);
+      assert.equal(aead.openRangeInto(key, nonce, ad, wire, 5, len + 16, out, 3), true);
+      assert.deepEqual(out.subarray(3), pt);
+      wire[5 + len + 15]! ^= 0x80;
+      assert.equal(aead.openRangeInto(key, nonce, ad, wire, 5, len + 16, out, 3), false);
+      assert.equal(aead.openRangeInto(key, nonce, ad, wire, 5, 15, out, 0), false);
+    }
   }
 });
