@@ -313,25 +313,26 @@ function polyBlocks(m: Uint8Array, at: number, length: number, hibit = 0x40000):
     // 2^132 ≡ 20. With limbs below 2^23 on entry (h below 2^22 + 2^13 after
     // the passes, plus a message limb below 2^22) and q below 20·2^22, each
     // column is below 2^52; the first pass leaves limbs below 2^35, the
-    // second below 2^22 + 2^13.
-    const c0 = Math.floor(d0 / LIMB),
-      c1 = Math.floor(d1 / LIMB),
-      c2 = Math.floor(d2 / LIMB),
-      c3 = Math.floor(d3 / LIMB),
-      c4 = Math.floor(d4 / LIMB),
-      c5 = Math.floor(d5 / LIMB);
+    // second below 2^22 + 2^13. Every quotient by 2^22 is then non-negative
+    // and below 2^31, so `| 0` floors it (cheaper than Math.floor).
+    const c0 = (d0 / LIMB) | 0,
+      c1 = (d1 / LIMB) | 0,
+      c2 = (d2 / LIMB) | 0,
+      c3 = (d3 / LIMB) | 0,
+      c4 = (d4 / LIMB) | 0,
+      c5 = (d5 / LIMB) | 0;
     const e0 = d0 - c0 * LIMB + c5 * 20,
       e1 = d1 - c1 * LIMB + c0,
       e2 = d2 - c2 * LIMB + c1,
       e3 = d3 - c3 * LIMB + c2,
       e4 = d4 - c4 * LIMB + c3,
       e5 = d5 - c5 * LIMB + c4;
-    const f0 = Math.floor(e0 / LIMB),
-      f1 = Math.floor(e1 / LIMB),
-      f2 = Math.floor(e2 / LIMB),
-      f3 = Math.floor(e3 / LIMB),
-      f4 = Math.floor(e4 / LIMB),
-      f5 = Math.floor(e5 / LIMB);
+    const f0 = (e0 / LIMB) | 0,
+      f1 = (e1 / LIMB) | 0,
+      f2 = (e2 / LIMB) | 0,
+      f3 = (e3 / LIMB) | 0,
+      f4 = (e4 / LIMB) | 0,
+      f5 = (e5 / LIMB) | 0;
     h0 = e0 - f0 * LIMB + f5 * 20;
     h1 = e1 - f1 * LIMB + f0;
     h2 = e2 - f2 * LIMB + f1;
