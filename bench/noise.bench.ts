@@ -33,7 +33,7 @@ import { createECDH } from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { connectFramed } from '../src/net/client.js';
 import { listenFramed } from '../src/net/server.js';
-import { emit, opsPerSecond } from './harness.js';
+import { emit, opsPerCpuSecond } from './harness.js';
 
 function frame(length: number): Uint8Array {
   const out = new Uint8Array(FRAME_HEADER_SIZE + length).fill(0xab);
@@ -41,16 +41,17 @@ function frame(length: number): Uint8Array {
   return out;
 }
 
-function throughput(aead: Aead, payloadLength: number): number {
+/** Payload MB per second of wall time and per CPU-second of this process. */
+function throughput(aead: Aead, payloadLength: number): { wall: number; cpu: number } {
   const key = new Uint8Array(32).fill(1);
   const send = new CipherState(key, aead);
   const decoder = new NoiseFrameDecoder(new CipherState(key, aead));
   const f = frame(payloadLength);
   // One op = encrypt one frame and decrypt it again, as a connection's two ends would.
-  const ops = opsPerSecond(() => {
+  const ops = opsPerCpuSecond(() => {
     decoder.push(encryptFrame(send, f));
   });
-  return (ops * payloadLength) / 1e6;
+  return { wall: (ops.wall * payloadLength) / 1e6, cpu: (ops.cpu * payloadLength) / 1e6 };
 }
 
 const round1 = (v: number): number => Math.round(v * 10) / 10;
@@ -77,7 +78,8 @@ function step(name: string, unit: string, fn: () => void, note?: string): void {
 /**
  * Payload MB/s through a Noise connection over loopback: the sender queues
  * bursts of frames as a pool does (a job to every channel, acknowledgements),
- * the receiver iterates them; both ends in this process.
+ * the receiver iterates them; both ends in this process. Also per CPU-second
+ * of this process (both ends, the event loop and the sockets' system time).
  */
 export async function overSocket(
   payloadLength: number,
@@ -86,7 +88,7 @@ export async function overSocket(
     secretKey: Uint8Array;
     publicKey: Uint8Array;
   },
-): Promise<number> {
+): Promise<{ wall: number; cpu: number }> {
   const f = frame(payloadLength);
   let received = 0;
   const server = await listenFramed({
@@ -120,8 +122,11 @@ export async function overSocket(
     await run(300);
     const r0 = received;
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     await run(2000);
-    return ((received - r0) * payloadLength) / 1000 / (performance.now() - t0);
+    const cpu = process.cpuUsage(cpu0);
+    const bytes = (received - r0) * payloadLength;
+    return { wall: bytes / 1000 / (performance.now() - t0), cpu: bytes / (cpu.user + cpu.system) };
   } finally {
     client.close();
     await server.close();
@@ -237,10 +242,12 @@ export default async function (): Promise<void> {
 
   for (const size of [100, 65536]) {
     for (const aead of [nobleAead, nodeAead, jsAead, autoAead]) {
+      const rate = throughput(aead, size);
       emit({
         bench: `noise.transport.${size === 100 ? '100B' : '64KiB'}.${aead.name}`,
-        value: round1(throughput(aead, size)),
+        value: round1(rate.wall),
         unit: 'MB/s',
+        mb_per_cpu_s: round1(rate.cpu),
         note: 'encrypt + decrypt per frame',
         default: aead === defaultAead,
       });
@@ -252,10 +259,12 @@ export default async function (): Promise<void> {
     [100, 1],
     [65536, 4],
   ] as const) {
+    const rate = await overSocket(size, burst, authority);
     emit({
       bench: `noise.socket.${size === 100 ? '100B' : '64KiB'}.burst${burst}`,
-      value: round1(await overSocket(size, burst, authority)),
+      value: round1(rate.wall),
       unit: 'MB/s',
+      mb_per_cpu_s: round1(rate.cpu),
       note: `payload delivered over a loopback Noise connection, ${burst} frame(s) sent per turn`,
     });
   }

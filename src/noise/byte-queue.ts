@@ -63,6 +63,34 @@ export class ByteQueue {
     return out;
   }
 
+  /**
+   * When the next `n` bytes lie in one queued chunk: that chunk, and they
+   * start at `frontOffset`; undefined when they span chunks (take() then
+   * copies them). Read them in place, then skip(n). The caller checks
+   * `length` first.
+   */
+  peek(n: number): Uint8Array | undefined {
+    if (n > this.#length) throw new RangeError(`peek(${n}) with ${this.#length} bytes queued`);
+    this.#flush();
+    const first = this.#chunks[this.#first];
+    return first !== undefined && first.length - this.#head >= n ? first : undefined;
+  }
+
+  /** Where the bytes peek() vouched for start in the chunk it returned. */
+  get frontOffset(): number {
+    return this.#head;
+  }
+
+  /** Drops the next `n` bytes, which peek() returned in one chunk. */
+  skip(n: number): void {
+    const first = this.#chunks[this.#first];
+    if (first === undefined || first.length - this.#head < n)
+      throw new RangeError(`skip(${n}) past the front chunk`);
+    this.#length -= n;
+    this.#head += n;
+    if (this.#head === first.length) this.#advance();
+  }
+
   clear(): void {
     this.#chunks = [];
     this.#first = 0;

@@ -7,66 +7,84 @@
 // vectorised code wins, so aead.ts picks by size. Checked against the RFC's
 // vectors and node:crypto in test/noise/chacha-poly.test.ts.
 
+/**
+ * The ChaCha20 input words 0..15: constants, key, counter (set per block),
+ * nonce. Every word the block function touches is a signed 32-bit integer
+ * (typed-array elements, `| 0` sums), so the optimiser keeps all sixteen in
+ * integer registers; a word stored as an unsigned number above 2^31 would
+ * turn the whole round loop into floating-point code.
+ */
+const input = Int32Array.of(
+  0x61707865,
+  0x3320646e,
+  0x79622d32,
+  0x6b206574,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+);
 /** 16 words of key stream, seen as bytes (the platform is little-endian; aead.ts checks). */
-const ks = new Uint32Array(16);
+const ks = new Int32Array(16);
 const ks8 = new Uint8Array(ks.buffer);
 /** Zero padding and the length block of the Poly1305 input. */
 const block = new Uint8Array(16);
-const blockView = new DataView(block.buffer);
 
-// Key and nonce as words, loaded once per message.
-let k0 = 0,
-  k1 = 0,
-  k2 = 0,
-  k3 = 0,
-  k4 = 0,
-  k5 = 0,
-  k6 = 0,
-  k7 = 0;
-let n0 = 0,
-  n1 = 0,
-  n2 = 0;
-
+/** Four bytes little-endian as a signed 32-bit word. */
 function word(b: Uint8Array, i: number): number {
-  return (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)) >>> 0;
+  return b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24);
 }
 
+/** Loads the key and nonce words (a few loads, done per message: the key array may change between calls). */
 function load(key: Uint8Array, nonce: Uint8Array): void {
-  k0 = word(key, 0);
-  k1 = word(key, 4);
-  k2 = word(key, 8);
-  k3 = word(key, 12);
-  k4 = word(key, 16);
-  k5 = word(key, 20);
-  k6 = word(key, 24);
-  k7 = word(key, 28);
-  n0 = word(nonce, 0);
-  n1 = word(nonce, 4);
-  n2 = word(nonce, 8);
+  for (let i = 0; i < 8; i++) input[4 + i] = word(key, 4 * i);
+  input[13] = word(nonce, 0);
+  input[14] = word(nonce, 4);
+  input[15] = word(nonce, 8);
 }
 
 /** One ChaCha20 block for the loaded key and nonce at `counter`, into `ks`. */
 function chachaBlock(counter: number): void {
-  const j0 = 0x61707865,
-    j1 = 0x3320646e,
-    j2 = 0x79622d32,
-    j3 = 0x6b206574;
+  const j0 = input[0]!,
+    j1 = input[1]!,
+    j2 = input[2]!,
+    j3 = input[3]!,
+    j4 = input[4]!,
+    j5 = input[5]!,
+    j6 = input[6]!,
+    j7 = input[7]!,
+    j8 = input[8]!,
+    j9 = input[9]!,
+    j10 = input[10]!,
+    j11 = input[11]!,
+    j12 = counter | 0,
+    j13 = input[13]!,
+    j14 = input[14]!,
+    j15 = input[15]!;
   let x0 = j0,
     x1 = j1,
     x2 = j2,
-    x3 = j3;
-  let x4 = k0,
-    x5 = k1,
-    x6 = k2,
-    x7 = k3,
-    x8 = k4,
-    x9 = k5,
-    x10 = k6,
-    x11 = k7;
-  let x12 = counter,
-    x13 = n0,
-    x14 = n1,
-    x15 = n2;
+    x3 = j3,
+    x4 = j4,
+    x5 = j5,
+    x6 = j6,
+    x7 = j7,
+    x8 = j8,
+    x9 = j9,
+    x10 = j10,
+    x11 = j11,
+    x12 = j12,
+    x13 = j13,
+    x14 = j14,
+    x15 = j15;
   for (let i = 0; i < 10; i++) {
     x0 = (x0 + x4) | 0;
     x12 ^= x0;
@@ -165,85 +183,87 @@ function chachaBlock(counter: number): void {
     x4 ^= x9;
     x4 = (x4 << 7) | (x4 >>> 25);
   }
-  ks[0] = x0 + j0;
-  ks[1] = x1 + j1;
-  ks[2] = x2 + j2;
-  ks[3] = x3 + j3;
-  ks[4] = x4 + k0;
-  ks[5] = x5 + k1;
-  ks[6] = x6 + k2;
-  ks[7] = x7 + k3;
-  ks[8] = x8 + k4;
-  ks[9] = x9 + k5;
-  ks[10] = x10 + k6;
-  ks[11] = x11 + k7;
-  ks[12] = x12 + counter;
-  ks[13] = x13 + n0;
-  ks[14] = x14 + n1;
-  ks[15] = x15 + n2;
+  ks[0] = (x0 + j0) | 0;
+  ks[1] = (x1 + j1) | 0;
+  ks[2] = (x2 + j2) | 0;
+  ks[3] = (x3 + j3) | 0;
+  ks[4] = (x4 + j4) | 0;
+  ks[5] = (x5 + j5) | 0;
+  ks[6] = (x6 + j6) | 0;
+  ks[7] = (x7 + j7) | 0;
+  ks[8] = (x8 + j8) | 0;
+  ks[9] = (x9 + j9) | 0;
+  ks[10] = (x10 + j10) | 0;
+  ks[11] = (x11 + j11) | 0;
+  ks[12] = (x12 + j12) | 0;
+  ks[13] = (x13 + j13) | 0;
+  ks[14] = (x14 + j14) | 0;
+  ks[15] = (x15 + j15) | 0;
 }
 
 /** XORs `length` bytes of `src` from `from` with the key stream from block 1 into `dst` at `to`. */
 function xorStream(src: Uint8Array, from: number, length: number, dst: Uint8Array, to: number): void {
-  for (let done = 0, counter = 1; done < length; counter++) {
-    chachaBlock(counter);
-    const n = Math.min(64, length - done);
-    for (let i = 0; i < n; i++) dst[to + done + i] = src[from + done + i]! ^ ks8[i]!;
-    done += n;
+  // A key-stream word at a time: one load per four bytes (a byte store keeps
+  // the low 8 bits of what it is given).
+  let counter = 1;
+  let done = 0;
+  for (; done + 64 <= length; done += 64) {
+    chachaBlock(counter++);
+    for (let i = 0, s = from + done, d = to + done; i < 16; i++, s += 4, d += 4) {
+      const k = ks[i]!;
+      dst[d] = src[s]! ^ k;
+      dst[d + 1] = src[s + 1]! ^ (k >>> 8);
+      dst[d + 2] = src[s + 2]! ^ (k >>> 16);
+      dst[d + 3] = src[s + 3]! ^ (k >>> 24);
+    }
   }
+  if (done === length) return;
+  chachaBlock(counter);
+  const n = length - done;
+  const s = from + done,
+    d = to + done;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const k = ks[i >> 2]!;
+    dst[d + i] = src[s + i]! ^ k;
+    dst[d + i + 1] = src[s + i + 1]! ^ (k >>> 8);
+    dst[d + i + 2] = src[s + i + 2]! ^ (k >>> 16);
+    dst[d + i + 3] = src[s + i + 3]! ^ (k >>> 24);
+  }
+  for (; i < n; i++) dst[d + i] = src[s + i]! ^ ks8[i]!;
 }
 
 // Poly1305 state: the accumulator h and the key r as six 22-bit limbs (132
 // bits). 2^132 ≡ 4·5 = 20 (mod 2^130 − 5), so limbs that wrap are multiplied
 // by q = 20·r. Every product stays below 2^50 and every column sum below
 // 2^52, so plain doubles compute them exactly: 36 multiplications a block.
+// Between calls the state lives in a Float64Array (h0..h5, r0..r5) and the
+// pad s in an Int32Array; each call works on local copies, so no number is
+// boxed per block.
 const LIMB = 0x400000; // 2^22
-let h0 = 0,
-  h1 = 0,
-  h2 = 0,
-  h3 = 0,
-  h4 = 0,
-  h5 = 0;
-let r0 = 0,
-  r1 = 0,
-  r2 = 0,
-  r3 = 0,
-  r4 = 0,
-  r5 = 0;
-let q1 = 0,
-  q2 = 0,
-  q3 = 0,
-  q4 = 0,
-  q5 = 0;
-/** The pad s, as four 32-bit words. */
-let s0 = 0,
-  s1 = 0,
-  s2 = 0,
-  s3 = 0;
+const poly = new Float64Array(12);
+const H = 0,
+  R = 6;
+const pad = new Int32Array(4);
 
 /** Starts a MAC with the one-time key in the first 32 bytes of `ks8` (block 0 of the stream). */
 function polyInit(): void {
   // Clamp r: the top 4 bits of bytes 3, 7, 11, 15 and the low 2 of bytes 4, 8, 12 are cleared.
-  const w0 = word(ks8, 0) & 0x0fffffff;
-  const w1 = word(ks8, 4) & 0x0ffffffc;
-  const w2 = word(ks8, 8) & 0x0ffffffc;
-  const w3 = word(ks8, 12) & 0x0ffffffc;
-  r0 = w0 & 0x3fffff;
-  r1 = (w0 >>> 22) | ((w1 & 0xfff) << 10);
-  r2 = (w1 >>> 12) | ((w2 & 0x3) << 20);
-  r3 = (w2 >>> 2) & 0x3fffff;
-  r4 = (w2 >>> 24) | ((w3 & 0x3fff) << 8);
-  r5 = w3 >>> 14;
-  q1 = 20 * r1;
-  q2 = 20 * r2;
-  q3 = 20 * r3;
-  q4 = 20 * r4;
-  q5 = 20 * r5;
-  s0 = word(ks8, 16);
-  s1 = word(ks8, 20);
-  s2 = word(ks8, 24);
-  s3 = word(ks8, 28);
-  h0 = h1 = h2 = h3 = h4 = h5 = 0;
+  const w0 = ks[0]! & 0x0fffffff;
+  const w1 = ks[1]! & 0x0ffffffc;
+  const w2 = ks[2]! & 0x0ffffffc;
+  const w3 = ks[3]! & 0x0ffffffc;
+  poly[R] = w0 & 0x3fffff;
+  poly[R + 1] = (w0 >>> 22) | ((w1 & 0xfff) << 10);
+  poly[R + 2] = (w1 >>> 12) | ((w2 & 0x3) << 20);
+  poly[R + 3] = (w2 >>> 2) & 0x3fffff;
+  poly[R + 4] = (w2 >>> 24) | ((w3 & 0x3fff) << 8);
+  poly[R + 5] = w3 >>> 14;
+  pad[0] = ks[4]!;
+  pad[1] = ks[5]!;
+  pad[2] = ks[6]!;
+  pad[3] = ks[7]!;
+  poly.fill(0, H, H + 6);
 }
 
 /**
@@ -252,6 +272,23 @@ function polyInit(): void {
  * feeds, 0 only for a raw MAC's last block that carries its own 0x01.
  */
 function polyBlocks(m: Uint8Array, at: number, length: number, hibit = 0x40000): void {
+  let h0 = poly[H]!,
+    h1 = poly[H + 1]!,
+    h2 = poly[H + 2]!,
+    h3 = poly[H + 3]!,
+    h4 = poly[H + 4]!,
+    h5 = poly[H + 5]!;
+  const r0 = poly[R]!,
+    r1 = poly[R + 1]!,
+    r2 = poly[R + 2]!,
+    r3 = poly[R + 3]!,
+    r4 = poly[R + 4]!,
+    r5 = poly[R + 5]!;
+  const q1 = 20 * r1,
+    q2 = 20 * r2,
+    q3 = 20 * r3,
+    q4 = 20 * r4,
+    q5 = 20 * r5;
   for (let p = at, end = at + length; p < end; p += 16) {
     const w0 = word(m, p),
       w1 = word(m, p + 4),
@@ -263,37 +300,52 @@ function polyBlocks(m: Uint8Array, at: number, length: number, hibit = 0x40000):
     h3 += (w2 >>> 2) & 0x3fffff;
     h4 += (w2 >>> 24) | ((w3 & 0x3fff) << 8);
     h5 += (w3 >>> 14) | hibit;
-    // h = h · r, carrying limb by limb.
-    let c = 0;
-    let d0 = h0 * r0 + h1 * q5 + h2 * q4 + h3 * q3 + h4 * q2 + h5 * q1;
-    c = Math.floor(d0 / LIMB);
-    d0 -= c * LIMB;
-    let d1 = c + h0 * r1 + h1 * r0 + h2 * q5 + h3 * q4 + h4 * q3 + h5 * q2;
-    c = Math.floor(d1 / LIMB);
-    d1 -= c * LIMB;
-    let d2 = c + h0 * r2 + h1 * r1 + h2 * r0 + h3 * q5 + h4 * q4 + h5 * q3;
-    c = Math.floor(d2 / LIMB);
-    d2 -= c * LIMB;
-    let d3 = c + h0 * r3 + h1 * r2 + h2 * r1 + h3 * r0 + h4 * q5 + h5 * q4;
-    c = Math.floor(d3 / LIMB);
-    d3 -= c * LIMB;
-    let d4 = c + h0 * r4 + h1 * r3 + h2 * r2 + h3 * r1 + h4 * r0 + h5 * q5;
-    c = Math.floor(d4 / LIMB);
-    d4 -= c * LIMB;
-    let d5 = c + h0 * r5 + h1 * r4 + h2 * r3 + h3 * r2 + h4 * r1 + h5 * r0;
-    c = Math.floor(d5 / LIMB);
-    d5 -= c * LIMB;
-    // The carry out of the top limb counts multiples of 2^132 ≡ 20.
-    d0 += c * 20;
-    c = Math.floor(d0 / LIMB);
-    d0 -= c * LIMB;
-    h0 = d0;
-    h1 = d1 + c;
-    h2 = d2;
-    h3 = d3;
-    h4 = d4;
-    h5 = d5;
+    // h = h · r: each column summed as a tree (the sums are exact, so their
+    // order is free and a short dependency chain is faster).
+    const d0 = h0 * r0 + h1 * q5 + (h2 * q4 + h3 * q3) + (h4 * q2 + h5 * q1);
+    const d1 = h0 * r1 + h1 * r0 + (h2 * q5 + h3 * q4) + (h4 * q3 + h5 * q2);
+    const d2 = h0 * r2 + h1 * r1 + (h2 * r0 + h3 * q5) + (h4 * q4 + h5 * q3);
+    const d3 = h0 * r3 + h1 * r2 + (h2 * r1 + h3 * r0) + (h4 * q5 + h5 * q4);
+    const d4 = h0 * r4 + h1 * r3 + (h2 * r2 + h3 * r1) + (h4 * r0 + h5 * q5);
+    const d5 = h0 * r5 + h1 * r4 + (h2 * r3 + h3 * r2) + (h4 * r1 + h5 * r0);
+    // Two carry passes in which every limb carries at once (no chain from
+    // limb to limb); a carry out of the top limb counts multiples of
+    // 2^132 ≡ 20. With limbs below 2^23 on entry (h below 2^22 + 2^13 after
+    // the passes, plus a message limb below 2^22) and q below 20·2^22, each
+    // column is below 2^52; the first pass leaves limbs below 2^35, the
+    // second below 2^22 + 2^13. Every quotient by 2^22 is then non-negative
+    // and below 2^31, so `| 0` floors it (cheaper than Math.floor).
+    const c0 = (d0 / LIMB) | 0,
+      c1 = (d1 / LIMB) | 0,
+      c2 = (d2 / LIMB) | 0,
+      c3 = (d3 / LIMB) | 0,
+      c4 = (d4 / LIMB) | 0,
+      c5 = (d5 / LIMB) | 0;
+    const e0 = d0 - c0 * LIMB + c5 * 20,
+      e1 = d1 - c1 * LIMB + c0,
+      e2 = d2 - c2 * LIMB + c1,
+      e3 = d3 - c3 * LIMB + c2,
+      e4 = d4 - c4 * LIMB + c3,
+      e5 = d5 - c5 * LIMB + c4;
+    const f0 = (e0 / LIMB) | 0,
+      f1 = (e1 / LIMB) | 0,
+      f2 = (e2 / LIMB) | 0,
+      f3 = (e3 / LIMB) | 0,
+      f4 = (e4 / LIMB) | 0,
+      f5 = (e5 / LIMB) | 0;
+    h0 = e0 - f0 * LIMB + f5 * 20;
+    h1 = e1 - f1 * LIMB + f0;
+    h2 = e2 - f2 * LIMB + f1;
+    h3 = e3 - f3 * LIMB + f2;
+    h4 = e4 - f4 * LIMB + f3;
+    h5 = e5 - f5 * LIMB + f4;
   }
+  poly[H] = h0;
+  poly[H + 1] = h1;
+  poly[H + 2] = h2;
+  poly[H + 3] = h3;
+  poly[H + 4] = h4;
+  poly[H + 5] = h5;
 }
 
 /** Absorbs `length` bytes, zero-padding the last partial block (the AEAD's padding). */
@@ -310,40 +362,49 @@ function polyPadded(m: Uint8Array, at: number, length: number): void {
 
 /** Absorbs the AEAD's length block: the AD and ciphertext lengths as 64-bit little-endian. */
 function polyLengths(adLength: number, ctLength: number): void {
-  blockView.setUint32(0, adLength, true);
-  blockView.setUint32(4, Math.floor(adLength / 2 ** 32), true);
-  blockView.setUint32(8, ctLength, true);
-  blockView.setUint32(12, Math.floor(ctLength / 2 ** 32), true);
+  writeWord(block, 0, adLength);
+  writeWord(block, 4, Math.floor(adLength / 2 ** 32));
+  writeWord(block, 8, ctLength);
+  writeWord(block, 12, Math.floor(ctLength / 2 ** 32));
   polyBlocks(block, 0, 16);
 }
 
 /** Writes the 16-byte tag (h mod p, plus s) into `out` at `at`. */
 function polyFinish(out: Uint8Array, at: number): void {
+  // The limbs are integers below 2^22 + 2^13 (see polyBlocks): from here on
+  // everything is 32-bit integer arithmetic.
+  let h0 = poly[H]! | 0,
+    h1 = poly[H + 1]! | 0,
+    h2 = poly[H + 2]! | 0,
+    h3 = poly[H + 3]! | 0,
+    h4 = poly[H + 4]! | 0,
+    h5 = poly[H + 5]! | 0;
   // Carry fully, folding bits from 2^130 up back in as ×5, until every limb
-  // is below 2^22 and h5 below 2^20 (h < 2^130); the second round only moves
-  // a carry out of h0, which then stops.
+  // is below 2^22 and h5 below 2^20 (h < 2^130). Two rounds always suffice
+  // (the second can only move a carry of 1 along); the third keeps a margin.
+  // A fixed count, so the time does not depend on h.
   let c = 0;
-  for (let round = 0; round < 4; round++) {
+  for (let round = 0; round < 3; round++) {
     h1 += c;
-    c = Math.floor(h1 / LIMB);
-    h1 -= c * LIMB;
+    c = h1 >>> 22;
+    h1 &= 0x3fffff;
     h2 += c;
-    c = Math.floor(h2 / LIMB);
-    h2 -= c * LIMB;
+    c = h2 >>> 22;
+    h2 &= 0x3fffff;
     h3 += c;
-    c = Math.floor(h3 / LIMB);
-    h3 -= c * LIMB;
+    c = h3 >>> 22;
+    h3 &= 0x3fffff;
     h4 += c;
-    c = Math.floor(h4 / LIMB);
-    h4 -= c * LIMB;
+    c = h4 >>> 22;
+    h4 &= 0x3fffff;
     h5 += c;
-    c = Math.floor(h5 / 0x100000);
-    h5 -= c * 0x100000;
+    c = h5 >>> 20;
+    h5 &= 0xfffff;
     h0 += c * 5;
-    c = Math.floor(h0 / LIMB);
-    h0 -= c * LIMB;
-    if (c === 0) break;
+    c = h0 >>> 22;
+    h0 &= 0x3fffff;
   }
+  h1 += c;
   // g = h + 5 − 2^130; h ≥ p exactly when that does not borrow, and then h − p = g.
   let g0 = h0 + 5;
   c = g0 >>> 22;
@@ -371,23 +432,72 @@ function polyFinish(out: Uint8Array, at: number): void {
   h3 = (h3 & keepH) | (g3 & useG);
   h4 = (h4 & keepH) | (g4 & useG);
   h5 = (h5 & keepH) | (g5 & useG);
-  // h mod 2^128 as 32-bit words, plus the pad s, mod 2^128.
-  let f = ((h0 | (h1 << 22)) >>> 0) + s0;
-  writeWord(out, at, f);
-  f = Math.floor(f / 2 ** 32) + (((h1 >>> 10) | (h2 << 12)) >>> 0) + s1;
-  writeWord(out, at + 4, f);
-  f = Math.floor(f / 2 ** 32) + (((h2 >>> 20) | (h3 << 2) | (h4 << 24)) >>> 0) + s2;
-  writeWord(out, at + 8, f);
-  f = Math.floor(f / 2 ** 32) + (((h4 >>> 8) | (h5 << 14)) >>> 0) + s3;
-  writeWord(out, at + 12, f);
+  // h mod 2^128 as 32-bit words, plus the pad s, mod 2^128, added 16 bits at
+  // a time so every sum stays a small integer.
+  const w0 = h0 | (h1 << 22),
+    w1 = (h1 >>> 10) | (h2 << 12),
+    w2 = (h2 >>> 20) | (h3 << 2) | (h4 << 24),
+    w3 = (h4 >>> 8) | (h5 << 14);
+  const s0 = pad[0]!,
+    s1 = pad[1]!,
+    s2 = pad[2]!,
+    s3 = pad[3]!;
+  let t = (w0 & 0xffff) + (s0 & 0xffff);
+  out[at] = t;
+  out[at + 1] = t >>> 8;
+  t = (t >>> 16) + (w0 >>> 16) + (s0 >>> 16);
+  out[at + 2] = t;
+  out[at + 3] = t >>> 8;
+  t = (t >>> 16) + (w1 & 0xffff) + (s1 & 0xffff);
+  out[at + 4] = t;
+  out[at + 5] = t >>> 8;
+  t = (t >>> 16) + (w1 >>> 16) + (s1 >>> 16);
+  out[at + 6] = t;
+  out[at + 7] = t >>> 8;
+  t = (t >>> 16) + (w2 & 0xffff) + (s2 & 0xffff);
+  out[at + 8] = t;
+  out[at + 9] = t >>> 8;
+  t = (t >>> 16) + (w2 >>> 16) + (s2 >>> 16);
+  out[at + 10] = t;
+  out[at + 11] = t >>> 8;
+  t = (t >>> 16) + (w3 & 0xffff) + (s3 & 0xffff);
+  out[at + 12] = t;
+  out[at + 13] = t >>> 8;
+  t = (t >>> 16) + (w3 >>> 16) + (s3 >>> 16);
+  out[at + 14] = t;
+  out[at + 15] = t >>> 8;
 }
 
-/** Writes the low 32 bits of `v` little-endian. */
+/** Writes the low 32 bits of `v` (an integer below 2^53) little-endian. */
 function writeWord(out: Uint8Array, at: number, v: number): void {
   out[at] = v & 0xff;
   out[at + 1] = (v >>> 8) & 0xff;
   out[at + 2] = (v >>> 16) & 0xff;
   out[at + 3] = (v >>> 24) & 0xff;
+}
+
+/**
+ * Seals `length` bytes of `src` from `from` into `out` at `offset` as
+ * ciphertext ‖ 16-byte tag (no view of the plaintext is made).
+ */
+export function chachaPolySealRange(
+  key: Uint8Array,
+  nonce: Uint8Array,
+  ad: Uint8Array,
+  src: Uint8Array,
+  from: number,
+  length: number,
+  out: Uint8Array,
+  offset: number,
+): void {
+  load(key, nonce);
+  chachaBlock(0);
+  polyInit();
+  xorStream(src, from, length, out, offset);
+  polyPadded(ad, 0, ad.length);
+  polyPadded(out, offset, length);
+  polyLengths(ad.length, length);
+  polyFinish(out, offset + length);
 }
 
 /** Seals `plaintext` into `out` at `offset` as ciphertext ‖ 16-byte tag. */
@@ -399,17 +509,42 @@ export function chachaPolySeal(
   out: Uint8Array,
   offset: number,
 ): void {
-  load(key, nonce);
-  chachaBlock(0);
-  polyInit();
-  xorStream(plaintext, 0, plaintext.length, out, offset);
-  polyPadded(ad, 0, ad.length);
-  polyPadded(out, offset, plaintext.length);
-  polyLengths(ad.length, plaintext.length);
-  polyFinish(out, offset + plaintext.length);
+  chachaPolySealRange(key, nonce, ad, plaintext, 0, plaintext.length, out, offset);
 }
 
 const tag = new Uint8Array(16);
+
+/**
+ * Opens ciphertext ‖ tag (`length` bytes of `src` from `from`) into `out` at
+ * `offset` (length − 16 bytes); false, with nothing written, when the tag
+ * does not authenticate.
+ */
+export function chachaPolyOpenRange(
+  key: Uint8Array,
+  nonce: Uint8Array,
+  ad: Uint8Array,
+  src: Uint8Array,
+  from: number,
+  length: number,
+  out: Uint8Array,
+  offset: number,
+): boolean {
+  if (length < 16) return false;
+  const body = length - 16;
+  load(key, nonce);
+  chachaBlock(0);
+  polyInit();
+  polyPadded(ad, 0, ad.length);
+  polyPadded(src, from, body);
+  polyLengths(ad.length, body);
+  polyFinish(tag, 0);
+  // Constant time: every tag byte is compared whatever the others hold.
+  let diff = 0;
+  for (let i = 0, at = from + body; i < 16; i++) diff |= tag[i]! ^ src[at + i]!;
+  if (diff !== 0) return false;
+  xorStream(src, from, body, out, offset);
+  return true;
+}
 
 /**
  * Opens ciphertext ‖ tag into `out` at `offset` (ciphertext length bytes);
@@ -423,20 +558,7 @@ export function chachaPolyOpenInto(
   out: Uint8Array,
   offset: number,
 ): boolean {
-  if (sealed.length < 16) return false;
-  const length = sealed.length - 16;
-  load(key, nonce);
-  chachaBlock(0);
-  polyInit();
-  polyPadded(ad, 0, ad.length);
-  polyPadded(sealed, 0, length);
-  polyLengths(ad.length, length);
-  polyFinish(tag, 0);
-  let diff = 0;
-  for (let i = 0; i < 16; i++) diff |= tag[i]! ^ sealed[length + i]!;
-  if (diff !== 0) return false;
-  xorStream(sealed, 0, length, out, offset);
-  return true;
+  return chachaPolyOpenRange(key, nonce, ad, sealed, 0, sealed.length, out, offset);
 }
 
 /** Opens ciphertext ‖ tag; undefined when the tag does not authenticate. */

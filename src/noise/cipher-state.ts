@@ -9,7 +9,6 @@ export class CipherState {
   #key: Uint8Array | undefined;
   #n = 0;
   readonly #nonce = new Uint8Array(12);
-  readonly #nonceView = new DataView(this.#nonce.buffer);
 
   constructor(
     key: Uint8Array | undefined = undefined,
@@ -36,14 +35,38 @@ export class CipherState {
   #nextNonce(): Uint8Array {
     // 2^53 messages is far beyond any session; refusing is safer than wrapping.
     if (this.#n >= Number.MAX_SAFE_INTEGER) throw new NoiseError('nonce', 'nonce counter exhausted');
-    this.#nonceView.setBigUint64(4, BigInt(this.#n), true);
-    return this.#nonce;
+    const nonce = this.#nonce;
+    const n = this.#n;
+    const high = Math.floor(n / 2 ** 32);
+    nonce[4] = n & 0xff;
+    nonce[5] = (n >>> 8) & 0xff;
+    nonce[6] = (n >>> 16) & 0xff;
+    nonce[7] = (n >>> 24) & 0xff;
+    nonce[8] = high & 0xff;
+    nonce[9] = (high >>> 8) & 0xff;
+    nonce[10] = (high >>> 16) & 0xff;
+    nonce[11] = high >>> 24;
+    return nonce;
   }
 
   /** Seals `plaintext` into `out` at `offset` (plaintext.length + 16 bytes). Requires a key. */
   encryptInto(ad: Uint8Array, plaintext: Uint8Array, out: Uint8Array, offset: number): void {
     if (this.#key === undefined) throw new NoiseError('state', 'encryptInto needs a key');
     this.aead.sealInto(this.#key, this.#nextNonce(), ad, plaintext, out, offset);
+    this.#n++;
+  }
+
+  /** encryptInto for `length` bytes of `src` from `from`. Requires a key. */
+  encryptRangeInto(
+    ad: Uint8Array,
+    src: Uint8Array,
+    from: number,
+    length: number,
+    out: Uint8Array,
+    offset: number,
+  ): void {
+    if (this.#key === undefined) throw new NoiseError('state', 'encryptRangeInto needs a key');
+    this.aead.sealRangeInto(this.#key, this.#nextNonce(), ad, src, from, length, out, offset);
     this.#n++;
   }
 
@@ -70,6 +93,21 @@ export class CipherState {
   decryptInto(ad: Uint8Array, ciphertext: Uint8Array, out: Uint8Array, offset: number): void {
     if (this.#key === undefined) throw new NoiseError('state', 'decryptInto needs a key');
     if (!this.aead.openInto(this.#key, this.#nextNonce(), ad, ciphertext, out, offset))
+      throw new NoiseError('mac', 'message authentication failed');
+    this.#n++;
+  }
+
+  /** decryptInto for the `length` sealed bytes of `src` from `from`. Requires a key. */
+  decryptRangeInto(
+    ad: Uint8Array,
+    src: Uint8Array,
+    from: number,
+    length: number,
+    out: Uint8Array,
+    offset: number,
+  ): void {
+    if (this.#key === undefined) throw new NoiseError('state', 'decryptRangeInto needs a key');
+    if (!this.aead.openRangeInto(this.#key, this.#nextNonce(), ad, src, from, length, out, offset))
       throw new NoiseError('mac', 'message authentication failed');
     this.#n++;
   }

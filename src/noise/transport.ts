@@ -2,6 +2,7 @@
 // alone (22 bytes) followed by the payload sealed in chunks of at most 65,519
 // plaintext bytes (≤ 65,535 ciphertext bytes each); msg_length stays the
 // plaintext length, and an empty payload sends the header only.
+import { allocBytes } from '../codec/alloc.js';
 import {
   type FrameHeader,
   FRAME_HEADER_SIZE,
@@ -48,14 +49,15 @@ export function encryptFrame(send: CipherState, frame: Uint8Array): Uint8Array {
   // msg_length read in place: a header object per frame is measurable for small frames.
   const length = frame.length >= FRAME_HEADER_SIZE ? frame[3]! | (frame[4]! << 8) | (frame[5]! << 16) : -1;
   if (length !== frame.length - FRAME_HEADER_SIZE) checkPlainFrame(frame);
-  const out = new Uint8Array(ENCRYPTED_HEADER_SIZE + ciphertextLength(length));
-  const empty = EMPTY;
-  send.encryptInto(empty, frame.subarray(0, FRAME_HEADER_SIZE), out, 0);
+  // A standalone ArrayBuffer costs an off-heap allocation, more than sealing a
+  // share-sized frame: small outputs come from the codec's shared slab.
+  const out = allocBytes(ENCRYPTED_HEADER_SIZE + ciphertextLength(length));
+  send.encryptRangeInto(EMPTY, frame, 0, FRAME_HEADER_SIZE, out, 0);
   let pos = ENCRYPTED_HEADER_SIZE;
   for (let off = FRAME_HEADER_SIZE; off < frame.length; off += MAX_PT_CHUNK) {
-    const chunk = frame.subarray(off, Math.min(off + MAX_PT_CHUNK, frame.length));
-    send.encryptInto(empty, chunk, out, pos);
-    pos += chunk.length + TAG_LENGTH;
+    const size = Math.min(MAX_PT_CHUNK, frame.length - off);
+    send.encryptRangeInto(EMPTY, frame, off, size, out, pos);
+    pos += size + TAG_LENGTH;
   }
   return out;
 }
@@ -95,7 +97,7 @@ export class NoiseFrameDecoder {
       for (;;) {
         if (this.#header === undefined) {
           if (this.#queue.length < ENCRYPTED_HEADER_SIZE) break;
-          this.#recv.decryptInto(EMPTY, this.#queue.take(ENCRYPTED_HEADER_SIZE), this.#headerBytes, 0);
+          this.#open(ENCRYPTED_HEADER_SIZE, this.#headerBytes, 0);
           const header = decodeFrameHeader(this.#headerBytes);
           if (header.msg_length > this.#max) {
             throw new NoiseError(
@@ -107,10 +109,10 @@ export class NoiseFrameDecoder {
         }
         const header: FrameHeader = this.#header;
         if (this.#queue.length < ciphertextLength(header.msg_length)) break;
-        const payload = new Uint8Array(header.msg_length);
+        const payload = allocBytes(header.msg_length);
         for (let off = 0; off < header.msg_length; off += MAX_PT_CHUNK) {
           const size = Math.min(MAX_PT_CHUNK, header.msg_length - off);
-          this.#recv.decryptInto(EMPTY, this.#queue.take(size + TAG_LENGTH), payload, off);
+          this.#open(size + TAG_LENGTH, payload, off);
         }
         this.#header = undefined;
         frames.push({ header, payload });
@@ -121,5 +123,17 @@ export class NoiseFrameDecoder {
       throw this.#failed;
     }
     return frames;
+  }
+
+  /** Opens the next `sealed` queued bytes into `out` at `offset`, in place when they lie in one chunk. */
+  #open(sealed: number, out: Uint8Array, offset: number): void {
+    const queue = this.#queue;
+    const chunk = queue.peek(sealed);
+    if (chunk === undefined) {
+      this.#recv.decryptRangeInto(EMPTY, queue.take(sealed), 0, sealed, out, offset);
+    } else {
+      this.#recv.decryptRangeInto(EMPTY, chunk, queue.frontOffset, sealed, out, offset);
+      queue.skip(sealed);
+    }
   }
 }

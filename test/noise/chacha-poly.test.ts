@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { chacha20Block, chachaPolyOpen, chachaPolySeal, poly1305 } from '../../src/noise/chacha-poly.js';
-import { jsAead, nobleAead, nodeAead } from '../../src/noise/aead.js';
+import { autoAead, jsAead, nobleAead, nodeAead } from '../../src/noise/aead.js';
 
 const fromHex = (h: string) => new Uint8Array(Buffer.from(h.replace(/[\s:]/g, ''), 'hex'));
 const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -104,4 +104,65 @@ test('a flipped bit anywhere, a wrong nonce or wrong AD fails to open; seal writ
   jsAead.sealInto(key, nonce, ad, pt, out, 7);
   assert.deepEqual(out.subarray(7), sealed);
   assert.deepEqual(out.subarray(0, 7), new Uint8Array(7).fill(0xee));
+});
+
+test('state reuse: messages under several keys, interleaved, agree with node:crypto; a bad tag writes nothing', () => {
+  // The implementation keeps its key stream and MAC state between calls:
+  // alternating keys, nonces, AD and lengths must never leak one message's
+  // state into the next.
+  const keys = Array.from({ length: 4 }, () => new Uint8Array(randomBytes(32)));
+  let seed = 7;
+  const next = (n: number) => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed % n;
+  };
+  for (let m = 0; m < 1500; m++) {
+    const key = keys[next(keys.length)]!;
+    const nonce = new Uint8Array(randomBytes(12));
+    const ad = new Uint8Array(randomBytes(next(4) === 0 ? next(40) : 0));
+    const pt = new Uint8Array(randomBytes(next(301)));
+    const offset = next(9);
+    const ours = new Uint8Array(offset + pt.length + 16);
+    jsAead.sealInto(key, nonce, ad, pt, ours, offset);
+    const sealed = ours.subarray(offset);
+    const viaNode = new Uint8Array(pt.length + 16);
+    nodeAead.sealInto(key, nonce, ad, pt, viaNode, 0);
+    assert.equal(toHex(sealed), toHex(viaNode), `message ${m}, length ${pt.length}`);
+    const opened = new Uint8Array(offset + pt.length).fill(0xee);
+    assert.equal(jsAead.openInto(key, nonce, ad, sealed, opened, offset), true);
+    assert.deepEqual(opened.subarray(offset), pt);
+    // A tampered tag (or last ciphertext byte) is refused and leaves `out` as it was.
+    const bad = Uint8Array.from(sealed);
+    bad[bad.length - 1 - next(Math.min(17, bad.length))]! ^= 1 << next(8);
+    const untouched = new Uint8Array(pt.length).fill(0x5a);
+    assert.equal(jsAead.openInto(key, nonce, ad, bad, untouched, 0), false);
+    assert.deepEqual(untouched, new Uint8Array(pt.length).fill(0x5a));
+  }
+});
+
+test('range methods: sealing and opening bytes inside a larger array equals doing it on a copy, for every implementation', () => {
+  for (const aead of [nobleAead, nodeAead, jsAead, autoAead]) {
+    for (const len of [0, 1, 6, 63, 64, 65, 100, 300, 1000]) {
+      const key = new Uint8Array(randomBytes(32));
+      const nonce = new Uint8Array(randomBytes(12));
+      const ad = len % 2 === 0 ? new Uint8Array(0) : Uint8Array.of(1, 2, 3);
+      const around = new Uint8Array(randomBytes(len + 50));
+      const from = 17;
+      const pt = around.slice(from, from + len);
+      const expected = new Uint8Array(len + 16);
+      nodeAead.sealInto(key, nonce, ad, pt, expected, 0);
+      const sealedAround = new Uint8Array(len + 16 + 9).fill(0xee);
+      aead.sealRangeInto(key, nonce, ad, around, from, len, sealedAround, 9);
+      assert.equal(toHex(sealedAround.subarray(9)), toHex(expected), `${aead.name} ${len}`);
+      assert.equal(toHex(sealedAround.subarray(0, 9)), 'ee'.repeat(9));
+      const wire = new Uint8Array(5 + len + 16 + 5);
+      wire.set(expected, 5);
+      const out = new Uint8Array(len + 3);
+      assert.equal(aead.openRangeInto(key, nonce, ad, wire, 5, len + 16, out, 3), true);
+      assert.deepEqual(out.subarray(3), pt);
+      wire[5 + len + 15]! ^= 0x80;
+      assert.equal(aead.openRangeInto(key, nonce, ad, wire, 5, len + 16, out, 3), false);
+      assert.equal(aead.openRangeInto(key, nonce, ad, wire, 5, 15, out, 0), false);
+    }
+  }
 });

@@ -11,6 +11,8 @@ import {
   NoiseFrameDecoder,
   ciphertextLength,
   encryptFrame,
+  autoAead,
+  jsAead,
   nobleAead,
   nodeAead,
 } from '../../src/noise/index.js';
@@ -32,7 +34,7 @@ test('ciphertextLength follows spec 4.6', () => {
   assert.equal(ciphertextLength(3 * MAX_PT_CHUNK), 3 * MAX_CT_CHUNK);
 });
 
-for (const aead of [nobleAead, nodeAead]) {
+for (const aead of [nobleAead, nodeAead, autoAead]) {
   test(`frames of 0, 1, 65519, 65520 and 1 MiB round-trip, fed one byte-run at a time (${aead.name})`, () => {
     const send = new CipherState(key, aead);
     const dec = new NoiseFrameDecoder(new CipherState(key, aead));
@@ -93,4 +95,50 @@ test('encryptFrame refuses a frame whose msg_length disagrees with its payload',
   const f = frame(10);
   assert.throws(() => encryptFrame(new CipherState(key), f.subarray(0, 12)), /does not match/);
   assert.throws(() => encryptFrame(new CipherState(key), f.subarray(0, 3)), /needs 6 bytes/);
+});
+
+test('share-sized frames: the default AEAD and the plain-JS one seal exactly as node:crypto does', () => {
+  const sizes = Array.from({ length: 301 }, (_, i) => i);
+  for (const aead of [autoAead, jsAead]) {
+    const ours = new CipherState(key, aead);
+    const reference = new CipherState(key, nodeAead);
+    const dec = new NoiseFrameDecoder(new CipherState(key, aead));
+    const payloads: Uint8Array[] = [];
+    const sealed: Uint8Array[] = [];
+    for (const n of sizes) {
+      const f = frame(n, n & 0xff);
+      const ct = encryptFrame(ours, f);
+      assert.deepEqual(ct, encryptFrame(reference, f), `${aead.name}, ${n} bytes`);
+      sealed.push(ct);
+      const got = dec.push(ct);
+      assert.equal(got.length, 1);
+      assert.equal(got[0]!.header.msg_type, n & 0xff);
+      assert.deepEqual(got[0]!.payload, f.subarray(FRAME_HEADER_SIZE));
+      payloads.push(got[0]!.payload);
+    }
+    // Sealed frames and payloads come from shared slabs: none may overlap
+    // another, so each keeps its own mark.
+    const views = [...payloads, ...sealed];
+    views.forEach((v, i) => v.fill(i & 0xff));
+    views.forEach((v, i) =>
+      assert.ok(
+        v.every((b) => b === (i & 0xff)),
+        `view ${i}`,
+      ),
+    );
+  }
+});
+
+test('a share-sized frame with a flipped bit anywhere is refused (default AEAD)', () => {
+  const f = frame(100);
+  const good = encryptFrame(new CipherState(key), f);
+  for (let at = 0; at < good.length; at++) {
+    const ct = Uint8Array.from(good);
+    ct[at]! ^= 1 << (at % 8);
+    assert.throws(
+      () => new NoiseFrameDecoder(new CipherState(key)).push(ct),
+      (e: unknown) => e instanceof NoiseError && e.code === 'mac',
+      `byte ${at}`,
+    );
+  }
 });

@@ -194,6 +194,12 @@ function recordingAead(into: Uint8Array[]): Aead {
     open: (key, nonce, ad, ciphertext) => nodeAead.open(key, nonce, ad, ciphertext),
     openInto: (key, nonce, ad, ciphertext, out, offset) =>
       nodeAead.openInto(key, nonce, ad, ciphertext, out, offset),
+    sealRangeInto(key, nonce, ad, src, from, length, out, offset) {
+      into.push(Uint8Array.from(key));
+      nodeAead.sealRangeInto(key, nonce, ad, src, from, length, out, offset);
+    },
+    openRangeInto: (key, nonce, ad, src, from, length, out, offset) =>
+      nodeAead.openRangeInto(key, nonce, ad, src, from, length, out, offset),
   };
 }
 
