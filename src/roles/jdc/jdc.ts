@@ -83,7 +83,7 @@ export interface JdcOptions {
 const PAYOUT_KEY = 'jdc';
 /** Bytes the TP may add to the coinbase for the pool's outputs (value + script) and ours. */
 const OUTPUT_ALLOWANCE = 200;
-const ACK_FLUSH_MS = 1000;
+const ACK_FLUSH_MS = 250;
 const MAX_HELD_FUTURE = 8;
 /** Local templates remembered (for late shares and blocks). */
 const MAX_LOCALS = 64;

@@ -73,8 +73,8 @@ export interface PoolOptions {
   logger: Logger;
 }
 
-/** Confirmed shares not yet batched are acknowledged at least this often. */
-const ACK_FLUSH_MS = 1000;
+/** Confirmed shares not yet batched are acknowledged at least this often (a V1 miner behind a translator waits for it). */
+const ACK_FLUSH_MS = 250;
 /** Future templates held while their SetNewPrevHash is awaited. */
 const MAX_HELD_FUTURE = 8;
 
