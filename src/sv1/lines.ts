@@ -13,11 +13,14 @@ export interface SplitResult {
 
 const NEWLINE = 0x0a;
 
+// One decoder for every connection: without `stream` it keeps no state from
+// one call to the next, and each instance holds a native converter.
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
 export class LineSplitter {
   private pending: Uint8Array[] = [];
   private pendingBytes = 0;
   private failed = false;
-  private readonly decoder = new TextDecoder('utf-8', { fatal: true });
 
   constructor(readonly maxLineBytes = DEFAULT_MAX_LINE_BYTES) {
     if (!Number.isInteger(maxLineBytes) || maxLineBytes < 1) throw new RangeError('maxLineBytes must be ≥ 1');
@@ -77,7 +80,7 @@ export class LineSplitter {
     if (end > 0 && whole[end - 1] === 0x0d) end--;
     if (end === 0) return undefined;
     try {
-      return this.decoder.decode(whole.subarray(0, end));
+      return decoder.decode(whole.subarray(0, end));
     } catch {
       return INVALID_UTF8_LINE;
     }

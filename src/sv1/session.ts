@@ -117,7 +117,7 @@ export class Sv1Session {
   private readonly splitter: LineSplitter;
   private readonly book: JobBook;
   private readonly diff: MinerDifficulty;
-  private readonly tasks: Task[] = [];
+  private tasks: Task[] = [];
   private running = false;
   private waiters: (() => void)[] = [];
   private errors = 0;
@@ -309,6 +309,9 @@ export class Sv1Session {
       }
     } finally {
       this.running = false;
+      // An emptied queue keeps the room it grew to; a new one has none, and
+      // an idle miner (most of them, most of the time) then holds no slots.
+      if (this.tasks.length === 0) this.tasks = [];
       const waiters = this.waiters;
       this.waiters = [];
       for (const w of waiters) w();

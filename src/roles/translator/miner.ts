@@ -31,6 +31,7 @@ export interface MinerHost {
 }
 
 const STALE: SubmitAnswer = { accepted: false, code: ERR_STALE, message: 'Stale' };
+const NO_SCRIPTS: readonly Uint8Array[] = [];
 
 /** Where a miner mines: the channel every miner shares, or one opened for it under its own name. */
 export type ChannelMode = 'shared' | 'own';
@@ -47,7 +48,7 @@ export class MinerConnection implements Upstream {
   band: number | undefined;
   /** Own mode: the user name the channel is opened under, and the scripts it names if it is an address. */
   ownUser: string | undefined;
-  payoutScripts: Uint8Array[] = [];
+  payoutScripts: readonly Uint8Array[] = NO_SCRIPTS;
   /** Solo: the first job's coinbase was checked for a payout to the address. */
   payoutChecked = false;
   extranonce: MinerExtranonce | undefined;
@@ -56,8 +57,12 @@ export class MinerConnection implements Upstream {
   invalidRun = 0;
   gone = false;
   readonly remote: string;
-  /** Authorized names → the 0x0002 user_identity their shares carry (undefined: over 32 bytes). */
-  readonly identities = new Map<string, string | undefined>();
+  /**
+   * Authorized names → the 0x0002 user_identity their shares carry
+   * (undefined: over 32 bytes); made at the first authorize, since idle
+   * connections are the many.
+   */
+  private identities: Map<string, string | undefined> | undefined;
 
   constructor(
     readonly id: number,
@@ -86,7 +91,7 @@ export class MinerConnection implements Upstream {
   async authorize(user: string): Promise<AuthorizeAnswer> {
     if (user.trim() === '') return { ok: false, reason: 'Empty user name' };
     const answer = await this.host.authorizeWorker(this, user);
-    if (answer.ok) this.identities.set(user, tlvIdentity(user));
+    if (answer.ok) (this.identities ??= new Map()).set(user, tlvIdentity(user));
     return answer;
   }
 
@@ -109,7 +114,7 @@ export class MinerConnection implements Upstream {
     if (channel === undefined || channel.sv2JobId(share.job_id) === undefined) return STALE;
     if (!share.block && !hashMeetsTarget(share.hash, channel.target)) return undefined;
     // The session only forwards shares of names this connection authorized.
-    return channel.forward(share, this.identities.get(share.worker)) ?? STALE;
+    return channel.forward(share, this.identities?.get(share.worker)) ?? STALE;
   }
 
   // ---- moves ---------------------------------------------------------------
