@@ -56,9 +56,24 @@ test(
     const end = Date.now() + 60_000;
     let n = 0;
     while ((n = credited(s.db)) === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 250));
-    assert.ok(n > 0, 'shares credited');
+    assert.ok(n > 0, `shares credited\n${diagnose(s.db, pool.proc.records, jdc.proc.records)}`);
   },
 );
+
+/** What the store holds and what the pool and the JDC said about shares, for a failed run. */
+function diagnose(db: string, pool: Record<string, unknown>[], jdc: Record<string, unknown>[]): string {
+  const rows = queryDb<{ account: string; worker: string; n: number }>(
+    db,
+    `SELECT a.name AS account, w.name AS worker, COUNT(s.id) AS n FROM workers w
+       JOIN accounts a ON a.id = w.account_id LEFT JOIN shares s ON s.worker_id = w.id GROUP BY w.id`,
+  );
+  const said = (records: Record<string, unknown>[]): string[] =>
+    records
+      .filter((r) => Number(r.level) >= 40 || /share|block|custom job|channel/.test(String(r.msg)))
+      .slice(-40)
+      .map((r) => JSON.stringify(r));
+  return [`workers: ${JSON.stringify(rows)}`, 'pool:', ...said(pool), 'jdc:', ...said(jdc)].join('\n');
+}
 
 function credited(db: string): number {
   return queryDb<{ n: number }>(
