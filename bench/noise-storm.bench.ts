@@ -8,9 +8,16 @@
 // run happens in a child started through `sh -c 'ulimit -n …'`, so both the
 // client and the pool it starts may hold more descriptors than the default.
 //
+// The pool runs with the soak's probe preloaded, sampling once a second:
+// its worst event-loop delay during the storm says how long a miner already
+// connected may wait meanwhile.
+//
 // STRATA_STORM_CONNECTIONS (default 10000) and STRATA_STORM_INFLIGHT (default
 // 256) change the size; the run stops after STRATA_STORM_LIMIT_SEC (default 120).
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connectFramed } from '../src/net/client.js';
 import type { FramedConnection } from '../src/net/connection.js';
@@ -25,6 +32,28 @@ const LIMIT_SEC = Number(process.env.STRATA_STORM_LIMIT_SEC ?? 120);
 /** Source addresses 127.0.0.2 … 127.0.0.(1 + SOURCES). */
 const SOURCES = 16;
 const FD_LIMIT = 20_000 + CONNECTIONS;
+const PROBE = fileURLToPath(new URL('../test/soak/probe.js', import.meta.url));
+
+/** The pool's event-loop samples (probe lines) taken between `from` and `to` (ms since the epoch). */
+function eventLoop(file: string, from: number, to: number): { p99_ms: number; max_ms: number } | null {
+  let text = '';
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+  const samples = text
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as { t: number; el_p99_ms: number; el_max_ms: number })
+    // A sample covers the second before it.
+    .filter((s) => s.t > from && s.t - 1000 < to);
+  if (samples.length === 0) return null;
+  return {
+    p99_ms: Math.max(...samples.map((s) => s.el_p99_ms)),
+    max_ms: Math.max(...samples.map((s) => s.el_max_ms)),
+  };
+}
 
 const setupConnection = encodeFrame({
   type: 'SetupConnection',
@@ -46,7 +75,28 @@ async function storm(): Promise<void> {
   const open: FramedConnection[] = [];
   try {
     const s = await startStack(scope);
-    const pool = await startPool(scope, s);
+    const probeDir = mkdtempSync(join(tmpdir(), 'strata-storm-'));
+    cleanups.push(() => rmSync(probeDir, { recursive: true, force: true }));
+    const probeFile = join(probeDir, 'pool.jsonl');
+    const saved = { o: process.env.NODE_OPTIONS, f: process.env.STRATA_SOAK_PROBE_FILE };
+    Object.assign(process.env, {
+      NODE_OPTIONS: `${saved.o ?? ''} --import ${PROBE}`.trim(),
+      STRATA_SOAK_PROBE_FILE: probeFile,
+      STRATA_SOAK_PROBE_SECS: '1',
+    });
+    let pool: Awaited<ReturnType<typeof startPool>>;
+    try {
+      pool = await startPool(scope, s);
+    } finally {
+      for (const [k, v] of [
+        ['NODE_OPTIONS', saved.o],
+        ['STRATA_SOAK_PROBE_FILE', saved.f],
+      ] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+      delete process.env.STRATA_SOAK_PROBE_SECS;
+    }
     const authorityPublicKey = loadAuthorityPublicKey(s.poolKeys.publicPath);
     const latencies: number[] = [];
     const errors = new Map<string, number>();
@@ -57,6 +107,7 @@ async function storm(): Promise<void> {
     const poolCpu0 = processCpuMs(poolPid);
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
+    const wall0 = Date.now();
     const one = async (i: number) => {
       const started = performance.now();
       try {
@@ -88,6 +139,9 @@ async function storm(): Promise<void> {
     const cpu = process.cpuUsage(cpu0);
     const poolCpuS = (processCpuMs(poolPid) - poolCpu0) / 1000;
     const still = open.filter((c) => !c.isClosed).length;
+    // The probe's next line covers the storm's last second.
+    await new Promise((r) => setTimeout(r, 1100));
+    const loop = eventLoop(probeFile, wall0, Date.now() - 1100);
     const { median, p99 } = percentiles(latencies);
     emit({
       bench: 'noise-storm',
@@ -105,6 +159,8 @@ async function storm(): Promise<void> {
       // The pool's own cost: what one core of it would take for the whole storm.
       pool_cpu_s: Math.round(poolCpuS * 100) / 100,
       pool_handshakes_per_cpu_s: Math.round(established / poolCpuS),
+      // How long a miner already connected could wait for the pool during the storm.
+      pool_event_loop_ms: loop,
       note: 'Noise NX + SetupConnection.Success per connection, all kept open, one pool process',
     });
   } finally {

@@ -11,6 +11,7 @@ import { FramedConnection } from './connection.js';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_MAX_PAYLOAD_LENGTH } from './limits.js';
 import { type Logger, silentLogger } from './logger.js';
 import { SocketReader } from './socket-reader.js';
+import { Slices } from './slices.js';
 import type { ConnectionGuard } from './guard.js';
 
 export type ServerSecurity =
@@ -69,6 +70,9 @@ export function listenFramed(opts: ServerOptions): Promise<FramedServer> {
         })
       : undefined;
 
+  // The handshakes' key work in slices, so a reconnect storm leaves turns for the miners already connected.
+  const slices = new Slices();
+
   const ready = (conn: FramedConnection) => {
     if (conn.isClosed) return;
     connections.add(conn);
@@ -95,14 +99,20 @@ export function listenFramed(opts: ServerOptions): Promise<FramedServer> {
       timeoutMs,
     );
     try {
-      const responder = new NoiseResponder({
-        authoritySecretKey: security.authoritySecretKey,
-        credentials,
-        random: security.random,
-        aead: security.aead,
+      const act1 = await reader.read(ACT1_SIZE);
+      const { responder, act2 } = await slices.run(() => {
+        // Timed out or gone while waiting for its slice: no key work for it.
+        if (reader.ended !== undefined) throw reader.ended;
+        const responder = new NoiseResponder({
+          authoritySecretKey: security.authoritySecretKey,
+          credentials,
+          random: security.random,
+          aead: security.aead,
+        });
+        responder.readAct1(act1);
+        return { responder, act2: responder.writeAct2() };
       });
-      responder.readAct1(await reader.read(ACT1_SIZE));
-      socket.write(responder.writeAct2());
+      socket.write(act2);
       clearTimeout(timer);
       const initial = reader.detach();
       ready(new FramedConnection(socket, noiseCodec(responder.keys, maxPayload), { ...connOpts, initial }));

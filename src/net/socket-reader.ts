@@ -44,6 +44,11 @@ export class SocketReader {
     return this.#received;
   }
 
+  /** Why reading stopped (timer, peer closed, socket error), if it did. */
+  get ended(): Error | undefined {
+    return this.#ended;
+  }
+
   /** Rejects a pending read (the handshake timer uses this). */
   fail(err: Error): void {
     this.#fail(err);
