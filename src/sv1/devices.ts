@@ -68,23 +68,41 @@ const RULES: readonly Rule[] = [
 
 const MAX_FAMILY_LENGTH = 32;
 
+/** Without a user agent. Profiles of known families are shared by every miner of the family. */
+export const UNKNOWN_DEVICE: Readonly<DeviceProfile> = Object.freeze({
+  family: 'unknown',
+  integerOnly: false,
+  fractional: false,
+});
+
+const PROFILES: readonly Readonly<DeviceProfile>[] = RULES.map((r) =>
+  Object.freeze({
+    family: r.family,
+    ...(r.start !== undefined ? { start: r.start } : {}),
+    integerOnly: r.integerOnly ?? false,
+    fractional: r.fractional ?? false,
+  }),
+);
+
 /** The profile of a user agent; unknown agents keep the port's defaults. */
-export function deviceProfile(userAgent: string | null | undefined): DeviceProfile {
+export function deviceProfile(userAgent: string | null | undefined): Readonly<DeviceProfile> {
   const ua = (userAgent ?? '').trim();
-  if (ua === '') return { family: 'unknown', integerOnly: false, fractional: false };
-  for (const r of RULES) {
-    if (r.re.test(ua)) {
-      return {
-        family: r.family,
-        ...(r.start !== undefined ? { start: r.start } : {}),
-        integerOnly: r.integerOnly ?? false,
-        fractional: r.fractional ?? false,
-      };
-    }
-  }
+  if (ua === '') return UNKNOWN_DEVICE;
+  for (let i = 0; i < RULES.length; i++) if (RULES[i]!.re.test(ua)) return PROFILES[i]!;
   const first = /^[A-Za-z][A-Za-z0-9 _.-]*?(?=[/ ]|$)/.exec(ua)?.[0] ?? 'other';
-  return { family: first.slice(0, MAX_FAMILY_LENGTH), integerOnly: false, fractional: false };
+  const family = first.slice(0, MAX_FAMILY_LENGTH);
+  let p = otherProfiles.get(family);
+  if (p === undefined) {
+    if (otherProfiles.size >= MAX_OTHER_PROFILES) otherProfiles.clear();
+    p = Object.freeze({ family, integerOnly: false, fractional: false });
+    otherProfiles.set(family, p);
+  }
+  return p;
 }
+
+/** Profiles of the other families seen, shared by their miners (bounded: agents are the peer's to choose). */
+const otherProfiles = new Map<string, Readonly<DeviceProfile>>();
+const MAX_OTHER_PROFILES = 256;
 
 /** The family a user agent belongs to ("unknown" when empty). */
 export function deviceFamily(userAgent: string | null | undefined): string {

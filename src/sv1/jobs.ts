@@ -31,6 +31,9 @@ export interface SentJob {
   seen: Set<string> | undefined;
 }
 
+/** Shared by every book until its first job (never written to). */
+const NO_JOBS: SentJob[] = [];
+
 export interface JobSettings {
   difficulty: number;
   versionMask: number;
@@ -42,13 +45,18 @@ export interface JobSettings {
 }
 
 export class JobBook {
-  private readonly jobs = new Map<string, SentJob>();
   /**
-   * Jobs sent since the last new prev hash: the only ones a retire has to
-   * mark (every older job is stale already), so a new block costs a miner
-   * its few current jobs, not all it remembers.
+   * Jobs in the order they were sent, oldest first, at most maxJobs: an
+   * array, not a map, since a miner has a few and its shares name the newest
+   * (an idle miner's one job costs no hash table).
    */
-  private fresh: SentJob[] = [];
+  private jobs: SentJob[] = NO_JOBS;
+  /**
+   * Where the jobs sent since the last new prev hash begin: the only ones a
+   * retire has to mark (every older job is stale already), so a new block
+   * costs a miner its few current jobs, not all it remembers.
+   */
+  private freshFrom = 0;
   private counter = 0;
   private readonly prefix: string;
   private lastDifficulty = NaN;
@@ -65,8 +73,8 @@ export class JobBook {
   /** Records a job about to be sent and returns it with its mining.notify line. */
   add(upstream: UpstreamJob, s: JobSettings): { job: SentJob; line: string } {
     if (s.retire) {
-      for (const j of this.fresh) this.retire(j);
-      this.fresh = [];
+      for (let i = this.freshFrom; i < this.jobs.length; i++) this.retire(this.jobs[i]!);
+      this.freshFrom = this.jobs.length;
     }
     const t = notifyTemplate(upstream);
     const mask = upstream.version_rolling_allowed ? s.versionMask >>> 0 : 0;
@@ -90,29 +98,34 @@ export class JobBook {
       stale: false,
       seen: undefined,
     };
-    this.jobs.set(job.id, job);
-    this.fresh.push(job);
-    // Without a new block for long, only the jobs still remembered matter.
-    if (this.fresh.length > 2 * this.maxJobs) this.fresh = this.fresh.slice(-this.maxJobs);
-    while (this.jobs.size > this.maxJobs) {
-      const oldest = this.jobs.keys().next().value as string;
-      this.jobs.delete(oldest);
+    if (this.jobs === NO_JOBS) this.jobs = [job];
+    else this.jobs.push(job);
+    if (this.jobs.length > this.maxJobs) {
+      this.jobs.shift();
+      if (this.freshFrom > 0) this.freshFrom--;
     }
     return { job, line: notifyLine(t, job.id, job.version, s.clean_jobs) };
   }
 
   /** Forgets a job that was built but could not be sent. */
   drop(id: string): void {
-    this.jobs.delete(id);
-    this.fresh = this.fresh.filter((j) => j.id !== id);
+    const at = this.jobs.findIndex((j) => j.id === id);
+    if (at < 0) return;
+    this.jobs.splice(at, 1);
+    if (at < this.freshFrom) this.freshFrom--;
   }
 
+  /** A remembered job by id; the newest are looked at first. */
   get(id: string): SentJob | undefined {
-    return this.jobs.get(id);
+    for (let i = this.jobs.length - 1; i >= 0; i--) {
+      const job = this.jobs[i]!;
+      if (job.id === id) return job;
+    }
+    return undefined;
   }
 
   get size(): number {
-    return this.jobs.size;
+    return this.jobs.length;
   }
 
   /**

@@ -17,8 +17,11 @@ const NEWLINE = 0x0a;
 // one call to the next, and each instance holds a native converter.
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
+/** Shared while nothing is held back (never pushed to). */
+const NO_PENDING: Uint8Array[] = [];
+
 export class LineSplitter {
-  private pending: Uint8Array[] = [];
+  private pending: Uint8Array[] = NO_PENDING;
   private pendingBytes = 0;
   private failed = false;
 
@@ -50,7 +53,9 @@ export class LineSplitter {
     if (tail.length > 0) {
       if (this.pendingBytes + tail.length > this.maxLineBytes) return this.fail(lines);
       // Copy: the caller may reuse its read buffer.
-      this.pending.push(Uint8Array.from(tail));
+      const copy = Uint8Array.from(tail);
+      if (this.pending === NO_PENDING) this.pending = [copy];
+      else this.pending.push(copy);
       this.pendingBytes += tail.length;
     }
     return { lines, overflow: false };
@@ -58,7 +63,7 @@ export class LineSplitter {
 
   private fail(lines: string[]): SplitResult {
     this.failed = true;
-    this.pending = [];
+    this.pending = NO_PENDING;
     this.pendingBytes = 0;
     return { lines, overflow: true };
   }
@@ -73,7 +78,7 @@ export class LineSplitter {
         at += p.length;
       }
       whole.set(piece, at);
-      this.pending = [];
+      this.pending = NO_PENDING;
       this.pendingBytes = 0;
     }
     let end = whole.length;

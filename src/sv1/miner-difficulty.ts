@@ -10,7 +10,7 @@
 // With vardiff on, shares (and the lack of them) move it from there; with
 // vardiff off it follows the pool's target for the miner's channel.
 // Every method returns the new difficulty when it changed, else undefined.
-import { deviceProfile, type DeviceProfile } from './devices.js';
+import { deviceProfile, UNKNOWN_DEVICE, type DeviceProfile } from './devices.js';
 import { clamp, powerOfTwoFloor, type PortDifficulty } from './difficulty.js';
 import { Vardiff, type VardiffOptions } from './vardiff.js';
 
@@ -20,7 +20,7 @@ export const FRACTIONAL_MIN = 1e-8;
 export class MinerDifficulty {
   private readonly port: PortDifficulty;
   private readonly vardiff: Vardiff | undefined;
-  private profile: DeviceProfile = { family: 'unknown', integerOnly: false, fractional: false };
+  private profile: Readonly<DeviceProfile> = UNKNOWN_DEVICE;
   /** The miner asked for a fractional value itself (suggest or d=). */
   private askedFraction = false;
   /** A suggestion, d= or minimum already set the difficulty: the agent's start no longer applies. */

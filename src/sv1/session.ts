@@ -87,11 +87,20 @@ type Task =
   | { kind: 'close'; reason: string; now: number };
 
 const MAX_USER = 256;
+const DEFAULT_MAX_QUEUED = 1024;
+const DEFAULT_MAX_ERRORS = 64;
+/** Vardiff with its defaults, shared by the sessions given no settings. */
+const NO_VARDIFF_OPTIONS: Partial<VardiffOptions> = Object.freeze({});
 
 /** A reply's place in the miner's reply order; the line is filled in once known. */
 interface HeldReply {
   line: string | undefined;
 }
+
+// Empty queues shared by every session until it has something to queue
+// (never pushed to: a session swaps in an array of its own first).
+const NO_TASKS: Task[] = [];
+const NO_HELD: HeldReply[] = [];
 
 function validExtranonce(e: MinerExtranonce | undefined): e is MinerExtranonce {
   return (
@@ -113,13 +122,15 @@ function errorText(e: unknown): string {
 }
 
 export class Sv1Session {
-  private readonly o: Required<Omit<SessionOptions, 'resume' | 'onEvent' | 'vardiff'>> & SessionOptions;
+  /** As given: defaults are read where used, so a connection keeps no copy of them. */
+  private readonly o: SessionOptions;
   private readonly splitter: LineSplitter;
   private readonly book: JobBook;
   private readonly diff: MinerDifficulty;
-  private tasks: Task[] = [];
+  /** Inputs waiting in order (NO_TASKS while none: most miners, most of the time). */
+  private tasks: Task[] = NO_TASKS;
   private running = false;
-  private waiters: (() => void)[] = [];
+  private waiters: (() => void)[] | undefined;
   private errors = 0;
   private serverId = 0;
 
@@ -127,13 +138,14 @@ export class Sv1Session {
   private closing = false;
   private replied = false;
   /** Replies waiting behind a share whose upstream verdict is not in yet (front first). */
-  private readonly held: HeldReply[] = [];
+  private held: HeldReply[] = NO_HELD;
   private working = false;
 
   private extranonce: MinerExtranonce | undefined;
   private subscriptionId: string | undefined;
   private agent: string | undefined;
-  private readonly workers = new Set<string>();
+  /** Names authorized here: the first alone (the usual case), a set once there are more. */
+  private workers: string | Set<string> | undefined;
   /** Granted BIP310 mask; undefined until the miner configures version rolling. */
   private grantedMask: number | undefined;
   private maskSent: number | undefined;
@@ -143,19 +155,10 @@ export class Sv1Session {
   private latestJob: UpstreamJob | undefined;
 
   constructor(options: SessionOptions, now: number) {
-    this.o = {
-      port: ASIC_PORT,
-      versionMask: BIP320_MASK,
-      epoch: 0,
-      maxLineBytes: DEFAULT_MAX_LINE_BYTES,
-      maxNotifyBytes: DEFAULT_MAX_NOTIFY_BYTES,
-      maxQueued: 1024,
-      maxErrors: 64,
-      ...options,
-    };
-    this.splitter = new LineSplitter(this.o.maxLineBytes);
-    this.book = new JobBook(this.o.epoch);
-    this.diff = new MinerDifficulty(this.o.port, options.vardiff ?? {}, now);
+    this.o = options;
+    this.splitter = new LineSplitter(options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
+    this.book = new JobBook(options.epoch ?? 0);
+    this.diff = new MinerDifficulty(options.port ?? ASIC_PORT, options.vardiff ?? NO_VARDIFF_OPTIONS, now);
   }
 
   // ---- inputs -------------------------------------------------------------
@@ -232,7 +235,7 @@ export class Sv1Session {
 
   /** The socket ended; keeps the session id resumable from now on. */
   end(now: number): void {
-    this.tasks.length = 0;
+    this.tasks = NO_TASKS;
     this.closing = true;
     this.finish('peer closed', now, false);
   }
@@ -240,7 +243,7 @@ export class Sv1Session {
   /** Resolves once every queued input has been handled. */
   idle(): Promise<void> {
     if (!this.running && this.tasks.length === 0) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push(resolve));
+    return new Promise((resolve) => (this.waiters ??= []).push(resolve));
   }
 
   // ---- state for the translator -------------------------------------------
@@ -267,8 +270,15 @@ export class Sv1Session {
   get minerExtranonce(): MinerExtranonce | undefined {
     return this.extranonce;
   }
-  get authorizedWorkers(): ReadonlySet<string> {
-    return this.workers;
+  /** The first name authorized on this connection (undefined before any). */
+  get firstWorker(): string | undefined {
+    const w = this.workers;
+    return typeof w === 'object' ? (w.values().next().value as string) : w;
+  }
+  /** Whether `name` was authorized on this connection. */
+  isAuthorized(name: string): boolean {
+    const w = this.workers;
+    return w === name || (typeof w === 'object' && w.has(name));
   }
   get versionMask(): number {
     return this.grantedMask ?? 0;
@@ -278,19 +288,24 @@ export class Sv1Session {
 
   private enqueue(task: Task): void {
     if (this.closing) return;
-    if (this.tasks.length >= this.o.maxQueued) {
+    if (this.tasks.length >= (this.o.maxQueued ?? DEFAULT_MAX_QUEUED)) {
       this.closeAfterQueue('too many queued requests', task.now, true);
       return;
     }
-    this.tasks.push(task);
+    this.push(task);
     void this.drain();
   }
 
   private closeAfterQueue(reason: string, now: number, drop = false): void {
-    if (drop) this.tasks.length = 0;
-    this.tasks.push({ kind: 'close', reason, now });
+    if (drop) this.tasks = NO_TASKS;
+    this.push({ kind: 'close', reason, now });
     this.closing = true;
     void this.drain();
+  }
+
+  private push(task: Task): void {
+    if (this.tasks === NO_TASKS) this.tasks = [task];
+    else this.tasks.push(task);
   }
 
   private async drain(): Promise<void> {
@@ -309,12 +324,12 @@ export class Sv1Session {
       }
     } finally {
       this.running = false;
-      // An emptied queue keeps the room it grew to; a new one has none, and
-      // an idle miner (most of them, most of the time) then holds no slots.
-      if (this.tasks.length === 0) this.tasks = [];
+      // An emptied queue keeps the room it grew to: an idle miner (most of
+      // them, most of the time) holds none.
+      if (this.tasks.length === 0) this.tasks = NO_TASKS;
       const waiters = this.waiters;
-      this.waiters = [];
-      for (const w of waiters) w();
+      this.waiters = undefined;
+      if (waiters !== undefined) for (const w of waiters) w();
     }
   }
 
@@ -345,7 +360,7 @@ export class Sv1Session {
     if (this.closed) return;
     this.closedReason = reason;
     this.closing = true;
-    this.tasks.length = 0;
+    this.tasks = NO_TASKS;
     if (this.subscriptionId && this.extranonce && this.o.resume) {
       this.o.resume.touch(this.subscriptionId, this.extranonce, now);
     }
@@ -365,7 +380,8 @@ export class Sv1Session {
   /** A place in the reply order for an answer that comes later. */
   private holdReply(): HeldReply {
     const slot: HeldReply = { line: undefined };
-    this.held.push(slot);
+    if (this.held === NO_HELD) this.held = [slot];
+    else this.held.push(slot);
     return slot;
   }
 
@@ -373,6 +389,7 @@ export class Sv1Session {
   private releaseReply(slot: HeldReply, line: string): void {
     slot.line = line;
     while (this.held.length > 0 && this.held[0]!.line !== undefined) this.o.send(this.held.shift()!.line!);
+    if (this.held.length === 0) this.held = NO_HELD;
   }
 
   private warn(message: string): void {
@@ -418,7 +435,8 @@ export class Sv1Session {
   }
 
   private countError(now: number): void {
-    if (++this.errors > this.o.maxErrors) this.finish('too many malformed requests', now);
+    if (++this.errors > (this.o.maxErrors ?? DEFAULT_MAX_ERRORS))
+      this.finish('too many malformed requests', now);
   }
 
   private refuse(id: RawId, reject: Sv1Reject, now: number): void {
@@ -428,7 +446,7 @@ export class Sv1Session {
 
   private async configure(id: RawId, params: unknown[], now: number): Promise<void> {
     const upstreamMask = await this.o.upstream.versionRollingMask();
-    const allowed = (upstreamMask & this.o.versionMask) >>> 0;
+    const allowed = (upstreamMask & (this.o.versionMask ?? BIP320_MASK)) >>> 0;
     const out = answerConfigure(params, allowed);
     if (!('result' in out)) return this.refuse(id, out, now);
     if (out.versionMask !== undefined) this.grantedMask = out.versionMask;
@@ -464,7 +482,9 @@ export class Sv1Session {
         this.subscriptionId = session;
         this.o.resume?.touch(session, extranonce, now);
       } else {
-        this.subscriptionId = this.o.resume ? this.o.resume.issue(extranonce, now) : u32Hex(this.o.epoch);
+        this.subscriptionId = this.o.resume
+          ? this.o.resume.issue(extranonce, now)
+          : u32Hex(this.o.epoch ?? 0);
       }
     }
     // A second subscribe gets the same answer (ckpool ignores it; some firmware resends).
@@ -498,7 +518,10 @@ export class Sv1Session {
         rejectLine(id, { code: ERR_UNAUTHORIZED, message: answer.reason || 'Unauthorized worker' }),
       );
     }
-    this.workers.add(user);
+    const w = this.workers;
+    if (w === undefined) this.workers = user;
+    else if (typeof w === 'object') w.add(user);
+    else if (w !== user) this.workers = new Set([w, user]);
     this.reply(resultLine(id, true));
   }
 
@@ -527,7 +550,7 @@ export class Sv1Session {
       this.o.onEvent?.({ type: 'share', worker: fields.worker, accepted: false, reject });
     };
     if (!this.extranonce) return refuse({ code: ERR_NOT_SUBSCRIBED, message: 'Not subscribed' });
-    if (!this.workers.has(fields.worker))
+    if (!this.isAuthorized(fields.worker))
       return refuse({ code: ERR_UNAUTHORIZED, message: 'Unauthorized worker' });
     const job = this.book.get(fields.job_id.toLowerCase());
     if (!job) return refuse({ code: ERR_STALE, message: 'Job not found' });
@@ -610,7 +633,7 @@ export class Sv1Session {
   }
 
   private startWork(now: number): void {
-    if (this.working || !this.extranonce || this.workers.size === 0) return;
+    if (this.working || !this.extranonce || this.workers === undefined) return;
     this.working = true;
     this.diff.restart(now);
     const job = this.currentJob();
@@ -657,10 +680,11 @@ export class Sv1Session {
       return;
     }
     const notify = built.line;
-    if (notify.length > this.o.maxNotifyBytes) {
+    const maxNotifyBytes = this.o.maxNotifyBytes ?? DEFAULT_MAX_NOTIFY_BYTES;
+    if (notify.length > maxNotifyBytes) {
       this.book.drop(built.job.id);
       this.warn(
-        `mining.notify of ${notify.length} bytes exceeds ${this.o.maxNotifyBytes}; job ${upstream.job_id} not sent`,
+        `mining.notify of ${notify.length} bytes exceeds ${maxNotifyBytes}; job ${upstream.job_id} not sent`,
       );
       return;
     }

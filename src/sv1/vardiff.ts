@@ -31,15 +31,27 @@ export const DEFAULT_VARDIFF: VardiffOptions = {
   firstShareMs: 10_000,
 };
 
+/** Settings objects merged with the defaults, once per object given (every miner of a port shares one). */
+const merged = new WeakMap<Partial<VardiffOptions>, Readonly<VardiffOptions>>();
+
+function withDefaults(options: Partial<VardiffOptions>): Readonly<VardiffOptions> {
+  let m = merged.get(options);
+  if (m === undefined) {
+    m = Object.freeze({ ...DEFAULT_VARDIFF, ...options });
+    merged.set(options, m);
+  }
+  return m;
+}
+
 export class Vardiff {
   private since: number;
   private shares = 0;
   /** No share seen yet: the difficulty is still the starting guess. */
   private first = true;
-  readonly options: VardiffOptions;
+  readonly options: Readonly<VardiffOptions>;
 
   constructor(options: Partial<VardiffOptions>, now: number) {
-    this.options = { ...DEFAULT_VARDIFF, ...options };
+    this.options = withDefaults(options);
     if (!(this.options.sharesPerMinute > 0)) throw new RangeError('sharesPerMinute must be positive');
     this.since = now;
   }

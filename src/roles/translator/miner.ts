@@ -9,12 +9,17 @@ import {
   ERR_STALE,
   type AuthorizeAnswer,
   type MinerExtranonce,
+  type PortDifficulty,
+  type ResumeRegistry,
+  type SessionEvent,
+  type SessionOptions,
   type SubmitAnswer,
   type SubscribeRequest,
   type Sv1Session,
   type Upstream,
   type UpstreamJob,
   type UpstreamShare,
+  type VardiffOptions,
 } from '../../sv1/index.js';
 import { tlvIdentity } from './accounts.js';
 import { UpstreamChannel } from './channel.js';
@@ -28,6 +33,14 @@ export interface MinerHost {
   rollingMask(miner: MinerConnection): Promise<number>;
   /** Whether `user` may mine here, and on which channel (the pool's verdict, unless accounts are not checked). */
   authorizeWorker(miner: MinerConnection, user: string): Promise<AuthorizeAnswer>;
+  /** A line for the miner (without its newline). */
+  write(miner: MinerConnection, line: string): void;
+  /** The miner's session asked to close the connection. */
+  drop(miner: MinerConnection, reason: string): void;
+  onSessionEvent(miner: MinerConnection, event: SessionEvent): void;
+  /** Settings every session shares. */
+  readonly sessionVardiff: Partial<VardiffOptions> | false;
+  readonly resume: ResumeRegistry;
 }
 
 const STALE: SubmitAnswer = { accepted: false, code: ERR_STALE, message: 'Stale' };
@@ -36,7 +49,12 @@ const NO_SCRIPTS: readonly Uint8Array[] = [];
 /** Where a miner mines: the channel every miner shares, or one opened for it under its own name. */
 export type ChannelMode = 'shared' | 'own';
 
-export class MinerConnection implements Upstream {
+/**
+ * The miner's connection is also its session's options (SessionOptions):
+ * the session calls back through its methods, so a connection holds no
+ * options object and no closures of its own.
+ */
+export class MinerConnection implements Upstream, SessionOptions {
   session!: Sv1Session;
   /** The channel whose jobs the miner works on. */
   channel: UpstreamChannel | undefined;
@@ -58,11 +76,12 @@ export class MinerConnection implements Upstream {
   gone = false;
   readonly remote: string;
   /**
-   * Authorized names → the 0x0002 user_identity their shares carry
-   * (undefined: over 32 bytes); made at the first authorize, since idle
-   * connections are the many.
+   * The name shares came under last and the 0x0002 user_identity they carry
+   * (undefined: over 32 bytes); most miners use one name, so one pair
+   * instead of a map per connection.
    */
-  private identities: Map<string, string | undefined> | undefined;
+  private identityUser: string | undefined;
+  private identity: string | undefined;
 
   constructor(
     readonly id: number,
@@ -71,13 +90,39 @@ export class MinerConnection implements Upstream {
     readonly connectedAt: number,
     readonly bucket: TokenBucket,
     private readonly host: MinerHost,
+    /** Difficulty limits of the port the miner came in on. */
+    readonly port: PortDifficulty,
   ) {
     this.lastSeen = connectedAt;
     this.remote = `${ip}:${socket.remotePort ?? 0}`;
   }
 
+  // ---- sv1 SessionOptions -----------------------------------------------------
+
+  get upstream(): Upstream {
+    return this;
+  }
+  get epoch(): number {
+    return this.id & 0xffff;
+  }
+  get vardiff(): Partial<VardiffOptions> | false {
+    return this.host.sessionVardiff;
+  }
+  get resume(): ResumeRegistry {
+    return this.host.resume;
+  }
+  send(line: string): void {
+    this.host.write(this, line);
+  }
+  close(reason: string): void {
+    this.host.drop(this, reason);
+  }
+  onEvent(event: SessionEvent): void {
+    this.host.onSessionEvent(this, event);
+  }
+
   get ready(): boolean {
-    return this.session.sessionId !== undefined && this.session.authorizedWorkers.size > 0;
+    return this.session.sessionId !== undefined && this.session.firstWorker !== undefined;
   }
 
   // ---- sv1 Upstream ---------------------------------------------------------
@@ -90,9 +135,7 @@ export class MinerConnection implements Upstream {
 
   async authorize(user: string): Promise<AuthorizeAnswer> {
     if (user.trim() === '') return { ok: false, reason: 'Empty user name' };
-    const answer = await this.host.authorizeWorker(this, user);
-    if (answer.ok) (this.identities ??= new Map()).set(user, tlvIdentity(user));
-    return answer;
+    return this.host.authorizeWorker(this, user);
   }
 
   versionRollingMask(): Promise<number> {
@@ -114,7 +157,11 @@ export class MinerConnection implements Upstream {
     if (channel === undefined || channel.sv2JobId(share.job_id) === undefined) return STALE;
     if (!share.block && !hashMeetsTarget(share.hash, channel.target)) return undefined;
     // The session only forwards shares of names this connection authorized.
-    return channel.forward(share, this.identities?.get(share.worker)) ?? STALE;
+    if (share.worker !== this.identityUser) {
+      this.identityUser = share.worker;
+      this.identity = tlvIdentity(share.worker);
+    }
+    return channel.forward(share, this.identity) ?? STALE;
   }
 
   // ---- moves ---------------------------------------------------------------

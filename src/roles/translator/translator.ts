@@ -44,6 +44,8 @@ import {
 const SV2_ROLLING_MASK = 0x1fffffe0;
 /** Outbound bytes queued for a miner before it counts as not reading. */
 const MAX_QUEUED_BYTES = 1 << 20;
+/** Socket errors are followed by 'close', which does the clean-up: one listener for every socket. */
+const ignoreError = (): void => {};
 /** How often a miner's vardiff is re-evaluated without shares (ticks of 1 s). */
 const VARDIFF_TICK_EVERY = 5;
 /** Failback: how long the preferred pool's new shared channels may take to give a job. */
@@ -141,7 +143,9 @@ export class Translator implements MinerHost {
   private readonly accounts: AccountCheck | undefined;
   private readonly guard: ConnectionGuard;
   private readonly slots = new SlotAllocator();
-  private readonly resume = new ResumeRegistry();
+  readonly resume = new ResumeRegistry();
+  /** The sessions' vardiff settings, one object for every miner. */
+  readonly sessionVardiff: { sharesPerMinute: number } | false;
   private readonly servers: Server[] = [];
   private readonly ports = new Map<Server, PortDifficulty>();
   /** With handed sockets: each `listen` entry's difficulties, by index. */
@@ -172,6 +176,7 @@ export class Translator implements MinerHost {
 
   constructor(options: TranslatorOptions) {
     this.o = options;
+    this.sessionVardiff = options.vardiff ? { sharesPerMinute: options.sharesPerMinute } : false;
     this.log = options.logger;
     this.guard = new ConnectionGuard({
       maxConnections: options.maxConnections,
@@ -313,20 +318,8 @@ export class Translator implements MinerHost {
     const now = Date.now();
     const bucket = new TokenBucket(this.o.submitsPerSecond, this.o.submitsPerSecond * 2, now);
     const id = this.nextId++;
-    const m = new MinerConnection(id, socket, ip, now, bucket, this);
-    m.session = new Sv1Session(
-      {
-        upstream: m,
-        send: (line) => this.write(m, line),
-        close: (reason) => this.drop(m, reason),
-        port,
-        vardiff: this.o.vardiff ? { sharesPerMinute: this.o.sharesPerMinute } : false,
-        resume: this.resume,
-        epoch: id & 0xffff,
-        onEvent: (e) => this.onSessionEvent(m, e),
-      },
-      now,
-    );
+    const m = new MinerConnection(id, socket, ip, now, bucket, this, port);
+    m.session = new Sv1Session(m, now);
     this.miners.add(m);
     this.metrics.connectionsAccepted++;
     this.metrics.connectionsOpen++;
@@ -338,11 +331,12 @@ export class Translator implements MinerHost {
       }
       m.session.receive(chunk, t);
     });
-    socket.on('error', () => {});
-    socket.once('close', () => this.release(m));
+    socket.on('error', ignoreError);
+    // 'close' comes once; `on` spares the wrapper `once` keeps per socket.
+    socket.on('close', () => this.release(m));
   }
 
-  private write(m: MinerConnection, line: string): void {
+  write(m: MinerConnection, line: string): void {
     const s = m.socket;
     if (s.destroyed || !s.writable) return;
     s.write(line + '\n');
@@ -350,7 +344,7 @@ export class Translator implements MinerHost {
   }
 
   /** Closes a miner's connection (the session asked, or a guard rule did). */
-  private drop(m: MinerConnection, reason: string): void {
+  drop(m: MinerConnection, reason: string): void {
     if (m.gone) return;
     m.gone = true;
     this.metrics.count(this.metrics.closed, reason);
@@ -376,7 +370,7 @@ export class Translator implements MinerHost {
     }
   }
 
-  private onSessionEvent(m: MinerConnection, e: SessionEvent): void {
+  onSessionEvent(m: MinerConnection, e: SessionEvent): void {
     if (e.type === 'warning') {
       this.log.warn({ peer: m.remote, warning: e.message }, 'miner session warning');
       return;
@@ -733,7 +727,7 @@ export class Translator implements MinerHost {
   /** Every miner in own mode gets its channel on `conn` (after a failover or a provisional authorize). */
   private reopenOwn(conn: UpstreamConnection): void {
     for (const m of this.miners) {
-      if (m.gone || m.mode !== 'own' || m.session.authorizedWorkers.size === 0) continue;
+      if (m.gone || m.mode !== 'own' || m.session.firstWorker === undefined) continue;
       void this.openOwnOn(conn, m).then((channel) => {
         if (channel !== undefined && conn === this.conn) this.adopt(m, channel, Date.now());
       });
@@ -745,7 +739,7 @@ export class Translator implements MinerHost {
     conn: UpstreamConnection,
     m: MinerConnection,
   ): Promise<UpstreamChannel | undefined> {
-    const user = (m.ownUser ??= [...m.session.authorizedWorkers][0]!);
+    const user = (m.ownUser ??= m.session.firstWorker!);
     if (m.payoutScripts.length === 0) m.payoutScripts = addressScripts(user);
     try {
       const channel = await conn.openChannel(this.ownRequest(m, user));
@@ -793,8 +787,8 @@ export class Translator implements MinerHost {
       const opening: Promise<void>[] = [];
       for (const m of this.miners) {
         const goesOwn = m.mode === 'own' || (m.mode === 'shared' && refused !== undefined);
-        if (m.gone || !goesOwn || m.session.authorizedWorkers.size === 0) continue;
-        const user = m.ownUser ?? [...m.session.authorizedWorkers][0]!;
+        if (m.gone || !goesOwn || m.session.firstWorker === undefined) continue;
+        const user = m.ownUser ?? m.session.firstWorker!;
         opening.push(
           conn.openChannel(this.ownRequest(m, user)).then(
             (c) => void own.set(m, c),
@@ -822,7 +816,7 @@ export class Translator implements MinerHost {
           const channel = shared.get(m.band ?? this.defaultBand);
           if (channel !== undefined) this.place(m, channel, now);
           else void this.joinBand(m);
-        } else if (m.mode !== undefined && m.session.authorizedWorkers.size > 0) {
+        } else if (m.mode !== undefined && m.session.firstWorker !== undefined) {
           m.session.reconnect(now);
         }
       }
