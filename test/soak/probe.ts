@@ -4,8 +4,11 @@
 // max since the previous line, beyond the 10 ms sampling period) and open
 // handles by type. Without that variable it does nothing. Its timer is
 // unref'd, so it never keeps a role alive; the role itself has no idea it is
-// watched.
-import { appendFileSync } from 'node:fs';
+// watched. Until the file named `<that file>.load` exists (the soak creates
+// it once every miner is connected), lines say `phase: "setup"`: the first
+// load line then covers the load alone, not the process's start and the
+// miners' connection burst, and the lines follow the load's own minutes.
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 /** Which role this process is: the `strata <role>` sub-command, else the script's name. */
@@ -16,6 +19,28 @@ function roleName(argv: string[]): string {
   if (/roles\/translator\/worker-main\.js$/.test(script)) return 'translator-worker';
   const m = /roles\/([^/]+)\/main\.js$/.exec(script);
   return m ? m[1]! : script.split('/').pop() || 'node';
+}
+
+/**
+ * Resident memory split as Linux counts it: anonymous (the heap, malloc,
+ * stacks: this process's own) and file-backed (mostly the node binary's
+ * code, faulted in as paths first run, shared with every node process).
+ * Null elsewhere.
+ */
+function residentSplit(): { anon_mb: number; file_mb: number } | null {
+  try {
+    const status = readFileSync('/proc/self/status', 'utf8');
+    const kb = (name: string): number | undefined => {
+      const m = new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status);
+      return m ? Number(m[1]) : undefined;
+    };
+    const anon = kb('RssAnon');
+    const file = kb('RssFile');
+    if (anon === undefined || file === undefined) return null;
+    return { anon_mb: Math.round(anon / 10.24) / 100, file_mb: Math.round(file / 10.24) / 100 };
+  } catch {
+    return null;
+  }
 }
 
 const file = process.env.STRATA_SOAK_PROBE_FILE;
@@ -32,16 +57,22 @@ if (file !== undefined && file !== '') {
   const ms = (ns: number): number => Math.round(ns / 1e4) / 100;
   const late = (ns: number): number => ms(Math.max(0, ns - resolutionMs * 1e6));
   const mb = (bytes: number): number => Math.round(bytes / 1024 / 10.24) / 100;
+  const loadMark = `${file}.load`;
+  let phase: 'setup' | 'load' = existsSync(loadMark) ? 'load' : 'setup';
   const sample = (): void => {
     const m = process.memoryUsage();
+    const split = residentSplit();
     const handles: Record<string, number> = {};
     for (const kind of process.getActiveResourcesInfo()) handles[kind] = (handles[kind] ?? 0) + 1;
     const line = {
       role,
       pid: process.pid,
+      phase,
       t: Date.now(),
       uptime_s: Math.round((Date.now() - startedAt) / 1000),
       rss_mb: mb(m.rss),
+      rss_anon_mb: split?.anon_mb ?? null,
+      rss_file_mb: split?.file_mb ?? null,
       heap_used_mb: mb(m.heapUsed),
       heap_total_mb: mb(m.heapTotal),
       external_mb: mb(m.external),
@@ -59,5 +90,15 @@ if (file !== undefined && file !== '') {
       // the run's directory is gone: nothing to report to
     }
   };
-  setInterval(sample, intervalMs).unref();
+  let timer = setInterval(sample, intervalMs).unref();
+  if (phase === 'setup') {
+    const watch = setInterval(() => {
+      if (!existsSync(loadMark)) return;
+      clearInterval(watch);
+      sample();
+      phase = 'load';
+      clearInterval(timer);
+      timer = setInterval(sample, intervalMs).unref();
+    }, 250).unref();
+  }
 }

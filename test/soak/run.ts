@@ -103,8 +103,13 @@ function options(argv: string[]): Options {
 interface Sample {
   role: string;
   pid: number;
+  /** `setup`: before the miners were all connected (the process's start, their connection burst). */
+  phase?: 'setup' | 'load';
   t: number;
   rss_mb: number;
+  /** Linux only: resident anonymous memory (this process's own) and file-backed pages (shared code). */
+  rss_anon_mb?: number | null;
+  rss_file_mb?: number | null;
   heap_used_mb: number;
   heap_total_mb: number;
   external_mb: number;
@@ -267,8 +272,10 @@ async function run(): Promise<number> {
     if (ready.msg !== 'miners failed') say(`miners connected: ${JSON.stringify(ready)}`);
     else throw new Error(`the miners could not connect: ${JSON.stringify(ready)}`);
 
-    // Load on: blocks on a timer, samples as they come.
+    // Load on: blocks on a timer, samples as they come; each probe closes its
+    // setup line now and samples the load's own minutes from here.
     const loadStart = Date.now();
+    writeFileSync(`${probeFile}.load`, '');
     let blocks = 0;
     let blockErrors = 0;
     const blockTimer = setInterval(() => {
@@ -300,9 +307,11 @@ async function run(): Promise<number> {
           continue;
         }
         samples.push(s);
-        const minute = ((s.t - loadStart) / 60_000).toFixed(1).padStart(5);
+        const minute = s.phase === 'setup' ? 'setup' : ((s.t - loadStart) / 60_000).toFixed(1).padStart(5);
         say(
-          `min ${minute} ${s.role.padEnd(10)} rss ${s.rss_mb.toFixed(1).padStart(6)} MB  heap ${s.heap_used_mb
+          `min ${minute} ${s.role.padEnd(10)} rss ${s.rss_mb.toFixed(1).padStart(6)} MB${
+            typeof s.rss_anon_mb === 'number' ? ` (anon ${s.rss_anon_mb.toFixed(1)})` : ''
+          }  heap ${s.heap_used_mb
             .toFixed(1)
             .padStart(
               6,
@@ -419,14 +428,22 @@ function summarize(
       failures.push(`${role}: no samples`);
       continue;
     }
-    const loaded = mine.filter((s) => s.t >= loadStart);
+    const loaded = mine.filter((s) => s.t >= loadStart && s.phase !== 'setup');
+    const setup = mine.filter((s) => s.phase === 'setup');
     const base = loaded.find((s) => s.t >= warmupEnd) ?? loaded[0] ?? mine[0]!;
     const last = mine[mine.length - 1]!;
-    const growth = ((last.rss_mb - base.rss_mb) / base.rss_mb) * 100;
+    const endpoints = ((last.rss_mb - base.rss_mb) / base.rss_mb) * 100;
     const measured = loaded.length > 0 ? loaded : mine;
     const p99 = Math.max(...measured.map((s) => s.el_p99_ms));
     const max = Math.max(...measured.map((s) => s.el_max_ms));
-    const settled = loaded.filter((s) => s.t > warmupEnd);
+    const settled = loaded.filter((s) => s.t >= warmupEnd);
+    // Judged on the least-squares line through every sample after the
+    // warm-up: two single samples can fall on either side of a collection's
+    // saw-tooth; the line moves only when memory keeps growing.
+    const growth = trendGrowth(settled, (s) => s.rss_mb) ?? endpoints;
+    const anon = settled.every((s) => typeof s.rss_anon_mb === 'number')
+      ? trendGrowth(settled, (s) => s.rss_anon_mb!)
+      : null;
     const heapBase = base.heap_used_mb;
     roles[role] = {
       samples: mine.length,
@@ -438,6 +455,10 @@ function summarize(
         peak: Math.max(...mine.map((s) => s.rss_mb)),
       },
       rss_growth_pct: round(growth),
+      rss_growth_from_two_samples_pct: round(endpoints),
+      rss_anon_growth_pct: anon === null ? null : round(anon),
+      rss_anon_mb: { at_warmup_end: base.rss_anon_mb ?? null, last: last.rss_anon_mb ?? null },
+      rss_file_mb: { at_warmup_end: base.rss_file_mb ?? null, last: last.rss_file_mb ?? null },
       // Least-squares trend after the warm-up: steadier than two samples a garbage collection apart.
       rss_trend_mb_per_hour: slope(settled, (s) => s.rss_mb),
       heap_used_trend_mb_per_hour: slope(settled, (s) => s.heap_used_mb),
@@ -448,6 +469,14 @@ function summarize(
       },
       el_p99_ms_worst: p99,
       el_max_ms_worst: max,
+      // Not judged: the process's start and the miners' connection burst.
+      el_setup_ms:
+        setup.length === 0
+          ? null
+          : {
+              p99_worst: Math.max(...setup.map((s) => s.el_p99_ms)),
+              max_worst: Math.max(...setup.map((s) => s.el_max_ms)),
+            },
       el_after_warmup_ms:
         settled.length === 0
           ? null
@@ -549,8 +578,23 @@ function summarize(
   };
 }
 
+/**
+ * Growth in percent along the least-squares line of `value` from the first
+ * sample's time to the last's, relative to the line's start (null under
+ * three samples).
+ */
+function trendGrowth(samples: Sample[], value: (s: Sample) => number): number | null {
+  const perHour = slope(samples, value, false);
+  if (perHour === null) return null;
+  const hours = (samples[samples.length - 1]!.t - samples[0]!.t) / 3_600_000;
+  const mx = samples.reduce((a, s) => a + s.t / 3_600_000, 0) / samples.length;
+  const my = samples.reduce((a, s) => a + value(s), 0) / samples.length;
+  const start = my + perHour * (samples[0]!.t / 3_600_000 - mx);
+  return start > 0 ? ((perHour * hours) / start) * 100 : null;
+}
+
 /** Least-squares slope of `value` over time, per hour (null under three samples). */
-function slope(samples: Sample[], value: (s: Sample) => number): number | null {
+function slope(samples: Sample[], value: (s: Sample) => number, rounded = true): number | null {
   if (samples.length < 3) return null;
   const xs = samples.map((s) => s.t / 3_600_000);
   const ys = samples.map(value);
@@ -562,7 +606,8 @@ function slope(samples: Sample[], value: (s: Sample) => number): number | null {
     num += (xs[i]! - mx) * (ys[i]! - my);
     den += (xs[i]! - mx) ** 2;
   }
-  return den === 0 ? null : round(num / den);
+  if (den === 0) return null;
+  return rounded ? round(num / den) : num / den;
 }
 
 function round(x: number): number {
