@@ -21,13 +21,24 @@ export interface OpenDatabaseOptions {
   synchronous?: Synchronous;
   /** Milliseconds to wait on a lock held by another connection (default 5000). */
   busy_timeout_ms?: number;
+  /**
+   * Most MiB of database pages the connection keeps in memory (default
+   * DEFAULT_CACHE_MB). The cache fills as the file grows and stays at this
+   * bound; pages past it come from the operating system's file cache.
+   */
+  cache_mb?: number;
   readonly?: boolean;
 }
+
+/** The page cache bound of a connection, in MiB (SQLite's own default is 2; the driver's 16). */
+export const DEFAULT_CACHE_MB = 4;
 
 export function openDatabase(path: string, options: OpenDatabaseOptions = {}): SqliteDatabase {
   const db = new Database(path, { readonly: options.readonly ?? false });
   try {
     db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busy_timeout_ms ?? 5000))}`);
+    // Negative: a size in KiB rather than in pages.
+    db.pragma(`cache_size = ${-Math.max(1, Math.round((options.cache_mb ?? DEFAULT_CACHE_MB) * 1024))}`);
     if (!options.readonly) {
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${options.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import { MIGRATIONS, migrate, openDatabase, schemaVersion, Store } from '../../src/store/index.js';
+import { DEFAULT_CACHE_MB } from '../../src/store/db.js';
 import { tempDbPath } from './tmp.js';
 
 test('a fresh database gets every migration, WAL mode and the chosen synchronous level', async (t) => {
@@ -39,6 +40,16 @@ test('synchronous = FULL is configurable', async (t) => {
   const db = openDatabase(tempDbPath(t), { synchronous: 'FULL' });
   t.after(() => db.close());
   assert.equal(db.pragma('synchronous', { simple: true }), 2);
+});
+
+test('the page cache is bounded: 4 MiB by default, cache_mb otherwise', async (t) => {
+  const db = openDatabase(tempDbPath(t));
+  t.after(() => db.close());
+  // Negative cache_size: KiB.
+  assert.equal(db.pragma('cache_size', { simple: true }), -DEFAULT_CACHE_MB * 1024);
+  const small = openDatabase(tempDbPath(t), { cache_mb: 1 });
+  t.after(() => small.close());
+  assert.equal(small.pragma('cache_size', { simple: true }), -1024);
 });
 
 test('reopening applies nothing; a new migration is applied once, in order', async (t) => {

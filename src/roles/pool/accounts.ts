@@ -29,6 +29,7 @@ export function storeLocation(cfg: PoolConfig): string {
 export function openPoolStore(cfg: PoolConfig): Promise<Store> {
   const options = {
     synchronous: cfg.database.synchronous,
+    cache_mb: cfg.database.cache_mb,
     pplns_window_factor: cfg.pplns_window_factor,
     postgres: { max_connections: cfg.database.max_connections },
   };

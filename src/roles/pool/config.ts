@@ -18,6 +18,7 @@ import {
 } from '../../config/index.js';
 import { LOG_LEVELS } from '../../log.js';
 import { DEFAULT_DUST_LIMIT_SATS, DEFAULT_MAX_OUTPUTS } from '../../store/pplns.js';
+import { DEFAULT_CACHE_MB } from '../../store/db.js';
 import { keyOrPath } from '../common/authority.js';
 import { WEB_SCHEMA } from '../../web/config.js';
 
@@ -149,6 +150,12 @@ export const POOL_SCHEMA = {
     synchronous: oneOf(['NORMAL', 'FULL'] as const, {
       default: 'NORMAL',
       doc: 'NORMAL survives crashes; FULL also power loss',
+    }),
+    cache_mb: integer({
+      default: DEFAULT_CACHE_MB,
+      min: 1,
+      max: 65_536,
+      doc: 'SQLite only: most MiB of database pages kept in the pool process',
     }),
   }),
   web: WEB_SCHEMA,
