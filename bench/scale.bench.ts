@@ -327,6 +327,7 @@ async function validateRows(): Promise<void> {
         batch,
         per_main_cpu_second: r.perMainCpuSecond,
         thread_start_us: r.threadStartUs,
+        job_clone_us: r.jobCloneUs,
         vs_inline: Number((r.perSecond / inline.perSecond).toFixed(2)),
       });
     }

@@ -53,6 +53,14 @@ function share(c: Channel, nonce: number): Submit {
   };
 }
 
+/** Microseconds per structured clone of a 12-step template and its prev hash (1,000 clones). */
+function cloneCost(t: NewTemplateMessage, p: ReturnType<typeof prevHash>): number {
+  const n = 1000;
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) structuredClone({ t: 'job', template: t, prev: p });
+  return Number((((performance.now() - t0) * 1000) / n).toFixed(1));
+}
+
 export interface ThreadFigures {
   /** Shares validated per second of wall time. */
   perSecond: number;
@@ -60,6 +68,8 @@ export interface ThreadFigures {
   perMainCpuSecond: number;
   /** Microseconds from posting the template and prev hash (structured clone) to a new thread until its channel is ready, thread start included. */
   threadStartUs: number;
+  /** Microseconds to structured-clone one template and prev hash (what every new job costs the main thread to send). */
+  jobCloneUs: number;
 }
 
 /** Inline: the main thread validates every share itself. */
@@ -78,6 +88,7 @@ export function measureInline(total: number): ThreadFigures {
     perSecond: Math.round((total * 1000) / wall),
     perMainCpuSecond: Math.round(total / ((cpu.user + cpu.system) / 1e6)),
     threadStartUs: 0,
+    jobCloneUs: 0,
   };
 }
 
@@ -149,6 +160,7 @@ export async function measureThreads(
       perSecond: Math.round((accepted * 1000) / wall),
       perMainCpuSecond: Math.round(accepted / ((cpu.user + cpu.system) / 1e6)),
       threadStartUs: Math.round((jobCloneMs * 1000) / threads),
+      jobCloneUs: cloneCost(t, p),
     };
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
