@@ -35,8 +35,12 @@ const WORKER_MAIN = fileURLToPath(new URL('./worker-main.js', import.meta.url));
 /** A worker that lived this long is restarted at once; one that died sooner waits longer each time. */
 const STABLE_MS = 10_000;
 const RESTART_MAX_MS = 30_000;
-/** Stopping: a worker still running after this long is killed (it commits its queued shares first). */
-const STOP_GRACE_MS = 10_000;
+/**
+ * Stopping: a worker still running after this long is killed (it commits
+ * its queued shares first); below the primary's own 10 s shutdown grace, so
+ * no worker outlives it.
+ */
+const STOP_GRACE_MS = 8000;
 /** How often a worker reports its live figures to the primary. */
 export const LIVE_REPORT_MS = 1000;
 
