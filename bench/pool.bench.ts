@@ -4,9 +4,10 @@
 // processes; the figure counts the shares the pool acknowledged with
 // SubmitShares.Success (each one validated and committed to SQLite first)
 // during a fixed interval. The store is SQLite unless a PostgreSQL URL is
-// given (measurePoolAcks; the scale module runs both).
+// given (measurePoolAcks; the scale module runs both), and the pool one
+// process unless `workers` says otherwise (the scale module's pool rows).
 import { setImmediate as yieldNow } from 'node:timers/promises';
-import { emit } from './harness.js';
+import { emit, processCpuMs } from './harness.js';
 import {
   MiningClient,
   poolAccountCli,
@@ -27,10 +28,19 @@ export interface PoolAcks {
   perSecond: number;
   clients: number;
   window: number;
+  /** Pool processes (the primary and its workers, or the one pool). */
+  processes: number;
+  /** Acknowledged shares per CPU-second of the pool's processes together. */
+  perPoolCpuSecond: number | null;
+  /** CPU share of this (load-generating) process during the measurement, percent of one core. */
+  loadCpuPct: number;
 }
 
-/** Runs the measurement once, on the pool's SQLite file or on the PostgreSQL database `databaseUrl`. */
-export async function measurePoolAcks(databaseUrl?: string): Promise<PoolAcks> {
+/**
+ * Runs the measurement once, on the pool's SQLite file or on the PostgreSQL
+ * database `databaseUrl`, with `workers` pool processes behind the port.
+ */
+export async function measurePoolAcks(databaseUrl?: string, workers = 1): Promise<PoolAcks> {
   const cleanups: (() => unknown)[] = [];
   const scope: Cleanup = { after: (fn) => cleanups.push(fn) };
   try {
@@ -42,8 +52,19 @@ export async function measurePoolAcks(databaseUrl?: string): Promise<PoolAcks> {
       '60',
       '--vardiff-interval',
       '0',
+      '--workers',
+      String(workers),
       ...database,
     ]);
+    const pids = [
+      pool.proc.child.pid!,
+      ...pool.proc.records.filter((r) => r.msg === 'pool worker started').map((r) => Number(r.worker_pid)),
+    ];
+    // Every worker has its template before clients come.
+    if (workers > 1) {
+      for (let w = 0; w < workers; w++) await pool.proc.waitFor((r) => r.msg === 'new tip' && r.worker === w);
+    }
+    const poolCpuMs = () => pids.reduce((n, pid) => n + processCpuMs(pid), 0);
     const clients: { c: MiningClient; run: () => Promise<void> }[] = [];
     let stop = false;
     for (let i = 0; i < CLIENTS; i++) {
@@ -73,12 +94,23 @@ export async function measurePoolAcks(databaseUrl?: string): Promise<PoolAcks> {
     await new Promise((r) => setTimeout(r, WARMUP_MS));
     const a0 = acked();
     const t0 = performance.now();
+    const cpu0 = poolCpuMs();
+    const own0 = process.cpuUsage();
     await new Promise((r) => setTimeout(r, MEASURE_MS));
     const a1 = acked();
     const elapsed = performance.now() - t0;
+    const cpuMs = poolCpuMs() - cpu0;
+    const own = process.cpuUsage(own0);
     stop = true;
     await Promise.all(running);
-    return { perSecond: Math.round(((a1 - a0) * 1000) / elapsed), clients: CLIENTS, window: WINDOW };
+    return {
+      perSecond: Math.round(((a1 - a0) * 1000) / elapsed),
+      clients: CLIENTS,
+      window: WINDOW,
+      processes: pids.length,
+      perPoolCpuSecond: cpuMs > 0 ? Math.round(((a1 - a0) * 1000) / cpuMs) : null,
+      loadCpuPct: Math.round(((own.user + own.system) / 1000 / elapsed) * 100),
+    };
   } finally {
     for (const fn of cleanups.reverse()) await fn();
   }

@@ -17,8 +17,15 @@
 //     sizes 10, 100 and 1000 on both engines. PostgreSQL is a throwaway
 //     local server (unix socket, durable settings); without the server
 //     programs these rows are skipped.
+//   - pool: the pool's acknowledged shares per second end to end (the pool
+//     bench) with `workers = 1` and `workers = 2` (the --workers list),
+//     alternating over the rounds, on SQLite and PostgreSQL, with the
+//     shares per CPU-second of all the pool's processes.
+//   - validate: share validation inline against a bench-only worker_threads
+//     prototype (validate-threads.ts): shares/s and shares per CPU-second of
+//     the main thread, 64 and 256 shares per message, one and two threads.
 // Options: --rates 20,50,… (per connection) --seconds S --rounds R
-// --workers 1,2 --user NAME (as in the v1load bench); --only translator|store.
+// --workers 1,2 --user NAME (as in the v1load bench); --only translator|store|pool|validate.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +36,7 @@ import { measurePoolAcks } from './pool.bench.js';
 import { hasPostgres, startBenchPostgres } from './postgres.js';
 import { committedShares, tempSqlite } from './store-engines.js';
 import { startBenchTranslator } from './translator-process.js';
+import { measureInline, measureThreads } from './validate-threads.js';
 import { SOURCES, submitLadder, v1loadPath, type Ladder, type SubmitStep } from './v1load-run.js';
 
 const HERE = fileURLToPath(import.meta.url);
@@ -39,8 +47,11 @@ interface Options {
   rounds: number;
   workers: number[];
   user?: string;
-  only?: 'translator' | 'store';
+  only?: Only;
 }
+
+const ONLY = ['translator', 'store', 'validate', 'pool'] as const;
+type Only = (typeof ONLY)[number];
 
 function options(argv: string[]): Options {
   const get = (name: string): string | undefined => {
@@ -66,8 +77,8 @@ function options(argv: string[]): Options {
 
 function parseOnly(v: string | undefined): Options['only'] {
   if (v === undefined) return undefined;
-  if (v === 'translator' || v === 'store') return v;
-  throw new Error('scale bench: --only must be translator or store');
+  if ((ONLY as readonly string[]).includes(v)) return v as Only;
+  throw new Error(`scale bench: --only must be one of ${ONLY.join(', ')}`);
 }
 
 /** Answers per CPU-second of the translator's processes at a step, if its CPU was read. */
@@ -236,9 +247,99 @@ async function storeRows(): Promise<void> {
   }
 }
 
+/**
+ * Share validation inline against a worker_threads prototype (bench only):
+ * shares per second and per CPU-second of the main thread, batch sizes 64
+ * and 256, one and two threads.
+ */
+/**
+ * The pool rows: acknowledged shares per second end to end (the pool
+ * bench's 100 Noise clients) with each `--workers` count, alternating
+ * over `--rounds`, on SQLite and (with the server programs) PostgreSQL.
+ */
+async function poolRows(o: Options): Promise<void> {
+  const cleanups: (() => unknown)[] = [];
+  try {
+    const pg = hasPostgres() ? await startBenchPostgres({ after: (fn) => cleanups.push(fn) }) : undefined;
+    const engines = pg ? ['sqlite', 'postgres'] : ['sqlite'];
+    const best = new Map<string, number>();
+    for (let round = 1; round <= o.rounds; round++) {
+      const order = round % 2 === 1 ? o.workers : [...o.workers].reverse();
+      for (const engine of engines) {
+        for (const workers of order) {
+          const r = await measurePoolAcks(
+            engine === 'postgres' ? await pg!.createDatabase() : undefined,
+            workers,
+          );
+          const name = `scale.pool.acknowledged.${engine}.workers${workers}`;
+          best.set(name, Math.max(best.get(name) ?? 0, r.perSecond));
+          emit({
+            bench: name,
+            value: r.perSecond,
+            unit: 'shares/s',
+            round,
+            processes: r.processes,
+            per_pool_cpu_second: r.perPoolCpuSecond,
+            load_generator_cpu_pct: r.loadCpuPct,
+            clients: r.clients,
+            window: r.window,
+          });
+        }
+      }
+    }
+    for (const engine of engines) {
+      const one = best.get(`scale.pool.acknowledged.${engine}.workers1`);
+      for (const workers of o.workers) {
+        const v = best.get(`scale.pool.acknowledged.${engine}.workers${workers}`) ?? 0;
+        emit({
+          bench: `scale.pool.acknowledged.${engine}.workers${workers}.best`,
+          value: v,
+          unit: 'shares/s (best round)',
+          vs_one_worker: one ? Number((v / one).toFixed(2)) : null,
+          cores: availableParallelism(),
+          note: 'the load generator (one process) runs on the same cores',
+        });
+      }
+    }
+  } finally {
+    for (const fn of cleanups.reverse()) await fn();
+  }
+}
+
+async function validateRows(): Promise<void> {
+  const total = 200_000;
+  const inline = measureInline(total);
+  emit({
+    bench: 'scale.validate.inline',
+    value: inline.perSecond,
+    unit: 'shares/s',
+    per_main_cpu_second: inline.perMainCpuSecond,
+    merkle_path: 12,
+  });
+  for (const threads of [1, 2]) {
+    for (const batch of [64, 256]) {
+      const r = await measureThreads(threads, batch, total);
+      emit({
+        bench: 'scale.validate.worker_threads',
+        value: r.perSecond,
+        unit: 'shares/s',
+        threads,
+        batch,
+        per_main_cpu_second: r.perMainCpuSecond,
+        thread_start_us: r.threadStartUs,
+        job_clone_us: r.jobCloneUs,
+        vs_inline: Number((r.perSecond / inline.perSecond).toFixed(2)),
+      });
+    }
+  }
+}
+
 async function run(o: Options): Promise<void> {
-  if (o.only !== 'store') await translatorRows(o);
-  if (o.only !== 'translator') await storeRows();
+  const want = (k: Only) => o.only === undefined || o.only === k;
+  if (want('translator')) await translatorRows(o);
+  if (want('store')) await storeRows();
+  if (want('validate')) await validateRows();
+  if (want('pool')) await poolRows(o);
 }
 
 export default async function (): Promise<void> {

@@ -97,7 +97,10 @@ export class MiningChain {
     private readonly resolvePayout: PayoutResolver,
   ) {
     this.config = resolveChannelsConfig(config);
-    this.allocator = new ExtranonceAllocator(this.config.server_id, this.config.extranonce_prefix_size);
+    this.allocator = new ExtranonceAllocator(this.config.server_id, this.config.extranonce_prefix_size, {
+      worker: this.config.worker_index,
+      workers: this.config.worker_count,
+    });
   }
 
   get tip(): ChainTip | null {

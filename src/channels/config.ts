@@ -6,6 +6,13 @@ export interface ChannelsConfig {
   server_id: number;
   /** Bytes of extranonce_prefix the pool assigns: 1 server byte + (size − 1) channel index bytes. */
   extranonce_prefix_size: number;
+  /**
+   * Pool processes sharing `server_id` (the pool's workers) and which one
+   * this is: this process's channel indices are ≡ worker_index (mod
+   * worker_count), so their extranonce prefixes never meet.
+   */
+  worker_count: number;
+  worker_index: number;
   /** Rollable extranonce bytes granted to extended channels that ask for less. */
   default_rollable_extranonce_size: number;
   /** Full extranonce length of standard channels (their prefix, zero-padded to this). */
@@ -43,6 +50,8 @@ export interface ChannelsConfig {
 export const DEFAULT_CHANNELS_CONFIG: Readonly<ChannelsConfig> = Object.freeze({
   server_id: 0,
   extranonce_prefix_size: 4,
+  worker_count: 1,
+  worker_index: 0,
   default_rollable_extranonce_size: 8,
   standard_extranonce_size: 12,
   max_extranonce_size: 32,
@@ -70,6 +79,8 @@ export function resolveChannelsConfig(partial: Partial<ChannelsConfig> = {}): Ch
   };
   int(c.server_id, 0, 255, 'server_id');
   int(c.extranonce_prefix_size, 2, 5, 'extranonce_prefix_size');
+  int(c.worker_count, 1, 2 ** (8 * (c.extranonce_prefix_size - 1)), 'worker_count');
+  int(c.worker_index, 0, c.worker_count - 1, 'worker_index');
   int(
     c.default_rollable_extranonce_size,
     0,

@@ -42,6 +42,12 @@ export interface ServerOptions {
   /** Total and per-address connection limits, applied at accept (before any handshake work). */
   guard?: ConnectionGuard;
   onConnection: (conn: FramedConnection) => void;
+  /**
+   * false: open no listening socket; connections accepted elsewhere (a
+   * primary process that owns the port) come in through `adopt`. `port`
+   * and `host` are then only reported back. Default true.
+   */
+  listen?: boolean;
 }
 
 export interface FramedServer {
@@ -51,6 +57,8 @@ export interface FramedServer {
   readonly connections: ReadonlySet<FramedConnection>;
   /** Stops accepting and closes every connection, handshaking or not. */
   close(): Promise<void>;
+  /** Takes a connection accepted elsewhere (admitted against the guard, if any, like an accepted one). */
+  adopt(socket: Socket): void;
 }
 
 export function listenFramed(opts: ServerOptions): Promise<FramedServer> {
@@ -151,6 +159,23 @@ export function listenFramed(opts: ServerOptions): Promise<FramedServer> {
   // stray one from crashing the process.
   server.on('error', (err) => log.error({ err: err.message }, 'server error'));
 
+  const handle = (host: string, port: number, listening: boolean): FramedServer => ({
+    host,
+    port,
+    connections,
+    close: () =>
+      new Promise<void>((done) => {
+        if (listening) server.close(() => done());
+        else done();
+        for (const conn of connections) conn.abort('server shutting down');
+        for (const socket of sockets) socket.destroy();
+      }),
+    adopt: (socket) => {
+      if (admit(socket)) void accept(socket);
+    },
+  });
+
+  if (opts.listen === false) return Promise.resolve(handle(opts.host ?? '127.0.0.1', opts.port, false));
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host ?? '127.0.0.1', () => {
@@ -159,17 +184,7 @@ export function listenFramed(opts: ServerOptions): Promise<FramedServer> {
       const port = typeof addr === 'object' && addr !== null ? addr.port : opts.port;
       const host = typeof addr === 'object' && addr !== null ? addr.address : (opts.host ?? '127.0.0.1');
       log.info({ host, port, transport: opts.security.kind }, 'listening');
-      resolve({
-        host,
-        port,
-        connections,
-        close: () =>
-          new Promise<void>((done) => {
-            server.close(() => done());
-            for (const conn of connections) conn.abort('server shutting down');
-            for (const socket of sockets) socket.destroy();
-          }),
-      });
+      resolve(handle(host, port, true));
     });
   });
 }

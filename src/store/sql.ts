@@ -108,7 +108,10 @@ export class SqliteEngine implements SqlEngine {
    */
   exclusive<T>(fn: () => T): Promise<T> {
     const tx = this.db.transaction(fn);
-    return this.#lock.run(() => tx());
+    // IMMEDIATE: the write lock is taken at BEGIN, so with another process
+    // writing the same file the transaction waits (busy_timeout) instead of
+    // failing when it would upgrade from reading to writing.
+    return this.#lock.run(() => tx.immediate());
   }
 
   transaction<T>(fn: (q: SqlQueryable) => Promise<T>): Promise<T> {

@@ -39,6 +39,13 @@ export interface StoreOptions extends OpenDatabaseOptions, BatchWriterOptions {
   auto_prune?: boolean;
   /** Connection settings when the store is a PostgreSQL URL. */
   postgres?: PostgresOptions;
+  /**
+   * Other processes write shares to this database too (the pool's workers
+   * on one SQLite file): the PPLNS window then reads every process's shares
+   * from the table in id order, as it always does on PostgreSQL, instead of
+   * taking this process's commits only. Default false.
+   */
+  shared_writers?: boolean;
 }
 
 export interface PplnsWindowResult {
@@ -127,6 +134,8 @@ export class Store {
   private lastPrune = Date.now();
   /** Newest share id the window has seen (PostgreSQL: shares of every pool process sharing the database). */
   private tailId = 0;
+  /** The window tails the shares table (PostgreSQL, or SQLite with shared_writers). */
+  private readonly tails: boolean;
 
   /**
    * Opens the store at `location`: a SQLite file path, or a `postgres://`
@@ -170,6 +179,7 @@ export class Store {
     if (!(this.pplns_window_factor > 0)) throw new RangeError('pplns_window_factor must be > 0');
     this.retentionMs = (options.stats_retention_days ?? 35) * 86_400_000;
     this.autoPrune = options.auto_prune ?? true;
+    this.tails = engine.kind === 'postgres' || options.shared_writers === true;
     const commit =
       engine instanceof SqliteEngine
         ? sqliteBatchCommit(engine)
@@ -453,10 +463,11 @@ export class Store {
   }
 
   private afterCommit(shares: readonly WindowShare[]): void {
-    // SQLite: this process is the only writer, so its commits are the window's
-    // news. PostgreSQL: the window reads every process's shares from the
-    // table (pplnsWindow), in id order.
-    if (this.engine.kind === 'sqlite') {
+    // SQLite with one pool process: it is the only writer, so its commits are
+    // the window's news. PostgreSQL, or SQLite shared by the pool's workers:
+    // the window reads every process's shares from the table (pplnsWindow),
+    // in id order.
+    if (!this.tails) {
       for (const s of shares) this.window.push(s);
       const last = shares[shares.length - 1];
       if (last) this.tailId = last.id;
@@ -473,14 +484,14 @@ export class Store {
    * Per-account difficulty in the last N = pplns_window_factor × network
    * difficulty of accepted work (committed shares only), from the in-memory
    * window; older shares are read from the database only when N grows. On
-   * PostgreSQL the window first takes in the shares other pool processes
-   * committed since the last call.
+   * PostgreSQL (and SQLite with shared_writers) the window first takes in
+   * the shares other pool processes committed since the last call.
    */
   async pplnsWindow(networkDifficulty: number): Promise<PplnsWindowResult> {
     if (!Number.isFinite(networkDifficulty) || networkDifficulty < 0) {
       throw new RangeError(`network difficulty must be a finite number ≥ 0, got ${networkDifficulty}`);
     }
-    if (this.engine.kind === 'postgres') await this.tail();
+    if (this.tails) await this.tail();
     const target = this.pplns_window_factor * networkDifficulty;
     if (target !== this.window.target) {
       this.window.setTarget(target);
@@ -640,6 +651,8 @@ function sqliteBatchCommit(engine: SqliteEngine): BatchCommit {
     for (const t of agg.rejectTotals.values()) st.upsertRejectTotal.run(t);
     return { results, shares };
   };
+  // SQLite gives rowids in commit order (one writer at a time, whichever
+  // process it is), so a reader that sees a share id sees every lower one.
   return (items) => engine.exclusive(() => write(items));
 }
 

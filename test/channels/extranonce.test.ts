@@ -75,3 +75,52 @@ test('closing channels frees their slots; a group id closes every member', () =>
   assert.equal(conn.channelCount, 0);
   assert.equal(chain.allocator.allocated, 0);
 });
+
+test('workers of one server_id partition the index space: no prefix is handed out twice', () => {
+  const workers = 3;
+  const all = Array.from(
+    { length: workers },
+    (_, w) => new ExtranonceAllocator(7, 2, { worker: w, workers }),
+  );
+  // A 2-byte prefix: 256 indices for the server, split 86 + 85 + 85.
+  assert.deepEqual(
+    all.map((a) => a.capacity),
+    [86, 85, 85],
+  );
+  const seen = new Map<string, number>();
+  for (const [w, a] of all.entries()) {
+    for (;;) {
+      const slot = a.allocate();
+      if (slot === null) break;
+      assert.equal(slot.index % workers, w, 'index outside its worker');
+      assert.equal(slot.prefix[0], 7, 'server_id stays the first byte');
+      const hex = bytesToHex(slot.prefix);
+      assert.equal(seen.get(hex), undefined, `prefix ${hex} of worker ${w} already given by another`);
+      seen.set(hex, w);
+    }
+  }
+  assert.equal(seen.size, 256, 'the partitions cover the whole space together');
+  // A freed index comes back to its own worker only.
+  const a1 = all[1]!;
+  a1.release(4);
+  a1.newTip();
+  assert.equal(a1.allocate()?.index, 4);
+});
+
+test('a chain of worker 1 of 2 opens channels only on odd indices; bad partitions are refused', () => {
+  const chain = makeChain({ server_id: 5, worker_count: 2, worker_index: 1 });
+  chain.newTemplate(template(1n, true));
+  chain.setNewPrevHash(prevHash(1n), NOW);
+  const conn = new ServerConnectionChannels(chain, { flags: 0 });
+  for (let i = 0; i < 50; i++) {
+    const ok = first(
+      conn.openExtended(openExtendedMsg(i, 1), { ok: true, payout_key: 'p' }, NOW),
+      'OpenExtendedMiningChannelSuccess',
+    );
+    const p = ok.extranonce_prefix;
+    assert.equal(p[0], 5);
+    assert.equal(p[p.length - 1]! % 2, 1, `prefix ${bytesToHex(p)} is not worker 1's`);
+  }
+  assert.throws(() => makeChain({ worker_count: 2, worker_index: 2 }), /worker_index/);
+  assert.throws(() => new ExtranonceAllocator(0, 2, { worker: 0, workers: 257 }), /workers must be/);
+});

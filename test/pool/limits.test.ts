@@ -1,7 +1,9 @@
 // The pool's connection limits ([limits] in config/pool.toml): per address
 // and in total, counted from accept, refused before any Noise work, logged,
-// and released when a connection ends.
-import { test } from 'node:test';
+// and released when a connection ends. With `--workers 2` the primary counts
+// for the whole pool: the two connections of one address below go to
+// different workers and the third is still refused.
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
@@ -19,10 +21,10 @@ function rawConnect(port: number, source: string): Promise<{ socket: Socket; clo
   });
 }
 
-test('connection limits: a third connection from one address and a fourth in total are refused before the handshake; a closed one frees its place', async (t) => {
+async function limits(t: TestContext, workers: number): Promise<void> {
   const s = await startStack(t);
   const config = join(s.dir, 'limits.toml');
-  writeFileSync(config, '[limits]\nmax_connections = 3\nmax_connections_per_ip = 2\n');
+  writeFileSync(config, `workers = ${workers}\n[limits]\nmax_connections = 3\nmax_connections_per_ip = 2\n`);
   const pool = await startPool(t, s, ['-c', config]);
 
   const a = await MiningClient.connect(t, pool.port, s.poolKeys);
@@ -49,6 +51,14 @@ test('connection limits: a third connection from one address and a fourth in tot
   const again = await retry(() => MiningClient.connect(t, pool.port, s.poolKeys));
   again.close();
   assert.equal(otherClosed, false, 'the admitted connection from another address is still open');
+}
+
+test('connection limits: a third connection from one address and a fourth in total are refused before the handshake; a closed one frees its place', async (t) => {
+  await limits(t, 1);
+});
+
+test('connection limits with two pool workers: the primary counts for the whole pool', async (t) => {
+  await limits(t, 2);
 });
 
 async function retry<T>(fn: () => Promise<T>): Promise<T> {

@@ -72,14 +72,8 @@ for (const engine of ENGINES) {
   });
 }
 
-test('postgres: two pool processes on one database credit every share once and see one window', async (t) => {
-  const url = await (await startPostgres(t)).createDatabase();
-  // Both open at once: the migrations run once, under their advisory lock.
-  const [a, b] = await Promise.all([
-    Store.open(url, { pplns_window_factor: 1, flush_interval_ms: 5, max_batch: 50 }),
-    Store.open(url, { pplns_window_factor: 1, flush_interval_ms: 5, max_batch: 50 }),
-  ]);
-  t.after(() => Promise.all([a.close(), b.close()]));
+/** Two stores writing one database, as two pool processes do: every share once, one window, one block. */
+async function twoWriters(a: Store, b: Store, together: boolean): Promise<void> {
   const versions = await a.engine.all<{ version: number }>(
     'SELECT version FROM schema_version ORDER BY version',
   );
@@ -135,8 +129,45 @@ test('postgres: two pool processes on one database credit every share once and s
     reward_sats: 1n,
     coinbase_value: 1n,
   };
-  const both = await Promise.all([a.ledger.recordBlock(block), b.ledger.recordBlock(block)]);
+  // (One after the other on SQLite: two connections of one thread cannot wait on each other.)
+  const both = together
+    ? await Promise.all([a.ledger.recordBlock(block), b.ledger.recordBlock(block)])
+    : [await a.ledger.recordBlock(block), await b.ledger.recordBlock(block)];
   assert.deepEqual(both.sort(), [false, true], 'exactly one of them records it');
+}
+
+test('postgres: two pool processes on one database credit every share once and see one window', async (t) => {
+  const url = await (await startPostgres(t)).createDatabase();
+  // Both open at once: the migrations run once, under their advisory lock.
+  const [a, b] = await Promise.all([
+    Store.open(url, { pplns_window_factor: 1, flush_interval_ms: 5, max_batch: 50 }),
+    Store.open(url, { pplns_window_factor: 1, flush_interval_ms: 5, max_batch: 50 }),
+  ]);
+  t.after(() => Promise.all([a.close(), b.close()]));
+  await twoWriters(a, b, true);
+});
+
+test('sqlite with shared_writers (pool workers): two writers of one file credit every share once and see one window', async (t) => {
+  const path = tempDbPath(t);
+  const options = { pplns_window_factor: 1, flush_interval_ms: 5, max_batch: 50, shared_writers: true };
+  const a = await Store.open(path, options);
+  const b = await Store.open(path, options);
+  t.after(() => Promise.all([a.close(), b.close()]));
+  await twoWriters(a, b, false);
+});
+
+test('sqlite without shared_writers: the window takes only its own commits (one pool process)', async (t) => {
+  const path = tempDbPath(t);
+  const a = await Store.open(path, { pplns_window_factor: 1, flush_interval_ms: 5 });
+  const b = await Store.open(path, { pplns_window_factor: 1, flush_interval_ms: 5 });
+  t.after(() => Promise.all([a.close(), b.close()]));
+  await Promise.all([a.enqueue(share('alice', 1, 1, 'a')), b.enqueue(share('bob', 1, 1, 'b'))]);
+  await Promise.all([a.flush(), b.flush()]);
+  const w = await a.pplnsWindow(10);
+  assert.deepEqual(
+    w.window.map((e) => e.account),
+    ['alice'],
+  );
 });
 
 test('strata pool db migrate: a SQLite history copied into PostgreSQL reads back the same', async (t) => {

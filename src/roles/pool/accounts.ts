@@ -26,8 +26,10 @@ export function storeLocation(cfg: PoolConfig): string {
 }
 
 /** Opens the pool's store: the PostgreSQL server of `[database] url`, else the SQLite file of `path`. */
-export function openPoolStore(cfg: PoolConfig): Promise<Store> {
+export function openPoolStore(cfg: PoolConfig, opts: { sharedWriters?: boolean } = {}): Promise<Store> {
   const options = {
+    // Several pool processes (workers) write the database: each sees all their shares.
+    shared_writers: opts.sharedWriters ?? false,
     synchronous: cfg.database.synchronous,
     cache_mb: cfg.database.cache_mb,
     pplns_window_factor: cfg.pplns_window_factor,

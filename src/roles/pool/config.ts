@@ -50,6 +50,12 @@ export const POOL_SCHEMA = {
   }),
   pool_signature: string({ default: 'Strata', doc: 'pool tag in the coinbase scriptSig' }),
   server_id: integer({ default: 0, min: 0, max: 255, doc: 'first extranonce byte, unique per pool server' }),
+  workers: integer({
+    default: 1,
+    min: 0,
+    max: 256,
+    doc: 'pool processes behind the mining port, sharing the database; 0 = one per core, 1 = a single process',
+  }),
   shares_per_minute: number({ default: 6, min: 0.001, doc: 'vardiff aim per channel' }),
   share_batch_size: integer({ default: 10, min: 1, doc: 'accepted shares per SubmitShares.Success' }),
   max_past_jobs: integer({ default: 16, min: 1, max: 1024, doc: 'jobs per channel kept for late shares' }),

@@ -3,7 +3,7 @@
 // `strata pool account add|list` for the operator.
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
-import { createLogger } from '../../log.js';
+import { createLogger, type Logger } from '../../log.js';
 import { BitcoinRpc, type RpcAuth } from '../../rpc/index.js';
 import { loadServerAuthority, upstreamSecurity } from '../common/authority.js';
 import { addConfigFlags, flagOverrides, type FlagRow } from '../common/cli-flags.js';
@@ -20,6 +20,7 @@ import { Payouts } from './payouts.js';
 import { Pool } from './pool.js';
 import { ipMatcher } from '../../net/guard.js';
 import { PoolLiveView, startPoolWeb } from './web.js';
+import { poolWorkerCount, runPoolWorkers } from './workers.js';
 
 export { POOL_SCHEMA, PAYOUT_MODES, loadPoolConfig } from './config.js';
 export type { PoolConfig, PayoutMode } from './config.js';
@@ -45,6 +46,12 @@ export const POOL_FLAGS: readonly FlagRow[] = [
   ['coinbase_reward_script', '--coinbase-reward-script <address>', 'pool payout address or addr(<address>)'],
   ['pool_signature', '--pool-signature <tag>', 'pool tag in the coinbase scriptSig'],
   ['server_id', '--server-id <n>', 'first extranonce byte (0..255)', 'number'],
+  [
+    'workers',
+    '--workers <n>',
+    'pool processes behind the mining port, sharing the database; 0 = one per core',
+    'number',
+  ],
   ['shares_per_minute', '--shares-per-minute <n>', 'vardiff aim per channel', 'number'],
   ['share_batch_size', '--share-batch-size <n>', 'accepted shares per SubmitShares.Success', 'number'],
   ['max_past_jobs', '--max-past-jobs <n>', 'jobs per channel kept for late shares', 'number'],
@@ -202,10 +209,30 @@ function jobDeclarationFor(
   });
 }
 
-/** Starts the pool and keeps it until SIGINT/SIGTERM. Throws one clear message on bad settings. */
-export async function runPool(cfg: PoolConfig): Promise<Pool> {
+/** What a pool process is given beyond its settings when it is one of several workers. */
+export interface PoolWorkerRole {
+  /** This worker's number (0..count−1): its share of the extranonce index space. */
+  index: number;
+  count: number;
+}
+
+/**
+ * Builds (does not start) the pool of `cfg`: the store, payouts, job
+ * declaration and the Pool itself. As a worker it takes handed connections
+ * (no port, no limits of its own) and partitions the extranonce space.
+ */
+export async function buildPool(
+  cfg: PoolConfig,
+  logger: Logger,
+  worker?: PoolWorkerRole,
+): Promise<{
+  pool: Pool;
+  authority: ReturnType<typeof loadServerAuthority>;
+  network: Network;
+  rpc: BitcoinRpc | null;
+  jobDeclaration: JobDeclaration | null;
+}> {
   const startedAt = Date.now();
-  const logger = createLogger({ role: 'pool', level: cfg.log_level });
   const authority = loadServerAuthority(cfg.authority_secret_key, cfg.authority_public_key);
   const network = poolNetwork(cfg);
   const poolScript =
@@ -214,7 +241,7 @@ export async function runPool(cfg: PoolConfig): Promise<Pool> {
   const security = upstreamSecurity(tp.transport, tp.public_key);
   const rpc = rpcFor(cfg);
   const jobDeclaration = jobDeclarationFor(cfg, poolScript, network, startedAt);
-  const store = await openPoolStore(cfg);
+  const store = await openPoolStore(cfg, { sharedWriters: worker !== undefined });
   let pool: Pool;
   try {
     const payouts = new Payouts({
@@ -232,14 +259,21 @@ export async function runPool(cfg: PoolConfig): Promise<Pool> {
       port: cfg.listen_address.port,
       authoritySecretKey: authority.secretKey,
       certValiditySec: cfg.cert_validity_sec,
-      limits: {
-        maxConnections: cfg.limits.max_connections,
-        maxPerIp: cfg.limits.max_connections_per_ip,
-        allowed: ipMatcher(cfg.limits.allowed_ips),
-      },
+      // A worker's connections were admitted by the primary, against the whole pool's counts.
+      limits:
+        worker !== undefined
+          ? undefined
+          : {
+              maxConnections: cfg.limits.max_connections,
+              maxPerIp: cfg.limits.max_connections_per_ip,
+              allowed: ipMatcher(cfg.limits.allowed_ips),
+            },
+      handedSockets: worker !== undefined,
       channels: {
         server_id: cfg.server_id,
         extranonce_prefix_size: cfg.extranonce_prefix_size,
+        worker_count: worker?.count ?? 1,
+        worker_index: worker?.index ?? 0,
         default_rollable_extranonce_size: cfg.default_rollable_extranonce_size,
         pool_signature: cfg.pool_signature,
         shares_per_minute: cfg.shares_per_minute,
@@ -263,6 +297,24 @@ export async function runPool(cfg: PoolConfig): Promise<Pool> {
     await store.close();
     throw err;
   }
+  return { pool, authority, network, rpc, jobDeclaration };
+}
+
+/**
+ * Starts the pool and keeps it until SIGINT/SIGTERM. Throws one clear
+ * message on bad settings. With `workers` above 1 the pool runs as a
+ * primary process and that many worker processes (workers.ts); the
+ * promise then resolves with null.
+ */
+export async function runPool(cfg: PoolConfig): Promise<Pool | null> {
+  const count = poolWorkerCount(cfg.workers);
+  if (count > 1) {
+    await runPoolWorkers(cfg, count);
+    return null;
+  }
+  const logger = createLogger({ role: 'pool', level: cfg.log_level });
+  const { pool, authority, network, rpc, jobDeclaration } = await buildPool(cfg, logger);
+  const tp = cfg.template_provider;
   const { host, port } = await pool.start();
   const live = new PoolLiveView(
     pool,
@@ -273,7 +325,7 @@ export async function runPool(cfg: PoolConfig): Promise<Pool> {
     cfg.network,
     network,
   );
-  const web = await startPoolWeb(cfg, pool, live, logger);
+  const web = await startPoolWeb(cfg, pool.store, live, logger);
   logger.info(
     {
       host,

@@ -14,6 +14,7 @@
 // REQUIRES_WORK_SELECTION declare their own jobs; the pool checks the token
 // and the coinbase, credits their shares like any other, and records a
 // block on such a job without submitting it.
+import type { Socket } from 'node:net';
 import { bitsToTarget, decodeBip34Height, equalBytes, toDisplayHex } from '../../bitcoin/index.js';
 import {
   MiningChain,
@@ -68,6 +69,11 @@ export interface PoolOptions {
   rpc: BitcoinRpc | null;
   blockConfirmations: number;
   blockCheckIntervalMs: number;
+  /**
+   * A pool worker: no listening socket of its own; the primary process,
+   * which owns the port and the limits, hands connections in (adopt).
+   */
+  handedSockets?: boolean;
   /** Custom jobs from job declarator clients; null: REQUIRES_WORK_SELECTION is refused. */
   jobDeclaration?: JobDeclaration | null;
   logger: Logger;
@@ -141,6 +147,7 @@ export class Pool implements SessionHost {
       },
       logger: this.#log,
       guard: this.#o.limits ? new ConnectionGuard(this.#o.limits) : undefined,
+      listen: this.#o.handedSockets !== true,
       onConnection: (conn) => {
         this.counters.connections_total++;
         this.#sessions.add(new MiningSession(conn, this, this.#log));
@@ -160,6 +167,12 @@ export class Pool implements SessionHost {
     }
     this.#every(this.#o.blockCheckIntervalMs, () => void this.blocks.check());
     return { host: this.#server.host, port: this.#server.port };
+  }
+
+  /** A connection the primary process accepted (pool workers): Noise handshake, then a session like any other. */
+  adopt(socket: Socket): void {
+    if (!this.#server) throw new Error('pool not started');
+    this.#server.adopt(socket);
   }
 
   /** Commits queued shares (acknowledging them), then closes connections, the TP link and the store. */

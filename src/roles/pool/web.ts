@@ -13,6 +13,7 @@ import {
 import type { PoolConfig } from './config.js';
 import { parseIdentity } from './identity.js';
 import type { Pool } from './pool.js';
+import type { Store } from '../../store/index.js';
 
 export class PoolLiveView implements PoolLive {
   readonly counters;
@@ -83,8 +84,8 @@ export class PoolLiveView implements PoolLive {
 /** Starts the web server when `[web] enabled`; resolves with it (null when disabled). */
 export async function startPoolWeb(
   cfg: PoolConfig,
-  pool: Pool,
-  live: PoolLiveView,
+  store: Store,
+  live: PoolLive,
   logger: Logger,
 ): Promise<WebServer | null> {
   if (!cfg.web.enabled) return null;
@@ -92,7 +93,7 @@ export async function startPoolWeb(
     ...cfg.web,
     session_secret_file: cfg.web.session_secret_file ?? secretFileNear(cfg.database.path),
   };
-  const web = await createWebServer({ store: pool.store, live, config, logger });
+  const web = await createWebServer({ store, live, config, logger });
   try {
     const { host, port } = await web.listen(cfg.web.listen_address.host, cfg.web.listen_address.port);
     logger.info({ host, port }, 'web ready');
