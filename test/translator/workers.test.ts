@@ -3,7 +3,7 @@
 // own upstream channel. Real processes on loopback, behind a scripted pool.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ScriptedPool } from './scripted-pool.js';
@@ -11,6 +11,7 @@ import { V1Client } from './v1-client.js';
 import { eventually, startTranslatorProcess } from './fixture.js';
 import type { RoleProcess } from '../helpers/process.js';
 import { mergeSummaries, workerCount } from '../../src/roles/translator/index.js';
+import { WORKER_SEMI_SPACE_MB, workerExecArgv } from '../../src/roles/common/worker-flags.js';
 
 const EASY = 'x,d=1e-8';
 const PER_IP = 3;
@@ -150,6 +151,11 @@ test(
     const { pool, proc, port, pids } = await startTwoWorkers(t);
     const first = pids();
     assert.equal(first.size, 2);
+    // Workers start with a small young generation (roles/common/worker-flags.ts).
+    for (const pid of first.values()) {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      assert.ok(argv.includes(`--max-semi-space-size=${WORKER_SEMI_SPACE_MB}`), argv.join(' '));
+    }
     const victim = first.get(0)!;
     process.kill(victim, 'SIGKILL');
     const exited = await proc.waitFor((r) => r.msg === 'translator worker exited: restarting it');
@@ -182,3 +188,10 @@ test(
     for (const m of miners) await m.until(() => m.closed);
   },
 );
+
+test('worker flags: the semi-space size is added unless the command line or NODE_OPTIONS sets one', () => {
+  const flag = `--max-semi-space-size=${WORKER_SEMI_SPACE_MB}`;
+  assert.deepEqual(workerExecArgv(['--enable-source-maps'], ''), ['--enable-source-maps', flag]);
+  assert.deepEqual(workerExecArgv(['--max-semi-space-size=8'], ''), ['--max-semi-space-size=8']);
+  assert.deepEqual(workerExecArgv([], '--trace-warnings --max_semi_space_size=16'), []);
+});

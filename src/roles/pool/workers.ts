@@ -30,6 +30,7 @@ import { runUntilSignal } from '../common/shutdown.js';
 import { openPoolStore, poolNetwork, storeLocation } from './accounts.js';
 import type { PoolConfig } from './config.js';
 import { startPoolWeb } from './web.js';
+import { workerExecArgv } from '../common/worker-flags.js';
 
 const WORKER_MAIN = fileURLToPath(new URL('./worker-main.js', import.meta.url));
 /** A worker that lived this long is restarted at once; one that died sooner waits longer each time. */
@@ -271,7 +272,11 @@ export class PoolPrimary {
 
   /** Forks worker `w`; resolves once it is ready, rejects if it exits first. */
   private spawn(w: Worker): Promise<void> {
-    const child = fork(WORKER_MAIN, [], { stdio: 'inherit', serialization: 'json' });
+    const child = fork(WORKER_MAIN, [], {
+      stdio: 'inherit',
+      serialization: 'json',
+      execArgv: workerExecArgv(),
+    });
     w.child = child;
     w.pid = child.pid;
     w.ready = false;

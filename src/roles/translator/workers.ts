@@ -27,6 +27,7 @@ import { ConnectionGuard, ipMatcher } from '../../net/guard.js';
 import { runUntilSignal } from '../common/shutdown.js';
 import type { TranslatorConfig } from './config.js';
 import type { ListenSpec } from './translator.js';
+import { workerExecArgv } from '../common/worker-flags.js';
 
 const WORKER_MAIN = fileURLToPath(new URL('./worker-main.js', import.meta.url));
 /** How long the primary waits for the workers' counters before printing the summary without the late ones. */
@@ -187,7 +188,11 @@ export class TranslatorPrimary {
 
   /** Forks worker `w`; resolves once it is ready, rejects if it exits first. */
   private spawn(w: Worker): Promise<void> {
-    const child = fork(WORKER_MAIN, [], { stdio: 'inherit', serialization: 'json' });
+    const child = fork(WORKER_MAIN, [], {
+      stdio: 'inherit',
+      serialization: 'json',
+      execArgv: workerExecArgv(),
+    });
     w.child = child;
     w.ready = false;
     w.refusing = false;
