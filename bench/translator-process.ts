@@ -47,9 +47,9 @@ export async function startBenchTranslator(
   const port = await new Promise<number>((resolve, reject) => {
     createInterface({ input: child.stdout }).on('line', (line) => {
       try {
-        const r = JSON.parse(line) as { msg?: string; port?: number; pid?: number };
+        const r = JSON.parse(line) as { msg?: string; port?: number; worker_pid?: number };
         // The primary starts its workers before it listens.
-        if (r.msg === 'translator worker started' && r.pid !== undefined) pids.push(r.pid);
+        if (r.msg === 'translator worker started' && r.worker_pid !== undefined) pids.push(r.worker_pid);
         if (r.msg === 'listening') resolve(r.port!);
       } catch {
         // not a log record

@@ -53,7 +53,7 @@ async function startTwoWorkers(t: {
   const pids = () => {
     const out = new Map<number, number>();
     for (const r of proc.records) {
-      if (r.msg === 'translator worker started') out.set(Number(r.worker), Number(r.pid));
+      if (r.msg === 'translator worker started') out.set(Number(r.worker), Number(r.worker_pid));
     }
     return out;
   };

@@ -13,10 +13,10 @@
 // figures, which each worker reports every second; it restarts a worker
 // that dies and stops them all on SIGTERM.
 //
-// The hand-over is the translator's (see translator/workers.ts for why not
-// node:cluster or SO_REUSEPORT): a per-address cap must be counted by one
-// process, and it costs one IPC message per new connection, nothing per share.
-import { fork, type ChildProcess } from 'node:child_process';
+// The hand-over, restarts and stopping are the translator's too
+// (roles/common/worker-processes.ts, which says why not node:cluster or
+// SO_REUSEPORT): a per-address cap must be counted by one process, and it
+// costs one IPC message per new connection, nothing per share.
 import { createServer, type Server, type Socket } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -30,18 +30,9 @@ import { runUntilSignal } from '../common/shutdown.js';
 import { openPoolStore, poolNetwork, storeLocation } from './accounts.js';
 import type { PoolConfig } from './config.js';
 import { startPoolWeb } from './web.js';
-import { workerExecArgv } from '../common/worker-flags.js';
+import { WorkerProcesses, workerSlot, type WorkerProcess } from '../common/worker-processes.js';
 
 const WORKER_MAIN = fileURLToPath(new URL('./worker-main.js', import.meta.url));
-/** A worker that lived this long is restarted at once; one that died sooner waits longer each time. */
-const STABLE_MS = 10_000;
-const RESTART_MAX_MS = 30_000;
-/**
- * Stopping: a worker still running after this long is killed (it commits
- * its queued shares first); below the primary's own 10 s shutdown grace, so
- * no worker outlives it.
- */
-const STOP_GRACE_MS = 8000;
 /** How often a worker reports its live figures to the primary. */
 export const LIVE_REPORT_MS = 1000;
 
@@ -96,17 +87,8 @@ function addCounters(into: LiveCounters, r: LiveReport['counters']): void {
   for (const [k, n] of r.shares) into.shares.set(k, (into.shares.get(k) ?? 0) + n);
 }
 
-interface Worker {
-  index: number;
-  child: ChildProcess | undefined;
-  pid: number | undefined;
-  ready: boolean;
-  /** Connections handed to it and not closed yet. */
-  open: Set<number>;
+interface Worker extends WorkerProcess {
   live: LiveReport | undefined;
-  startedAt: number;
-  restartDelayMs: number;
-  restarts: number;
 }
 
 /**
@@ -174,11 +156,9 @@ export class PoolPrimary {
   readonly log: Logger;
   readonly workers: Worker[] = [];
   private readonly guard: ConnectionGuard;
-  private readonly conns = new Map<number, { ip: string; worker: Worker }>();
+  private readonly processes: WorkerProcesses<Worker, Extract<FromPoolWorker, { t: 'live' }>>;
   private server: Server | undefined;
   private web: WebServer | null = null;
-  private nextId = 1;
-  private stopping = false;
   private live: WorkersLive | undefined;
   private closeStore: (() => Promise<void>) | undefined;
 
@@ -192,6 +172,20 @@ export class PoolPrimary {
       maxConnections: cfg.limits.max_connections,
       maxPerIp: cfg.limits.max_connections_per_ip,
       allowed: ipMatcher(cfg.limits.allowed_ips),
+    });
+    for (let index = 0; index < count; index++) this.workers.push({ ...workerSlot(index), live: undefined });
+    this.processes = new WorkerProcesses({
+      role: 'pool',
+      main: WORKER_MAIN,
+      log: this.log,
+      guard: this.guard,
+      workers: this.workers,
+      start: (w) => ({ t: 'start', index: w.index, count, config: cfg }) satisfies ToPoolWorker,
+      onMessage: (w, child, msg) => {
+        if (w.child === child) w.live = msg.live;
+      },
+      // Its last counters stay in the totals.
+      onExit: (w) => this.live?.retire(w),
     });
   }
 
@@ -210,22 +204,9 @@ export class PoolPrimary {
     const authority = loadServerAuthority(cfg.authority_secret_key, cfg.authority_public_key);
     const store = await openPoolStore(cfg, { sharedWriters: true });
     this.closeStore = () => store.close();
-    for (let index = 0; index < this.count; index++) {
-      this.workers.push({
-        index,
-        child: undefined,
-        pid: undefined,
-        ready: false,
-        open: new Set(),
-        live: undefined,
-        startedAt: 0,
-        restartDelayMs: 1000,
-        restarts: 0,
-      });
-    }
     let bound: { host: string; port: number };
     try {
-      await Promise.all(this.workers.map((w) => this.spawn(w)));
+      await this.processes.startAll();
       bound = await this.listen();
     } catch (err) {
       await this.stop();
@@ -246,107 +227,15 @@ export class PoolPrimary {
 
   /** Stops listening, stops every worker (each commits and acknowledges what it has), closes the store. */
   async stop(): Promise<void> {
-    this.stopping = true;
     const closing =
       this.server === undefined
         ? Promise.resolve()
         : new Promise<void>((done) => this.server!.close(() => done()));
     await this.web?.close();
-    await Promise.all(
-      this.workers.map(async (w) => {
-        const child = w.child;
-        if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
-        const exited = new Promise<void>((done) => child.once('exit', () => done()));
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-        await exited;
-        clearTimeout(timer);
-      }),
-    );
+    await this.processes.stop();
     await closing;
     await this.closeStore?.();
     this.closeStore = undefined;
-  }
-
-  // ---- workers -----------------------------------------------------------------
-
-  /** Forks worker `w`; resolves once it is ready, rejects if it exits first. */
-  private spawn(w: Worker): Promise<void> {
-    const child = fork(WORKER_MAIN, [], {
-      stdio: 'inherit',
-      serialization: 'json',
-      execArgv: workerExecArgv(),
-    });
-    w.child = child;
-    w.pid = child.pid;
-    w.ready = false;
-    w.startedAt = Date.now();
-    this.log.info({ worker: w.index, worker_pid: child.pid }, 'pool worker started');
-    child.send({ t: 'start', index: w.index, count: this.count, config: this.cfg } satisfies ToPoolWorker);
-    return new Promise<void>((resolve, reject) => {
-      child.on('message', (msg: FromPoolWorker) => {
-        if (msg.t === 'ready') {
-          w.ready = true;
-          resolve();
-        } else if (msg.t === 'closed') {
-          this.closed(msg.id);
-        } else if (msg.t === 'live') {
-          if (w.child === child) w.live = msg.live;
-        }
-      });
-      child.on('error', (err) => this.log.error({ worker: w.index, err: err.message }, 'pool worker error'));
-      child.once('exit', (code, signal) => {
-        const wasReady = w.ready;
-        w.ready = false;
-        if (w.child === child) w.child = undefined;
-        this.live?.retire(w);
-        for (const id of [...w.open]) this.closed(id);
-        if (!wasReady) reject(new Error(`pool worker ${w.index} exited at start (${code ?? signal})`));
-        if (this.stopping || !wasReady) return;
-        const lived = Date.now() - w.startedAt;
-        w.restartDelayMs =
-          lived >= STABLE_MS ? 0 : Math.min(RESTART_MAX_MS, Math.max(1000, w.restartDelayMs * 2));
-        w.restarts++;
-        this.log.error(
-          {
-            worker: w.index,
-            worker_pid: child.pid,
-            code,
-            signal,
-            restart_in_ms: w.restartDelayMs,
-            restarts: w.restarts,
-          },
-          'pool worker exited: restarting it',
-        );
-        setTimeout(() => {
-          if (this.stopping) return;
-          this.spawn(w).catch((err: unknown) =>
-            this.log.error(
-              { worker: w.index, err: err instanceof Error ? err.message : String(err) },
-              'pool worker restart failed',
-            ),
-          );
-        }, w.restartDelayMs).unref();
-      });
-    });
-  }
-
-  /** The ready worker with the fewest connections. */
-  private pick(): Worker | undefined {
-    let best: Worker | undefined;
-    for (const w of this.workers) {
-      if (!w.ready || w.child === undefined) continue;
-      if (best === undefined || w.open.size < best.open.size) best = w;
-    }
-    return best;
-  }
-
-  private closed(id: number): void {
-    const c = this.conns.get(id);
-    if (c === undefined) return;
-    this.conns.delete(id);
-    c.worker.open.delete(id);
-    this.guard.release(c.ip);
   }
 
   // ---- the mining port ----------------------------------------------------------
@@ -375,24 +264,11 @@ export class PoolPrimary {
   }
 
   private accept(socket: Socket): void {
-    const ip = socket.remoteAddress ?? '';
-    if (this.stopping) return void socket.destroy();
-    const admission = this.guard.admit(ip);
-    if (!admission.ok) return this.refuse(socket, ip, admission.reason);
-    const w = this.pick();
-    if (w === undefined) {
-      this.guard.release(ip);
-      return this.refuse(socket, ip, 'no pool worker ready');
-    }
-    const id = this.nextId++;
-    this.conns.set(id, { ip, worker: w });
-    w.open.add(id);
-    socket.on('error', () => {});
-    w.child!.send({ t: 'conn', id } satisfies ToPoolWorker, socket, (err) => {
-      if (err === null) return;
-      this.closed(id);
-      socket.destroy();
-    });
+    this.processes.handOver(
+      socket,
+      (id) => ({ t: 'conn', id }) satisfies ToPoolWorker,
+      (sock, ip, reason) => this.refuse(sock, ip, reason),
+    );
   }
 }
 

@@ -10,33 +10,21 @@
 // a whole. The primary restarts a worker that dies, prints the one summary
 // line (the workers' counters added up) and stops every worker on SIGTERM.
 //
-// Why handing sockets over rather than the kernel spreading them
-// (SO_REUSEPORT) or node:cluster's own distribution: either of those
-// decides the worker before anyone can look at the address, so a per-address
-// cap would hold only per process (N times the configured one for the
-// whole translator); and net's reusePort option exists only from Node
-// 22.12/23.1 (not on Node 20), on some platforms only (Linux 3.9+ among
-// them; elsewhere listen fails). Handing over costs one IPC message per new
-// connection, nothing per share.
-import { fork, type ChildProcess } from 'node:child_process';
+// Why handing sockets over rather than SO_REUSEPORT or node:cluster, and
+// how workers are restarted and stopped: roles/common/worker-processes.ts.
 import { createServer, type Server, type Socket } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createLogger, type Logger } from '../../log.js';
 import { ConnectionGuard, ipMatcher } from '../../net/guard.js';
 import { runUntilSignal } from '../common/shutdown.js';
+import { WorkerProcesses, workerSlot, type WorkerProcess } from '../common/worker-processes.js';
 import type { TranslatorConfig } from './config.js';
 import type { ListenSpec } from './translator.js';
-import { workerExecArgv } from '../common/worker-flags.js';
 
 const WORKER_MAIN = fileURLToPath(new URL('./worker-main.js', import.meta.url));
 /** How long the primary waits for the workers' counters before printing the summary without the late ones. */
 const SUMMARY_WAIT_MS = 2000;
-/** A worker that lived this long is restarted at once; one that died sooner waits longer each time. */
-const STABLE_MS = 10_000;
-const RESTART_MAX_MS = 30_000;
-/** Stopping: a worker still running after this long is killed. */
-const STOP_GRACE_MS = 8000;
 
 /** `workers` of the config: 0 means one per core. */
 export function workerCount(configured: number): number {
@@ -56,17 +44,9 @@ export type FromWorker =
   | { t: 'refusing'; refusing: boolean }
   | { t: 'summary'; seq: number; summary: Record<string, unknown> };
 
-interface Worker {
-  index: number;
-  child: ChildProcess | undefined;
-  ready: boolean;
+interface Worker extends WorkerProcess {
   /** The worker turns miners away for want of upstream work. */
   refusing: boolean;
-  /** Connections handed to it and not closed yet. */
-  open: Set<number>;
-  startedAt: number;
-  restartDelayMs: number;
-  restarts: number;
 }
 
 /**
@@ -97,14 +77,12 @@ export class TranslatorPrimary {
   private readonly log: Logger;
   private readonly guard: ConnectionGuard;
   private readonly workers: Worker[] = [];
+  private readonly processes: WorkerProcesses<Worker, Extract<FromWorker, { t: 'refusing' | 'summary' }>>;
   private readonly servers: Server[] = [];
-  private readonly conns = new Map<number, { ip: string; worker: Worker }>();
   private readonly refused = new Map<string, number>();
-  private nextId = 1;
   private summarySeq = 0;
   private readonly pendingSummaries = new Map<number, (w: Worker, s: Record<string, unknown>) => void>();
   private summaryTimer: ReturnType<typeof setInterval> | undefined;
-  private stopping = false;
 
   constructor(
     private readonly cfg: TranslatorConfig,
@@ -117,6 +95,24 @@ export class TranslatorPrimary {
       maxPerIp: cfg.limits.max_connections_per_ip,
       allowed: ipMatcher(cfg.limits.allowed_ips),
     });
+    for (let index = 0; index < count; index++) this.workers.push({ ...workerSlot(index), refusing: false });
+    this.processes = new WorkerProcesses({
+      role: 'translator',
+      main: WORKER_MAIN,
+      log: this.log,
+      guard: this.guard,
+      workers: this.workers,
+      start: (w) => ({ t: 'start', index: w.index, config: cfg }) satisfies ToWorker,
+      onSpawn: (w) => (w.refusing = false),
+      onMessage: (w, child, msg) => {
+        if (msg.t === 'refusing') {
+          if (w.child === child) w.refusing = msg.refusing;
+        } else this.pendingSummaries.get(msg.seq)?.(w, msg.summary);
+      },
+      // The fewest connections, those with upstream work first.
+      better: (a, b) =>
+        (b.refusing && !a.refusing) || (b.refusing === a.refusing && a.open.size < b.open.size),
+    });
   }
 
   /** Connections open across all workers. */
@@ -126,20 +122,8 @@ export class TranslatorPrimary {
 
   /** Starts the workers, waits until each is ready, then listens. */
   async start(): Promise<{ host: string; port: number; kind: string }[]> {
-    for (let index = 0; index < this.count; index++) {
-      this.workers.push({
-        index,
-        child: undefined,
-        ready: false,
-        refusing: false,
-        open: new Set(),
-        startedAt: 0,
-        restartDelayMs: 1000,
-        restarts: 0,
-      });
-    }
     try {
-      await Promise.all(this.workers.map((w) => this.spawn(w)));
+      await this.processes.startAll();
     } catch (err) {
       await this.stop();
       throw err;
@@ -155,20 +139,9 @@ export class TranslatorPrimary {
   }
 
   async stop(): Promise<void> {
-    this.stopping = true;
     if (this.summaryTimer) clearInterval(this.summaryTimer);
     const closing = this.servers.map((s) => new Promise<void>((done) => s.close(() => done())));
-    await Promise.all(
-      this.workers.map(async (w) => {
-        const child = w.child;
-        if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
-        const exited = new Promise<void>((done) => child.once('exit', () => done()));
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-        await exited;
-        clearTimeout(timer);
-      }),
-    );
+    await this.processes.stop();
     await Promise.all(closing);
   }
 
@@ -182,88 +155,6 @@ export class TranslatorPrimary {
         kind: p.kind,
       })),
     ];
-  }
-
-  // ---- workers -----------------------------------------------------------------
-
-  /** Forks worker `w`; resolves once it is ready, rejects if it exits first. */
-  private spawn(w: Worker): Promise<void> {
-    const child = fork(WORKER_MAIN, [], {
-      stdio: 'inherit',
-      serialization: 'json',
-      execArgv: workerExecArgv(),
-    });
-    w.child = child;
-    w.ready = false;
-    w.refusing = false;
-    w.startedAt = Date.now();
-    this.log.info({ worker: w.index, pid: child.pid }, 'translator worker started');
-    child.send({ t: 'start', index: w.index, config: this.cfg } satisfies ToWorker);
-    return new Promise<void>((resolve, reject) => {
-      child.on('message', (msg: FromWorker) => {
-        if (msg.t === 'ready') {
-          w.ready = true;
-          resolve();
-        } else if (msg.t === 'closed') {
-          this.closed(msg.id);
-        } else if (msg.t === 'refusing') {
-          w.refusing = msg.refusing;
-        } else if (msg.t === 'summary') {
-          this.pendingSummaries.get(msg.seq)?.(w, msg.summary);
-        }
-      });
-      child.on('error', (err) =>
-        this.log.error({ worker: w.index, err: err.message }, 'translator worker error'),
-      );
-      child.once('exit', (code, signal) => {
-        const wasReady = w.ready;
-        w.ready = false;
-        if (w.child === child) w.child = undefined;
-        for (const id of [...w.open]) this.closed(id);
-        if (!wasReady) reject(new Error(`translator worker ${w.index} exited at start (${code ?? signal})`));
-        if (this.stopping || !wasReady) return;
-        const lived = Date.now() - w.startedAt;
-        w.restartDelayMs =
-          lived >= STABLE_MS ? 0 : Math.min(RESTART_MAX_MS, Math.max(1000, w.restartDelayMs * 2));
-        w.restarts++;
-        this.log.error(
-          { worker: w.index, code, signal, restart_in_ms: w.restartDelayMs, restarts: w.restarts },
-          'translator worker exited: restarting it',
-        );
-        setTimeout(() => {
-          if (this.stopping) return;
-          this.spawn(w).catch((err: unknown) =>
-            this.log.error(
-              { worker: w.index, err: err instanceof Error ? err.message : String(err) },
-              'translator worker restart failed',
-            ),
-          );
-        }, w.restartDelayMs).unref();
-      });
-    });
-  }
-
-  /** The ready worker with the fewest connections, those with upstream work first. */
-  private pick(): Worker | undefined {
-    let best: Worker | undefined;
-    for (const w of this.workers) {
-      if (!w.ready || w.child === undefined) continue;
-      if (
-        best === undefined ||
-        (best.refusing && !w.refusing) ||
-        (best.refusing === w.refusing && w.open.size < best.open.size)
-      )
-        best = w;
-    }
-    return best;
-  }
-
-  private closed(id: number): void {
-    const c = this.conns.get(id);
-    if (c === undefined) return;
-    this.conns.delete(id);
-    c.worker.open.delete(id);
-    this.guard.release(c.ip);
   }
 
   // ---- listeners -----------------------------------------------------------------
@@ -292,24 +183,11 @@ export class TranslatorPrimary {
   }
 
   private accept(socket: Socket, port: number): void {
-    const ip = socket.remoteAddress ?? '';
-    if (this.stopping) return void socket.destroy();
-    const admission = this.guard.admit(ip);
-    if (!admission.ok) return this.refuse(socket, ip, admission.reason);
-    const w = this.pick();
-    if (w === undefined) {
-      this.guard.release(ip);
-      return this.refuse(socket, ip, 'no translator worker ready');
-    }
-    const id = this.nextId++;
-    this.conns.set(id, { ip, worker: w });
-    w.open.add(id);
-    socket.on('error', () => {});
-    w.child!.send({ t: 'conn', id, port } satisfies ToWorker, socket, (err) => {
-      if (err === null) return;
-      this.closed(id);
-      socket.destroy();
-    });
+    this.processes.handOver(
+      socket,
+      (id) => ({ t: 'conn', id, port }) satisfies ToWorker,
+      (sock, ip, reason) => this.refuse(sock, ip, reason),
+    );
   }
 
   // ---- summary -----------------------------------------------------------------
@@ -354,7 +232,7 @@ export class TranslatorPrimary {
         restarts: w.restarts,
       })),
     };
-    if (!this.stopping) this.log.info(line, 'summary');
+    if (!this.processes.stopping) this.log.info(line, 'summary');
     return line;
   }
 }
