@@ -7,7 +7,13 @@ import { difficultyToTarget } from '../bitcoin/index.js';
 import type { MinerExtranonce, UpstreamJob } from './upstream.js';
 import { notifyLine, notifyTemplate } from './notify.js';
 
-/** Jobs older than this many sends are forgotten ("job not found"). */
+/**
+ * Jobs older than this many sends are forgotten ("Job not found"), and so are
+ * the jobs of every tip before the previous one: a share on the previous
+ * tip's jobs is answered "Stale", one on an older tip's "Job not found" (the
+ * same code 21), so a miner's book stays the size of two tips' jobs however
+ * long it mines.
+ */
 export const DEFAULT_MAX_JOBS = 32;
 /** Distinct shares remembered per job for duplicate detection. */
 export const DEFAULT_MAX_SHARES_PER_JOB = 65536;
@@ -53,8 +59,8 @@ export class JobBook {
   private jobs: SentJob[] = NO_JOBS;
   /**
    * Where the jobs sent since the last new prev hash begin: the only ones a
-   * retire has to mark (every older job is stale already), so a new block
-   * costs a miner its few current jobs, not all it remembers.
+   * retire has to mark. The jobs before it belong to the previous tip and a
+   * retire forgets them.
    */
   private freshFrom = 0;
   private counter = 0;
@@ -73,7 +79,8 @@ export class JobBook {
   /** Records a job about to be sent and returns it with its mining.notify line. */
   add(upstream: UpstreamJob, s: JobSettings): { job: SentJob; line: string } {
     if (s.retire) {
-      for (let i = this.freshFrom; i < this.jobs.length; i++) this.retire(this.jobs[i]!);
+      if (this.freshFrom > 0) this.jobs.splice(0, this.freshFrom);
+      for (const job of this.jobs) this.retire(job);
       this.freshFrom = this.jobs.length;
     }
     const t = notifyTemplate(upstream);

@@ -28,11 +28,21 @@ test('a new prev hash makes every remembered job stale, however many were sent s
   }
   assert.equal(book.get(first.id), undefined, 'the oldest were forgotten');
   assert.equal(next.stale, false);
-  // A second block retires the job of the first one.
+  // A second block retires the jobs of the first one and forgets the tip before it.
   const later = book.add(makeJob({ job_id: 201 }), settings(false)).job;
-  book.add(makeJob({ job_id: 300 }), settings(true));
+  const third = book.add(makeJob({ job_id: 300 }), settings(true)).job;
   assert.equal(next.stale, true);
   assert.equal(later.stale, true);
+  assert.equal(book.get(next.id), next, 'the previous tip is remembered, to answer "Stale"');
+  for (const j of sent) assert.equal(book.get(j.id), undefined, 'the tip before it is forgotten');
+  assert.equal(book.size, 3);
+  // However many blocks pass, the book holds two tips' jobs.
+  for (let b = 0; b < 100; b++) {
+    book.add(makeJob({ job_id: 400 + 2 * b }), settings(true));
+    book.add(makeJob({ job_id: 401 + 2 * b }), settings(false));
+  }
+  assert.equal(book.size, 4);
+  assert.equal(book.get(third.id), undefined);
 });
 
 test('duplicates per job; a stale job lets its memory go; a dropped job is not retired twice', () => {
