@@ -11,7 +11,7 @@
 // Per server: `submit` at rising offered rates from 100 connections (answers/s,
 // p99 latency, server CPU), the best rate answered with p99 < 100 ms and the
 // plateau; `connect` with N idle connections (resident memory per
-// connection); `fanout` at N connections (new block → first clean
+// connection, of every process of the server added up); `fanout` at N connections (new block → first clean
 // mining.notify; spread after the first notify). A small JSON-RPC endpoint in
 // this process stands in for bitcoind: `generatetodescriptor` makes the
 // scripted pool announce a new prev hash, `getbestblockhash` is what mock
@@ -23,7 +23,7 @@
 // a channel of its own; an account name such as `bench` mines on the shared
 // channel).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,7 +75,58 @@ function options(argv: string[]): Options {
 interface V1Server {
   name: string;
   port: number;
+  /** The process whose CPU v1load reports. */
   pid?: number;
+  /** Every process whose memory is the server's (a translator's primary and its workers). */
+  pids?: number[];
+}
+
+/** Resident memory of `pid` in kB, from /proc. */
+function rssKb(pid: number): number {
+  const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : 0;
+}
+
+/**
+ * `connect` with n idle connections, and the resident memory of every one of
+ * `pids` added up, read before the connections and once all are ready (after
+ * v1load's settle), while v1load holds them.
+ */
+async function idleMemory(
+  script: string,
+  common: string[],
+  n: number,
+  pids: number[],
+): Promise<{ established: number; before: number; ready: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'strata-v1load-idle-'));
+  const readyFile = join(dir, 'ready');
+  const releaseFile = join(dir, 'release');
+  try {
+    const sum = () => pids.reduce((a, pid) => a + rssKb(pid), 0);
+    const before = sum();
+    let done = false;
+    const run = v1load(script, [
+      'connect',
+      ...common,
+      '--n',
+      String(n),
+      '--hold-seconds',
+      '120',
+      '--settle',
+      '2',
+      '--ready-file',
+      readyFile,
+      '--release-file',
+      releaseFile,
+    ]).finally(() => (done = true));
+    while (!done && !existsSync(readyFile)) await new Promise((r) => setTimeout(r, 100));
+    const ready = sum();
+    writeFileSync(releaseFile, '');
+    const c = await run;
+    return { established: Number(c.established ?? n), before, ready };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** The bitcoind stand-in: a new block on the scripted pool, and the best hash for mock's poll. */
@@ -157,28 +208,17 @@ async function measure(script: string, server: V1Server, o: Options, rpcUrl: str
   emit({ bench: `v1load.submit.${server.name}.plateau`, value: plateau, unit: 'answers/s' });
 
   const n = Math.max(1000, Math.min(o.connections, softFileLimit() - 500));
-  if (server.pid) {
-    const c = await v1load(script, [
-      'connect',
-      ...common,
-      '--n',
-      String(n),
-      '--hold-seconds',
-      '3',
-      '--settle',
-      '2',
-    ]);
-    const mem = c.server as { rss_kb_before?: number; rss_kb_ready?: number } | undefined;
-    const established = Number(c.established ?? n);
-    if (mem?.rss_kb_before !== undefined && mem.rss_kb_ready !== undefined) {
-      emit({
-        bench: `v1load.connect.${server.name}.rss_per_idle_connection`,
-        value: Math.round(((mem.rss_kb_ready - mem.rss_kb_before) * 1024) / established),
-        unit: 'bytes',
-        connections: established,
-        rss_mib: Math.round(mem.rss_kb_ready / 1024),
-      });
-    }
+  const pids = server.pids ?? (server.pid ? [server.pid] : []);
+  if (pids.length > 0) {
+    const m = await idleMemory(script, common, n, pids);
+    emit({
+      bench: `v1load.connect.${server.name}.rss_per_idle_connection`,
+      value: Math.round(((m.ready - m.before) * 1024) / m.established),
+      unit: 'bytes',
+      connections: m.established,
+      processes: pids.length,
+      rss_mib: Math.round(m.ready / 1024),
+    });
   }
   const f = await v1load(script, [
     'fanout',
@@ -243,11 +283,11 @@ async function run(o: Options): Promise<void> {
     stops.push(translator.stop);
     await pool.until(() => pool.channels.length >= 1);
     // With worker processes the primary's pid would show none of the miners'
-    // memory or CPU: those figures are then left out.
+    // CPU: that figure is then left out; memory is every process's added up.
     const servers: V1Server[] = [
       o.workers === 1
         ? { name: 'translator', port: translator.port, pid: translator.pid }
-        : { name: `translator.workers${o.workers}`, port: translator.port },
+        : { name: `translator.workers${o.workers}`, port: translator.port, pids: translator.pids },
     ];
     if (o.mock) {
       const port = await freePort();

@@ -37,6 +37,24 @@ export interface SentJob {
   seen: Set<string> | undefined;
 }
 
+/**
+ * Share targets by difficulty, shared by every book: miners mostly sit on a
+ * few difficulties, and a target is a heap bigint per miner otherwise.
+ * Bounded: emptied when it holds TARGETS_CACHED.
+ */
+const targets = new Map<number, bigint>();
+const TARGETS_CACHED = 256;
+
+function shareTarget(difficulty: number): bigint {
+  let target = targets.get(difficulty);
+  if (target === undefined) {
+    if (targets.size >= TARGETS_CACHED) targets.clear();
+    target = difficultyToTarget(difficulty);
+    targets.set(difficulty, target);
+  }
+  return target;
+}
+
 /** Shared by every book until its first job (never written to). */
 const NO_JOBS: SentJob[] = [];
 
@@ -65,8 +83,6 @@ export class JobBook {
   private freshFrom = 0;
   private counter = 0;
   private readonly prefix: string;
-  private lastDifficulty = NaN;
-  private lastTarget = 0n;
 
   constructor(
     epoch: number,
@@ -85,11 +101,6 @@ export class JobBook {
     }
     const t = notifyTemplate(upstream);
     const mask = upstream.version_rolling_allowed ? s.versionMask >>> 0 : 0;
-    // The difficulty rarely changes between jobs: keep its target.
-    if (s.difficulty !== this.lastDifficulty) {
-      this.lastTarget = difficultyToTarget(s.difficulty);
-      this.lastDifficulty = s.difficulty;
-    }
     this.counter++;
     const job: SentJob = {
       id: this.prefix + this.counter.toString(16),
@@ -97,7 +108,7 @@ export class JobBook {
       version: (upstream.version & ~mask) >>> 0,
       versionMask: mask,
       difficulty: s.difficulty,
-      target: this.lastTarget,
+      target: shareTarget(s.difficulty),
       networkTarget: t.networkTarget,
       coinb1: t.coinb1,
       coinb2: t.coinb2,

@@ -35,12 +35,28 @@ export interface MinerHost {
   authorizeWorker(miner: MinerConnection, user: string): Promise<AuthorizeAnswer>;
   /** A line for the miner (without its newline). */
   write(miner: MinerConnection, line: string): void;
-  /** The miner's session asked to close the connection. */
+  /** The miner's session, or a rule of the host's, asked to close the connection. */
   drop(miner: MinerConnection, reason: string): void;
+  /** The miner's socket closed. */
+  closed(miner: MinerConnection): void;
   onSessionEvent(miner: MinerConnection, event: SessionEvent): void;
   /** Settings every session shares. */
   readonly sessionVardiff: Partial<VardiffOptions> | false;
   readonly resume: ResumeRegistry;
+}
+
+/** Each miner's socket to its connection: the socket's listeners are shared, not closures per miner. */
+const minerOf = new WeakMap<Socket, MinerConnection>();
+const ignoreError = (): void => {};
+
+function onMinerData(this: Socket, chunk: Buffer): void {
+  minerOf.get(this)?.receive(chunk);
+}
+
+// 'close' comes once; `on` spares the wrapper `once` keeps per socket.
+function onMinerClose(this: Socket): void {
+  const m = minerOf.get(this);
+  if (m !== undefined) m.host.closed(m);
 }
 
 const STALE: SubmitAnswer = { accepted: false, code: ERR_STALE, message: 'Stale' };
@@ -74,7 +90,8 @@ export class MinerConnection implements Upstream, SessionOptions {
   /** Consecutive invalid (not stale) shares. */
   invalidRun = 0;
   gone = false;
-  readonly remote: string;
+  /** The owner of the listener's number for this connection, when it was handed over (else -1). */
+  handle = -1;
   /**
    * The name shares came under last and the 0x0002 user_identity they carry
    * (undefined: over 32 bytes); most miners use one name, so one pair
@@ -89,12 +106,34 @@ export class MinerConnection implements Upstream, SessionOptions {
     readonly ip: string,
     readonly connectedAt: number,
     readonly bucket: TokenBucket,
-    private readonly host: MinerHost,
+    readonly host: MinerHost,
     /** Difficulty limits of the port the miner came in on. */
     readonly port: PortDifficulty,
   ) {
     this.lastSeen = connectedAt;
-    this.remote = `${ip}:${socket.remotePort ?? 0}`;
+  }
+
+  /** ip:port, for logs. */
+  get remote(): string {
+    return `${this.ip}:${this.socket.remotePort ?? 0}`;
+  }
+
+  /** Starts reading the socket: its bytes go to the session, its close to the host. */
+  listen(): void {
+    minerOf.set(this.socket, this);
+    this.socket.on('data', onMinerData);
+    this.socket.on('error', ignoreError);
+    this.socket.on('close', onMinerClose);
+  }
+
+  /** Bytes from the miner: submits beyond its rate close the connection, the rest go to the session. */
+  receive(chunk: Buffer): void {
+    const t = Date.now();
+    this.lastSeen = t;
+    for (let at = chunk.indexOf('mining.submit'); at >= 0; at = chunk.indexOf('mining.submit', at + 13)) {
+      if (!this.bucket.take(t)) return this.host.drop(this, 'submit rate exceeded');
+    }
+    this.session.receive(chunk, t);
   }
 
   // ---- sv1 SessionOptions -----------------------------------------------------

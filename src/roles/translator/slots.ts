@@ -52,11 +52,29 @@ export class SlotAllocator {
   }
 }
 
+/**
+ * Every slot's extranonce1, side by side in one buffer (256 KiB, made at the
+ * first subscribe): a miner's extranonce1 is a view into it, so a miner holds
+ * no buffer of its own (V8 gives a small Uint8Array its own native backing
+ * store once anything reads its .buffer, some 200 bytes per miner).
+ * Nothing writes to these bytes after they are filled.
+ */
+let slab: Uint8Array | undefined;
+
+function extranonceSlab(): Uint8Array {
+  if (slab !== undefined) return slab;
+  slab = new Uint8Array(SLOTS * EXTRANONCE1_BYTES);
+  for (let slot = 0; slot < SLOTS; slot++) {
+    slab[slot * EXTRANONCE1_BYTES + EXTRANONCE1_BYTES - 2] = slot >> 8;
+    slab[slot * EXTRANONCE1_BYTES + EXTRANONCE1_BYTES - 1] = slot & 0xff;
+  }
+  return slab;
+}
+
 /** A miner's extranonce: its extranonce1 for `slot` and the extranonce2 size it rolls. */
 export function minerExtranonce(slot: number, extranonce2Size: number): MinerExtranonce {
-  const extranonce1 = new Uint8Array(EXTRANONCE1_BYTES);
-  extranonce1[EXTRANONCE1_BYTES - 2] = slot >> 8;
-  extranonce1[EXTRANONCE1_BYTES - 1] = slot & 0xff;
+  const all = extranonceSlab();
+  const extranonce1 = new Uint8Array(all.buffer, slot * EXTRANONCE1_BYTES, EXTRANONCE1_BYTES);
   return { extranonce1, extranonce2_size: extranonce2Size, upstream_prefix_length: 0 };
 }
 

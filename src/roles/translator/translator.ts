@@ -45,7 +45,6 @@ const SV2_ROLLING_MASK = 0x1fffffe0;
 /** Outbound bytes queued for a miner before it counts as not reading. */
 const MAX_QUEUED_BYTES = 1 << 20;
 /** Socket errors are followed by 'close', which does the clean-up: one listener for every socket. */
-const ignoreError = (): void => {};
 /** How often a miner's vardiff is re-evaluated without shares (ticks of 1 s). */
 const VARDIFF_TICK_EVERY = 5;
 /** Failback: how long the preferred pool's new shared channels may take to give a job. */
@@ -107,6 +106,8 @@ export interface TranslatorOptions {
    * port's address and kind.
    */
   handedSockets?: boolean;
+  /** A connection given to acceptHanded() ended: called once for each, with its `handle`. */
+  onHandedClose?: (handle: number) => void;
 }
 
 export interface BoundPort {
@@ -264,10 +265,16 @@ export class Translator implements MinerHost {
    * listeners, for the port at `portIndex` of `listen`. The socket's 'close'
    * tells that process the connection ended, whatever happens here.
    */
-  acceptHanded(socket: Socket, portIndex: number): void {
+  acceptHanded(socket: Socket, portIndex: number, handle: number): void {
     const port = this.handed[portIndex];
-    if (port === undefined) return void socket.destroy();
-    this.accept(socket, port);
+    const m = port === undefined ? undefined : this.accept(socket, port);
+    if (m !== undefined) {
+      m.handle = handle;
+      return;
+    }
+    // Refused here: its 'close' is still owed to the owner of the listener.
+    socket.once('close', () => this.o.onHandedClose?.(handle));
+    socket.destroy();
   }
 
   /** Miners are turned away for want of upstream work. */
@@ -307,12 +314,12 @@ export class Translator implements MinerHost {
     socket.destroy();
   }
 
-  private accept(socket: Socket, port: PortDifficulty): void {
+  private accept(socket: Socket, port: PortDifficulty): MinerConnection | undefined {
     const ip = socket.remoteAddress ?? '';
     if (this.stopping) return void socket.destroy();
-    if (this.cutOff) return this.refuse(socket, ip, 'no upstream work');
+    if (this.cutOff) return void this.refuse(socket, ip, 'no upstream work');
     const admission = this.guard.admit(ip);
-    if (!admission.ok) return this.refuse(socket, ip, admission.reason);
+    if (!admission.ok) return void this.refuse(socket, ip, admission.reason);
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 45_000);
     const now = Date.now();
@@ -323,17 +330,8 @@ export class Translator implements MinerHost {
     this.miners.add(m);
     this.metrics.connectionsAccepted++;
     this.metrics.connectionsOpen++;
-    socket.on('data', (chunk: Buffer) => {
-      const t = Date.now();
-      m.lastSeen = t;
-      for (let at = chunk.indexOf('mining.submit'); at >= 0; at = chunk.indexOf('mining.submit', at + 13)) {
-        if (!m.bucket.take(t)) return this.drop(m, 'submit rate exceeded');
-      }
-      m.session.receive(chunk, t);
-    });
-    socket.on('error', ignoreError);
-    // 'close' comes once; `on` spares the wrapper `once` keeps per socket.
-    socket.on('close', () => this.release(m));
+    m.listen();
+    return m;
   }
 
   write(m: MinerConnection, line: string): void {
@@ -354,8 +352,10 @@ export class Translator implements MinerHost {
     setTimeout(() => s.destroy(), 2000).unref();
   }
 
-  private release(m: MinerConnection): void {
+  /** The miner's socket closed. */
+  closed(m: MinerConnection): void {
     if (!this.miners.delete(m)) return;
+    if (m.handle >= 0) this.o.onHandedClose?.(m.handle);
     m.gone = true;
     m.session.end(Date.now());
     this.guard.release(m.ip);

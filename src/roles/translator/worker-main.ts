@@ -30,14 +30,14 @@ const translator = new Translator({
   maxConnections: Infinity,
   maxPerIp: Infinity,
   summaryMs: 0,
+  onHandedClose: (id) => send({ t: 'closed', id }),
 });
 
 process.on('message', (msg: ToWorker, handle: unknown) => {
   if (msg.t === 'conn') {
     const socket = handle as Socket | undefined;
     if (socket === undefined) return send({ t: 'closed', id: msg.id });
-    socket.once('close', () => send({ t: 'closed', id: msg.id }));
-    translator.acceptHanded(socket, msg.port);
+    translator.acceptHanded(socket, msg.port, msg.id);
     socket.resume();
   } else if (msg.t === 'summary') {
     send({ t: 'summary', seq: msg.seq, summary: translator.summary() });
