@@ -21,12 +21,13 @@ export interface BenchTranslator {
 
 /**
  * Starts `translator` with `lines` of TOML (its upstream, the scripted pool,
- * is appended) and resolves once it listens.
+ * is appended) and Node flags `nodeFlags`, and resolves once it listens.
  */
 export async function startBenchTranslator(
   dir: string,
   pool: ScriptedPool,
   lines: string[],
+  nodeFlags: readonly string[] = [],
 ): Promise<BenchTranslator> {
   const config = join(dir, 'translator.toml');
   writeFileSync(
@@ -40,7 +41,7 @@ export async function startBenchTranslator(
       'user_identity = "bench"',
     ].join('\n'),
   );
-  const child = spawn(process.execPath, [MAIN, '-c', config, '--log-level', 'info'], {
+  const child = spawn(process.execPath, [...nodeFlags, MAIN, '-c', config, '--log-level', 'info'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const pids = [child.pid!];

@@ -17,11 +17,14 @@
 // scripted pool announce a new prev hash, `getbestblockhash` is what mock
 // polls.
 // Options: --port P --pid P --rates 10,50,… (per connection) --seconds S
-// --connections N (idle and fanout; default 10000) --workers N (translator
-// processes, default 1; 0 = one per core, as its config's default) --skip-mock --user NAME (v1load's
-// default is a regtest address, which the translator serves as a solo miner on
-// a channel of its own; an account name such as `bench` mines on the shared
-// channel).
+// --connections N (idle and fanout; default 10000) --idle-seconds S (memory is
+// read again after the connections were idle S more seconds; default 60, 0 =
+// not) --workers N (translator processes, default 1; 0 = one per core, as its
+// config's default) --translator-node-flags "F …" (Node flags of the
+// translator's own process, e.g. --max-semi-space-size=2) --skip-mock --user
+// NAME (v1load's default is a regtest address, which the translator serves as
+// a solo miner on a channel of its own; an account name such as `bench` mines
+// on the shared channel).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -42,8 +45,11 @@ interface Options {
   seconds: number;
   connections: number;
   workers: number;
+  /** How long the idle connections are held before memory is read again (0 = not). */
+  idleSeconds: number;
   mock: boolean;
   user?: string;
+  translatorNodeFlags: string[];
 }
 
 function options(argv: string[]): Options {
@@ -67,8 +73,10 @@ function options(argv: string[]): Options {
     seconds: int('seconds', 8),
     connections: int('connections', 10_000),
     workers: get('workers') === '0' ? 0 : int('workers', 1),
+    idleSeconds: get('idle-seconds') === '0' ? 0 : int('idle-seconds', 60),
     mock: !argv.includes('--skip-mock'),
     user: get('user'),
+    translatorNodeFlags: (get('translator-node-flags') ?? '').split(/\s+/).filter((f) => f !== ''),
   };
 }
 
@@ -89,15 +97,17 @@ function rssKb(pid: number): number {
 
 /**
  * `connect` with n idle connections, and the resident memory of every one of
- * `pids` added up, read before the connections and once all are ready (after
- * v1load's settle), while v1load holds them.
+ * `pids` added up, read before the connections, once all are ready (after
+ * v1load's settle), and after they have been idle `idleSeconds` more, while
+ * v1load holds them.
  */
 async function idleMemory(
   script: string,
   common: string[],
   n: number,
   pids: number[],
-): Promise<{ established: number; before: number; ready: number }> {
+  idleSeconds: number,
+): Promise<{ established: number; before: number; ready: number; idle: number | undefined }> {
   const dir = mkdtempSync(join(tmpdir(), 'strata-v1load-idle-'));
   const readyFile = join(dir, 'ready');
   const releaseFile = join(dir, 'release');
@@ -111,7 +121,7 @@ async function idleMemory(
       '--n',
       String(n),
       '--hold-seconds',
-      '120',
+      String(120 + idleSeconds),
       '--settle',
       '2',
       '--ready-file',
@@ -121,9 +131,15 @@ async function idleMemory(
     ]).finally(() => (done = true));
     while (!done && !existsSync(readyFile)) await new Promise((r) => setTimeout(r, 100));
     const ready = sum();
+    let idle: number | undefined;
+    if (idleSeconds > 0 && !done) {
+      for (let waited = 0; waited < idleSeconds * 10 && !done; waited++)
+        await new Promise((r) => setTimeout(r, 100));
+      if (!done) idle = sum();
+    }
     writeFileSync(releaseFile, '');
     const c = await run;
-    return { established: Number(c.established ?? n), before, ready };
+    return { established: Number(c.established ?? n), before, ready, idle };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -210,15 +226,28 @@ async function measure(script: string, server: V1Server, o: Options, rpcUrl: str
   const n = Math.max(1000, Math.min(o.connections, softFileLimit() - 500));
   const pids = server.pids ?? (server.pid ? [server.pid] : []);
   if (pids.length > 0) {
-    const m = await idleMemory(script, common, n, pids);
+    const m = await idleMemory(script, common, n, pids, o.idleSeconds);
+    const perConnection = (kb: number) => Math.round(((kb - m.before) * 1024) / m.established);
     emit({
       bench: `v1load.connect.${server.name}.rss_per_idle_connection`,
-      value: Math.round(((m.ready - m.before) * 1024) / m.established),
+      value: perConnection(m.ready),
       unit: 'bytes',
       connections: m.established,
       processes: pids.length,
       rss_mib: Math.round(m.ready / 1024),
     });
+    // The connection burst's garbage is not a connection's: V8 returns it
+    // to the system once the process has been idle a while.
+    if (m.idle !== undefined) {
+      emit({
+        bench: `v1load.connect.${server.name}.rss_per_idle_connection_after_${o.idleSeconds}s`,
+        value: perConnection(m.idle),
+        unit: 'bytes',
+        connections: m.established,
+        processes: pids.length,
+        rss_mib: Math.round(m.idle / 1024),
+      });
+    }
   }
   const f = await v1load(script, [
     'fanout',
@@ -260,26 +289,31 @@ async function run(o: Options): Promise<void> {
   const rpc = await rpcServer(pool);
   const stops: (() => void)[] = [];
   try {
-    const translator = await startBenchTranslator(dir, pool, [
-      'downstream_address = "127.0.0.1"',
-      'downstream_port = 0',
-      'summary_interval_secs = 0',
-      'handshake_timeout_secs = 120',
-      'verify_accounts = false',
-      'log_level = "warn"',
-      // One process unless --workers says otherwise, as these figures have
-      // always been taken; the scale bench compares worker counts too.
-      `workers = ${o.workers}`,
-      '[limits]',
-      'max_connections = 20000',
-      'max_connections_per_ip = 20000',
-      // A load generator is one address sending far above a miner's rate, and
-      // every random share is invalid: the per-miner protections would close
-      // its connections, which is not what is measured.
-      'max_submits_per_second = 1000000',
-      'invalid_shares_fresh_work = 1000000000',
-      'invalid_shares_reconnect = 1000000000',
-    ]);
+    const translator = await startBenchTranslator(
+      dir,
+      pool,
+      [
+        'downstream_address = "127.0.0.1"',
+        'downstream_port = 0',
+        'summary_interval_secs = 0',
+        'handshake_timeout_secs = 120',
+        'verify_accounts = false',
+        'log_level = "warn"',
+        // One process unless --workers says otherwise, as these figures have
+        // always been taken; the scale bench compares worker counts too.
+        `workers = ${o.workers}`,
+        '[limits]',
+        'max_connections = 20000',
+        'max_connections_per_ip = 20000',
+        // A load generator is one address sending far above a miner's rate, and
+        // every random share is invalid: the per-miner protections would close
+        // its connections, which is not what is measured.
+        'max_submits_per_second = 1000000',
+        'invalid_shares_fresh_work = 1000000000',
+        'invalid_shares_reconnect = 1000000000',
+      ],
+      o.translatorNodeFlags,
+    );
     stops.push(translator.stop);
     await pool.until(() => pool.channels.length >= 1);
     // With worker processes the primary's pid would show none of the miners'
