@@ -35,7 +35,7 @@ import { emit } from './harness.js';
 import { measurePoolAcks } from './pool.bench.js';
 import { hasPostgres, startBenchPostgres } from './postgres.js';
 import { committedShares, tempSqlite } from './store-engines.js';
-import { startBenchTranslator } from './translator-process.js';
+import { loadTestLines, startBenchTranslator } from './translator-process.js';
 import { measureInline, measureThreads } from './validate-threads.js';
 import { SOURCES, submitLadder, v1loadPath, type Ladder, type SubmitStep } from './v1load-run.js';
 
@@ -93,23 +93,7 @@ async function translatorLadder(script: string, workers: number, o: Options, rou
   const pool = await ScriptedPool.start({ nbits: 0x1d00ffff });
   let stop = (): void => {};
   try {
-    const translator = await startBenchTranslator(dir, pool, [
-      'downstream_address = "127.0.0.1"',
-      'downstream_port = 0',
-      `workers = ${workers}`,
-      'summary_interval_secs = 0',
-      'handshake_timeout_secs = 120',
-      'verify_accounts = false',
-      'log_level = "warn"',
-      '[limits]',
-      'max_connections = 20000',
-      'max_connections_per_ip = 20000',
-      // The load generator is one address far above a miner's rate sending
-      // only invalid shares: the per-miner protections are not what is measured.
-      'max_submits_per_second = 1000000',
-      'invalid_shares_fresh_work = 1000000000',
-      'invalid_shares_reconnect = 1000000000',
-    ]);
+    const translator = await startBenchTranslator(dir, pool, loadTestLines(workers));
     stop = translator.stop;
     // Every worker has its own upstream channel before miners come.
     await pool.until(() => pool.channels.length >= workers);

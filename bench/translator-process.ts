@@ -61,6 +61,31 @@ export async function startBenchTranslator(
   return { port, pid: child.pid!, pids, stop: () => child.kill('SIGTERM') };
 }
 
+/**
+ * The translator's TOML for a V1 load generator: loopback, `workers`
+ * processes, limits above what the benchmarks open, and the per-miner
+ * protections off. A load generator is one address sending far above a
+ * miner's rate, and every random share is invalid: those protections would
+ * close its connections, which is not what is measured.
+ */
+export function loadTestLines(workers: number): string[] {
+  return [
+    'downstream_address = "127.0.0.1"',
+    'downstream_port = 0',
+    `workers = ${workers}`,
+    'summary_interval_secs = 0',
+    'handshake_timeout_secs = 120',
+    'verify_accounts = false',
+    'log_level = "warn"',
+    '[limits]',
+    'max_connections = 20000',
+    'max_connections_per_ip = 20000',
+    'max_submits_per_second = 1000000',
+    'invalid_shares_fresh_work = 1000000000',
+    'invalid_shares_reconnect = 1000000000',
+  ];
+}
+
 export function softFileLimit(): number {
   const text = execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim();
   return text === 'unlimited' ? Infinity : Number(text);

@@ -33,7 +33,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ScriptedPool } from '../test/translator/scripted-pool.js';
 import { emit } from './harness.js';
-import { softFileLimit, startBenchTranslator, withFileLimit } from './translator-process.js';
+import { loadTestLines, softFileLimit, startBenchTranslator, withFileLimit } from './translator-process.js';
 import { SOURCES, submitLadder, v1load, v1loadPath } from './v1load-run.js';
 
 const HERE = fileURLToPath(import.meta.url);
@@ -289,31 +289,9 @@ async function run(o: Options): Promise<void> {
   const rpc = await rpcServer(pool);
   const stops: (() => void)[] = [];
   try {
-    const translator = await startBenchTranslator(
-      dir,
-      pool,
-      [
-        'downstream_address = "127.0.0.1"',
-        'downstream_port = 0',
-        'summary_interval_secs = 0',
-        'handshake_timeout_secs = 120',
-        'verify_accounts = false',
-        'log_level = "warn"',
-        // One process unless --workers says otherwise, as these figures have
-        // always been taken; the scale bench compares worker counts too.
-        `workers = ${o.workers}`,
-        '[limits]',
-        'max_connections = 20000',
-        'max_connections_per_ip = 20000',
-        // A load generator is one address sending far above a miner's rate, and
-        // every random share is invalid: the per-miner protections would close
-        // its connections, which is not what is measured.
-        'max_submits_per_second = 1000000',
-        'invalid_shares_fresh_work = 1000000000',
-        'invalid_shares_reconnect = 1000000000',
-      ],
-      o.translatorNodeFlags,
-    );
+    // One process unless --workers says otherwise, as these figures have
+    // always been taken; the scale bench compares worker counts too.
+    const translator = await startBenchTranslator(dir, pool, loadTestLines(o.workers), o.translatorNodeFlags);
     stops.push(translator.stop);
     await pool.until(() => pool.channels.length >= 1);
     // With worker processes the primary's pid would show none of the miners'
