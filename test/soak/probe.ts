@@ -9,7 +9,12 @@
 // load line then covers the load alone, not the process's start and the
 // miners' connection burst, and the lines follow the load's own minutes.
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import {
+  monitorEventLoopDelay,
+  PerformanceObserver,
+  constants,
+  type PerformanceEntry,
+} from 'node:perf_hooks';
 
 /** Which role this process is: the `strata <role>` sub-command, else the script's name. */
 function roleName(argv: string[]): string {
@@ -57,6 +62,27 @@ if (file !== undefined && file !== '') {
   const ms = (ns: number): number => Math.round(ns / 1e4) / 100;
   const late = (ns: number): number => ms(Math.max(0, ns - resolutionMs * 1e6));
   const mb = (bytes: number): number => Math.round(bytes / 1024 / 10.24) / 100;
+  // Garbage-collection pauses, so that a long event-loop delay can be told
+  // apart: the longest pause of the sample, its kind, and all pauses added up.
+  const GC_KINDS: Record<number, string> = {
+    [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
+    [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
+    [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
+    [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
+  };
+  let gcMax = 0;
+  let gcMaxKind: string | null = null;
+  let gcTotal = 0;
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      gcTotal += e.duration;
+      if (e.duration > gcMax) {
+        gcMax = e.duration;
+        const kind = (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind;
+        gcMaxKind = kind === undefined ? null : (GC_KINDS[kind] ?? String(kind));
+      }
+    }
+  }).observe({ entryTypes: ['gc'] });
   const loadMark = `${file}.load`;
   let phase: 'setup' | 'load' = existsSync(loadMark) ? 'load' : 'setup';
   const sample = (): void => {
@@ -80,10 +106,16 @@ if (file !== undefined && file !== '') {
       el_p99_ms: late(delay.percentile(99)),
       el_max_ms: late(delay.max),
       el_resolution_ms: resolutionMs,
+      gc_max_ms: Math.round(gcMax * 100) / 100,
+      gc_max_kind: gcMaxKind,
+      gc_total_ms: Math.round(gcTotal * 100) / 100,
       handles,
       handles_total: Object.values(handles).reduce((a, b) => a + b, 0),
     };
     delay.reset();
+    gcMax = 0;
+    gcMaxKind = null;
+    gcTotal = 0;
     try {
       appendFileSync(file, JSON.stringify(line) + '\n');
     } catch {

@@ -116,6 +116,10 @@ interface Sample {
   array_buffers_mb: number;
   el_p99_ms: number;
   el_max_ms: number;
+  /** The longest garbage-collection pause of the sample, its kind, and all its pauses added up. */
+  gc_max_ms?: number;
+  gc_max_kind?: string | null;
+  gc_total_ms?: number;
   handles: Record<string, number>;
   handles_total: number;
 }
@@ -317,7 +321,11 @@ async function run(): Promise<number> {
               6,
             )}/${s.heap_total_mb.toFixed(1)} MB  el p99 ${s.el_p99_ms.toFixed(1).padStart(5)} max ${s.el_max_ms
             .toFixed(1)
-            .padStart(6)} ms  handles ${s.handles_total} ${JSON.stringify(s.handles)}`,
+            .padStart(
+              6,
+            )} ms  gc max ${(s.gc_max_ms ?? 0).toFixed(1).padStart(5)} ms ${s.gc_max_kind ?? '-'}  handles ${
+            s.handles_total
+          } ${JSON.stringify(s.handles)}`,
         );
       }
     };
@@ -477,6 +485,18 @@ function summarize(
               p99_worst: Math.max(...setup.map((s) => s.el_p99_ms)),
               max_worst: Math.max(...setup.map((s) => s.el_max_ms)),
             },
+      // Whether the worst delay was a collection: the longest GC pause under load, and the sample of the worst delay.
+      gc_max_ms_worst: Math.max(0, ...measured.map((s) => s.gc_max_ms ?? 0)),
+      worst_delay_sample: (() => {
+        const w = measured.reduce((a, b) => (b.el_max_ms > a.el_max_ms ? b : a));
+        return {
+          minute: Math.round(((w.t - loadStart) / 60_000) * 10) / 10,
+          el_max_ms: w.el_max_ms,
+          gc_max_ms: w.gc_max_ms ?? null,
+          gc_max_kind: w.gc_max_kind ?? null,
+          heap_total_mb: w.heap_total_mb,
+        };
+      })(),
       el_after_warmup_ms:
         settled.length === 0
           ? null
