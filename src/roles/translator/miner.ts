@@ -47,6 +47,7 @@ export interface MinerHost {
 
 /** Each miner's socket to its connection: the socket's listeners are shared, not closures per miner. */
 const minerOf = new WeakMap<Socket, MinerConnection>();
+/** Socket errors are followed by 'close', which does the clean-up. */
 const ignoreError = (): void => {};
 
 function onMinerData(this: Socket, chunk: Buffer): void {
@@ -90,7 +91,7 @@ export class MinerConnection implements Upstream, SessionOptions {
   /** Consecutive invalid (not stale) shares. */
   invalidRun = 0;
   gone = false;
-  /** The owner of the listener's number for this connection, when it was handed over (else -1). */
+  /** The number the process that owns the listener gave this connection when it handed it over (-1: accepted here). */
   handle = -1;
   /**
    * The name shares came under last and the 0x0002 user_identity they carry

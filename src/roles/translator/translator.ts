@@ -44,7 +44,6 @@ import {
 const SV2_ROLLING_MASK = 0x1fffffe0;
 /** Outbound bytes queued for a miner before it counts as not reading. */
 const MAX_QUEUED_BYTES = 1 << 20;
-/** Socket errors are followed by 'close', which does the clean-up: one listener for every socket. */
 /** How often a miner's vardiff is re-evaluated without shares (ticks of 1 s). */
 const VARDIFF_TICK_EVERY = 5;
 /** Failback: how long the preferred pool's new shared channels may take to give a job. */
@@ -262,8 +261,9 @@ export class Translator implements MinerHost {
 
   /**
    * A connection accepted (and admitted) by the process that owns the
-   * listeners, for the port at `portIndex` of `listen`. The socket's 'close'
-   * tells that process the connection ended, whatever happens here.
+   * listeners, for the port at `portIndex` of `listen`, under that
+   * process's number `handle`. Its end is reported through onHandedClose,
+   * whatever happens here.
    */
   acceptHanded(socket: Socket, portIndex: number, handle: number): void {
     const port = this.handed[portIndex];
