@@ -11,11 +11,11 @@
 // Per server: `submit` at rising offered rates from 100 connections (answers/s,
 // p99 latency, server CPU), the best rate answered with p99 < 100 ms and the
 // plateau; `connect` with N idle connections (resident memory per
-// connection, of every process of the server added up); `fanout` at N connections (new block → first clean
-// mining.notify; spread after the first notify). A small JSON-RPC endpoint in
-// this process stands in for bitcoind: `generatetodescriptor` makes the
-// scripted pool announce a new prev hash, `getbestblockhash` is what mock
-// polls.
+// connection, of every process of the server added up); `fanout` at N
+// connections (new block → first clean mining.notify; spread after the first
+// notify). A small JSON-RPC endpoint in this process stands in for bitcoind:
+// `generatetodescriptor` makes the scripted pool announce a new prev hash,
+// `getbestblockhash` is what mock polls.
 // Options: --port P --pid P --rates 10,50,… (per connection) --seconds S
 // --connections N (idle and fanout; default 10000) --idle-seconds S (memory is
 // read again after the connections were idle S more seconds; default 60, 0 =
@@ -26,13 +26,13 @@
 // a solo miner on a channel of its own; an account name such as `bench` mines
 // on the shared channel).
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ScriptedPool } from '../test/translator/scripted-pool.js';
-import { emit } from './harness.js';
+import { emit, processRssKiB } from './harness.js';
 import { loadTestLines, softFileLimit, startBenchTranslator, withFileLimit } from './translator-process.js';
 import { SOURCES, submitLadder, v1load, v1loadPath } from './v1load-run.js';
 
@@ -89,12 +89,6 @@ interface V1Server {
   pids?: number[];
 }
 
-/** Resident memory of `pid` in kB, from /proc. */
-function rssKb(pid: number): number {
-  const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) : 0;
-}
-
 /**
  * `connect` with n idle connections, and the resident memory of every one of
  * `pids` added up, read before the connections, once all are ready (after
@@ -112,7 +106,7 @@ async function idleMemory(
   const readyFile = join(dir, 'ready');
   const releaseFile = join(dir, 'release');
   try {
-    const sum = () => pids.reduce((a, pid) => a + rssKb(pid), 0);
+    const sum = () => pids.reduce((a, pid) => a + processRssKiB(pid), 0);
     const before = sum();
     let done = false;
     const run = v1load(script, [

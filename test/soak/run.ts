@@ -312,20 +312,16 @@ async function run(): Promise<number> {
         }
         samples.push(s);
         const minute = s.phase === 'setup' ? 'setup' : ((s.t - loadStart) / 60_000).toFixed(1).padStart(5);
+        const f = (v: number, width: number): string => v.toFixed(1).padStart(width);
+        const anon = typeof s.rss_anon_mb === 'number' ? ` (anon ${s.rss_anon_mb.toFixed(1)})` : '';
         say(
-          `min ${minute} ${s.role.padEnd(10)} rss ${s.rss_mb.toFixed(1).padStart(6)} MB${
-            typeof s.rss_anon_mb === 'number' ? ` (anon ${s.rss_anon_mb.toFixed(1)})` : ''
-          }  heap ${s.heap_used_mb
-            .toFixed(1)
-            .padStart(
-              6,
-            )}/${s.heap_total_mb.toFixed(1)} MB  el p99 ${s.el_p99_ms.toFixed(1).padStart(5)} max ${s.el_max_ms
-            .toFixed(1)
-            .padStart(
-              6,
-            )} ms  gc max ${(s.gc_max_ms ?? 0).toFixed(1).padStart(5)} ms ${s.gc_max_kind ?? '-'}  handles ${
-            s.handles_total
-          } ${JSON.stringify(s.handles)}`,
+          [
+            `min ${minute} ${s.role.padEnd(10)} rss ${f(s.rss_mb, 6)} MB${anon}`,
+            `heap ${f(s.heap_used_mb, 6)}/${s.heap_total_mb.toFixed(1)} MB`,
+            `el p99 ${f(s.el_p99_ms, 5)} max ${f(s.el_max_ms, 6)} ms`,
+            `gc max ${f(s.gc_max_ms ?? 0, 5)} ms ${s.gc_max_kind ?? '-'}`,
+            `handles ${s.handles_total} ${JSON.stringify(s.handles)}`,
+          ].join('  '),
         );
       }
     };
@@ -444,6 +440,7 @@ function summarize(
     const measured = loaded.length > 0 ? loaded : mine;
     const p99 = Math.max(...measured.map((s) => s.el_p99_ms));
     const max = Math.max(...measured.map((s) => s.el_max_ms));
+    const worst = measured.reduce((a, b) => (b.el_max_ms > a.el_max_ms ? b : a));
     const settled = loaded.filter((s) => s.t >= warmupEnd);
     // Judged on the least-squares line through every sample after the
     // warm-up: two single samples can fall on either side of a collection's
@@ -485,18 +482,16 @@ function summarize(
               p99_worst: Math.max(...setup.map((s) => s.el_p99_ms)),
               max_worst: Math.max(...setup.map((s) => s.el_max_ms)),
             },
-      // Whether the worst delay was a collection: the longest GC pause under load, and the sample of the worst delay.
+      // Whether the worst delay was a collection: the longest GC pause under
+      // load, and the sample of the worst delay with its own.
       gc_max_ms_worst: Math.max(0, ...measured.map((s) => s.gc_max_ms ?? 0)),
-      worst_delay_sample: (() => {
-        const w = measured.reduce((a, b) => (b.el_max_ms > a.el_max_ms ? b : a));
-        return {
-          minute: Math.round(((w.t - loadStart) / 60_000) * 10) / 10,
-          el_max_ms: w.el_max_ms,
-          gc_max_ms: w.gc_max_ms ?? null,
-          gc_max_kind: w.gc_max_kind ?? null,
-          heap_total_mb: w.heap_total_mb,
-        };
-      })(),
+      worst_delay_sample: {
+        minute: Math.round(((worst.t - loadStart) / 60_000) * 10) / 10,
+        el_max_ms: worst.el_max_ms,
+        gc_max_ms: worst.gc_max_ms ?? null,
+        gc_max_kind: worst.gc_max_kind ?? null,
+        heap_total_mb: worst.heap_total_mb,
+      },
       el_after_warmup_ms:
         settled.length === 0
           ? null
