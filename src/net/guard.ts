@@ -69,27 +69,27 @@ export class ConnectionGuard {
   }
 }
 
-/** `rate` tokens per second, at most `burst` saved up. */
-export class TokenBucket {
-  private tokens: number;
-  private at: number;
+/**
+ * A token bucket's state, kept by its owner: a miner connection holds these
+ * two numbers itself rather than an object of its own.
+ */
+export interface TokenBucket {
+  tokens: number;
+  /** When tokens were last added (ms). */
+  tokensAt: number;
+}
 
-  constructor(
-    private readonly rate: number,
-    private readonly burst: number,
-    now: number,
-  ) {
-    this.tokens = burst;
-    this.at = now;
+/**
+ * Takes one token from `b`, which gains `rate` tokens per second and saves
+ * up at most `burst`; false when none is left. A full bucket starts as
+ * `{ tokens: burst, tokensAt: now }`.
+ */
+export function takeToken(b: TokenBucket, rate: number, burst: number, now: number): boolean {
+  if (now > b.tokensAt) {
+    b.tokens = Math.min(burst, b.tokens + ((now - b.tokensAt) / 1000) * rate);
+    b.tokensAt = now;
   }
-
-  take(now: number): boolean {
-    if (now > this.at) {
-      this.tokens = Math.min(this.burst, this.tokens + ((now - this.at) / 1000) * this.rate);
-      this.at = now;
-    }
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
-  }
+  if (b.tokens < 1) return false;
+  b.tokens -= 1;
+  return true;
 }

@@ -12,14 +12,26 @@
 // Every method returns the new difficulty when it changed, else undefined.
 import { deviceProfile, UNKNOWN_DEVICE, type DeviceProfile } from './devices.js';
 import { clamp, powerOfTwoFloor, type PortDifficulty } from './difficulty.js';
-import { Vardiff, type VardiffOptions } from './vardiff.js';
+import {
+  vardiffRetarget,
+  vardiffShare,
+  vardiffReset,
+  vardiffSettings,
+  type VardiffOptions,
+  type VardiffWindow,
+} from './vardiff.js';
 
 /** Lowest fractional difficulty ever sent (NerdMiners ask for 0.00015). */
 export const FRACTIONAL_MIN = 1e-8;
 
-export class MinerDifficulty {
+export class MinerDifficulty implements VardiffWindow {
   private readonly port: PortDifficulty;
-  private readonly vardiff: Vardiff | undefined;
+  /** Vardiff's settings; undefined with vardiff off. */
+  private readonly vardiff: Readonly<VardiffOptions> | undefined;
+  // The vardiff window (VardiffWindow), here rather than an object of its own.
+  since: number;
+  shares = 0;
+  first = true;
   private profile: Readonly<DeviceProfile> = UNKNOWN_DEVICE;
   /** The miner asked for a fractional value itself (suggest or d=). */
   private askedFraction = false;
@@ -31,7 +43,8 @@ export class MinerDifficulty {
 
   constructor(port: PortDifficulty, vardiff: Partial<VardiffOptions> | false, now: number) {
     this.port = port;
-    this.vardiff = vardiff === false ? undefined : new Vardiff(vardiff, now);
+    this.vardiff = vardiff === false ? undefined : vardiffSettings(vardiff);
+    this.since = now;
     this.value = this.fromStart(port.start);
   }
 
@@ -98,17 +111,18 @@ export class MinerDifficulty {
 
   /** An accepted share. */
   share(now: number): void {
-    this.vardiff?.recordShare(now);
+    if (this.vardiff !== undefined) vardiffShare(this, now);
   }
 
   /** Work started: the share rate is measured from now. */
   restart(now: number): void {
-    this.vardiff?.reset(now);
+    if (this.vardiff !== undefined) vardiffReset(this, now);
   }
 
   /** Vardiff's verdict on the rate since the last change. */
   retarget(now: number): number | undefined {
-    const proposal = this.vardiff?.evaluate(this.value, now);
+    if (this.vardiff === undefined) return undefined;
+    const proposal = vardiffRetarget(this, this.vardiff, this.value, now);
     if (proposal === undefined) return undefined;
     return this.set(this.vardiffValue(proposal), now);
   }
@@ -146,7 +160,7 @@ export class MinerDifficulty {
   private set(d: number, now: number): number | undefined {
     if (d === this.value) return undefined;
     this.value = d;
-    this.vardiff?.reset(now);
+    if (this.vardiff !== undefined) vardiffReset(this, now);
     return d;
   }
 }

@@ -124,7 +124,8 @@ function errorText(e: unknown): string {
 export class Sv1Session {
   /** As given: defaults are read where used, so a connection keeps no copy of them. */
   private readonly o: SessionOptions;
-  private readonly splitter: LineSplitter;
+  /** Holds a line that is not complete yet; undefined between whole lines (most reads end in a newline). */
+  private splitter: LineSplitter | undefined;
   private readonly book: JobBook;
   private readonly diff: MinerDifficulty;
   /** Inputs waiting in order (NO_TASKS while none: most miners, most of the time). */
@@ -156,7 +157,6 @@ export class Sv1Session {
 
   constructor(options: SessionOptions, now: number) {
     this.o = options;
-    this.splitter = new LineSplitter(options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
     this.book = new JobBook(options.epoch ?? 0);
     this.diff = new MinerDifficulty(options.port ?? ASIC_PORT, options.vardiff ?? NO_VARDIFF_OPTIONS, now);
   }
@@ -166,7 +166,9 @@ export class Sv1Session {
   /** Bytes read from the miner's socket. */
   receive(chunk: Uint8Array | string, now: number): void {
     if (this.closing) return;
-    const { lines, overflow } = this.splitter.push(chunk);
+    const splitter = this.splitter ?? new LineSplitter(this.o.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
+    const { lines, overflow } = splitter.push(chunk);
+    this.splitter = splitter.buffered > 0 ? splitter : undefined;
     for (const line of lines) {
       if (this.closing) return;
       this.enqueue({ kind: 'line', line, now });

@@ -43,55 +43,70 @@ function withDefaults(options: Partial<VardiffOptions>): Readonly<VardiffOptions
   return m;
 }
 
-export class Vardiff {
-  private since: number;
-  private shares = 0;
+/**
+ * One vardiff window, kept by its owner: a miner's difficulty holds these
+ * fields itself rather than an object of their own.
+ */
+export interface VardiffWindow {
+  /** When the window began (ms). */
+  since: number;
+  /** Accepted shares in it. */
+  shares: number;
   /** No share seen yet: the difficulty is still the starting guess. */
-  private first = true;
-  readonly options: Readonly<VardiffOptions>;
+  first: boolean;
+}
 
-  constructor(options: Partial<VardiffOptions>, now: number) {
-    this.options = withDefaults(options);
-    if (!(this.options.sharesPerMinute > 0)) throw new RangeError('sharesPerMinute must be positive');
-    this.since = now;
-  }
+/** The settings with their defaults (one frozen object per settings object given). */
+export function vardiffSettings(options: Partial<VardiffOptions>): Readonly<VardiffOptions> {
+  const o = withDefaults(options);
+  if (!(o.sharesPerMinute > 0)) throw new RangeError('sharesPerMinute must be positive');
+  return o;
+}
 
-  /** Counts one accepted share. */
-  recordShare(now: number): void {
-    if (now < this.since) this.since = now; // clock went back: re-anchor
-    this.shares++;
-    this.first = false;
-  }
+/** A new window at `now`, before any share. */
+export function vardiffWindow(now: number): VardiffWindow {
+  return { since: now, shares: 0, first: true };
+}
 
-  /** Starts a new window (after any difficulty change). */
-  reset(now: number): void {
-    this.since = now;
-    this.shares = 0;
-  }
+/** Counts one accepted share. */
+export function vardiffShare(w: VardiffWindow, now: number): void {
+  if (now < w.since) w.since = now; // clock went back: re-anchor
+  w.shares++;
+  w.first = false;
+}
 
-  /** The difficulty the observed rate calls for, or undefined to keep `current`. */
-  evaluate(current: number, now: number): number | undefined {
-    const o = this.options;
-    if (now < this.since) {
-      this.reset(now);
-      return undefined;
-    }
-    const elapsed = now - this.since;
-    if (this.first && this.shares === 0 && elapsed >= o.firstShareMs) {
-      this.reset(now);
-      return current / 4;
-    }
-    if (elapsed < o.minWindowMs) return undefined;
-    if (this.shares < o.burst && elapsed < o.retargetMs) return undefined;
-    const observed = this.shares / (elapsed / 60_000);
-    const ratio = observed / o.sharesPerMinute;
-    if (ratio >= 0.5 && ratio <= 2) {
-      this.reset(now);
-      return undefined;
-    }
-    // No share at all in a full window: the difficulty is far too high.
-    const factor = this.shares === 0 ? 1 / 4 : Math.min(o.maxStep, Math.max(1 / o.maxStep, ratio));
-    this.reset(now);
-    return current * factor;
+/** Starts a new window (after any difficulty change). */
+export function vardiffReset(w: VardiffWindow, now: number): void {
+  w.since = now;
+  w.shares = 0;
+}
+
+/** The difficulty the window's rate calls for under settings `o`, or undefined to keep `current`. */
+export function vardiffRetarget(
+  w: VardiffWindow,
+  o: Readonly<VardiffOptions>,
+  current: number,
+  now: number,
+): number | undefined {
+  if (now < w.since) {
+    vardiffReset(w, now);
+    return undefined;
   }
+  const elapsed = now - w.since;
+  if (w.first && w.shares === 0 && elapsed >= o.firstShareMs) {
+    vardiffReset(w, now);
+    return current / 4;
+  }
+  if (elapsed < o.minWindowMs) return undefined;
+  if (w.shares < o.burst && elapsed < o.retargetMs) return undefined;
+  const observed = w.shares / (elapsed / 60_000);
+  const ratio = observed / o.sharesPerMinute;
+  if (ratio >= 0.5 && ratio <= 2) {
+    vardiffReset(w, now);
+    return undefined;
+  }
+  // No share at all in a full window: the difficulty is far too high.
+  const factor = w.shares === 0 ? 1 / 4 : Math.min(o.maxStep, Math.max(1 / o.maxStep, ratio));
+  vardiffReset(w, now);
+  return current * factor;
 }

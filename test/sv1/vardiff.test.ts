@@ -3,36 +3,54 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { difficultyToTarget } from '../../src/bitcoin/index.js';
-import { CPU_PORT, passwordDifficulty, Vardiff } from '../../src/sv1/index.js';
+import { CPU_PORT, passwordDifficulty } from '../../src/sv1/index.js';
+import {
+  vardiffRetarget,
+  vardiffShare,
+  vardiffSettings,
+  vardiffWindow,
+  type VardiffOptions,
+} from '../../src/sv1/vardiff.js';
 import { EXTRANONCE, findNonce, harness, minerHeader, parseNotify } from './fixture.js';
 
+/** A vardiff window with its settings, as a miner's difficulty keeps them. */
+function vardiff(options: Partial<VardiffOptions>, now: number) {
+  const w = vardiffWindow(now);
+  const o = vardiffSettings(options);
+  return {
+    share: (at: number) => vardiffShare(w, at),
+    retarget: (current: number, at: number) => vardiffRetarget(w, o, current, at),
+  };
+}
+
 test('vardiff: a burst raises, a quiet window lowers, a rate near target keeps', () => {
-  const v = new Vardiff({ sharesPerMinute: 20, burst: 40 }, 0);
-  for (let i = 0; i < 39; i++) v.recordShare(i * 100);
-  assert.equal(v.evaluate(100, 4000), undefined, 'younger than the minimum window');
-  v.recordShare(9_000);
+  const v = vardiff({ sharesPerMinute: 20, burst: 40 }, 0);
+  for (let i = 0; i < 39; i++) v.share(i * 100);
+  assert.equal(v.retarget(100, 4000), undefined, 'younger than the minimum window');
+  v.share(9_000);
   // 40 shares in 10 s = 240/min, 12x the target.
-  assert.equal(v.evaluate(100, 10_000), 1200);
-  assert.equal(v.evaluate(1200, 30_000), undefined, 'no share yet, window not full');
-  assert.equal(v.evaluate(1200, 70_000), 300, 'a full minute without shares divides by 4');
-  for (let i = 0; i < 25; i++) v.recordShare(70_000 + i * 2000);
-  assert.equal(v.evaluate(300, 130_000), undefined, '25 per minute is within [½, 2]x of 20');
-  const capped = new Vardiff({ sharesPerMinute: 1, burst: 1000, maxStep: 4 }, 0);
-  for (let i = 0; i < 999; i++) capped.recordShare(i);
-  assert.equal(capped.evaluate(10, 60_000), 40, 'one step moves at most maxStep');
-  const back = new Vardiff({}, 50_000);
-  assert.equal(back.evaluate(1, 10_000), undefined, 'a clock going back re-anchors the window');
+  assert.equal(v.retarget(100, 10_000), 1200);
+  assert.equal(v.retarget(1200, 30_000), undefined, 'no share yet, window not full');
+  assert.equal(v.retarget(1200, 70_000), 300, 'a full minute without shares divides by 4');
+  for (let i = 0; i < 25; i++) v.share(70_000 + i * 2000);
+  assert.equal(v.retarget(300, 130_000), undefined, '25 per minute is within [½, 2]x of 20');
+  const capped = vardiff({ sharesPerMinute: 1, burst: 1000, maxStep: 4 }, 0);
+  for (let i = 0; i < 999; i++) capped.share(i);
+  assert.equal(capped.retarget(10, 60_000), 40, 'one step moves at most maxStep');
+  const back = vardiff({}, 50_000);
+  assert.equal(back.retarget(1, 10_000), undefined, 'a clock going back re-anchors the window');
+  assert.throws(() => vardiffSettings({ sharesPerMinute: 0 }), /sharesPerMinute must be positive/);
 });
 
 test('vardiff: before the first share, every 10 s without one divides the start by 4', () => {
-  const v = new Vardiff({ sharesPerMinute: 6 }, 0);
-  assert.equal(v.evaluate(16384, 9_999), undefined);
-  assert.equal(v.evaluate(16384, 10_000), 4096);
-  assert.equal(v.evaluate(4096, 20_000), 1024);
-  v.recordShare(21_000);
-  assert.equal(v.evaluate(1024, 30_000), undefined, 'after a share only the regular window counts');
+  const v = vardiff({ sharesPerMinute: 6 }, 0);
+  assert.equal(v.retarget(16384, 9_999), undefined);
+  assert.equal(v.retarget(16384, 10_000), 4096);
+  assert.equal(v.retarget(4096, 20_000), 1024);
+  v.share(21_000);
+  assert.equal(v.retarget(1024, 30_000), undefined, 'after a share only the regular window counts');
   // One share in 61 s against a target of 6 a minute: the regular step, by the observed ratio.
-  assert.equal(v.evaluate(1024, 81_000), (1024 * (1 / (61 / 60))) / 6);
+  assert.equal(v.retarget(1024, 81_000), (1024 * (1 / (61 / 60))) / 6);
 });
 
 test('password difficulties', () => {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeSchema } from '../../src/config/index.js';
-import { ConnectionGuard, TokenBucket, ipMatcher } from '../../src/net/guard.js';
+import { ConnectionGuard, ipMatcher, takeToken } from '../../src/net/guard.js';
 import { SlotAllocator, minerExtranonce, slotOf } from '../../src/roles/translator/slots.js';
 import { UpstreamChannel } from '../../src/roles/translator/channel.js';
 import type { UpstreamShare } from '../../src/sv1/index.js';
@@ -35,13 +35,19 @@ test('ConnectionGuard: per-IP and total limits, released slots are reusable', ()
   assert.equal(g.open, 3);
 });
 
-test('TokenBucket: burst, then the rate', () => {
-  const b = new TokenBucket(2, 4, 0);
+test('takeToken: burst, then the rate', () => {
+  const b = { tokens: 4, tokensAt: 0 };
+  const take = (now: number) => takeToken(b, 2, 4, now);
   let taken = 0;
-  for (let i = 0; i < 10; i++) if (b.take(0)) taken++;
+  for (let i = 0; i < 10; i++) if (take(0)) taken++;
   assert.equal(taken, 4);
-  assert.equal(b.take(400), false);
-  assert.equal(b.take(500), true);
+  assert.equal(take(400), false);
+  assert.equal(take(500), true);
+  // A clock that goes back adds nothing.
+  assert.equal(take(100), false);
+  // Idle for a long while: never more than the burst.
+  for (taken = 0; take(60_000);) taken++;
+  assert.equal(taken, 4);
 });
 
 test("slots: round robin, claim, release; a 4-byte extranonce1 of the translator's own", () => {

@@ -23,7 +23,7 @@ import {
 } from '../../sv1/index.js';
 import { tlvIdentity } from './accounts.js';
 import { UpstreamChannel } from './channel.js';
-import type { TokenBucket } from '../../net/guard.js';
+import { takeToken, type TokenBucket } from '../../net/guard.js';
 
 /** What a miner needs from the translator. */
 export interface MinerHost {
@@ -40,6 +40,8 @@ export interface MinerHost {
   /** The miner's socket closed. */
   closed(miner: MinerConnection): void;
   onSessionEvent(miner: MinerConnection, event: SessionEvent): void;
+  /** mining.submit lines a miner may send per second (twice that saved up); over it, the connection closes. */
+  readonly submitsPerSecond: number;
   /** Settings every session shares. */
   readonly sessionVardiff: Partial<VardiffOptions> | false;
   readonly resume: ResumeRegistry;
@@ -71,7 +73,7 @@ export type ChannelMode = 'shared' | 'own';
  * the session calls back through its methods, so a connection holds no
  * options object and no closures of its own.
  */
-export class MinerConnection implements Upstream, SessionOptions {
+export class MinerConnection implements Upstream, SessionOptions, TokenBucket {
   session!: Sv1Session;
   /** The channel whose jobs the miner works on. */
   channel: UpstreamChannel | undefined;
@@ -88,6 +90,9 @@ export class MinerConnection implements Upstream, SessionOptions {
   payoutChecked = false;
   extranonce: MinerExtranonce | undefined;
   lastSeen: number;
+  /** The miner's submit budget (a TokenBucket of its own, without an object for it). */
+  tokens: number;
+  tokensAt: number;
   /** Consecutive invalid (not stale) shares. */
   invalidRun = 0;
   gone = false;
@@ -106,12 +111,13 @@ export class MinerConnection implements Upstream, SessionOptions {
     readonly socket: Socket,
     readonly ip: string,
     readonly connectedAt: number,
-    readonly bucket: TokenBucket,
     readonly host: MinerHost,
     /** Difficulty limits of the port the miner came in on. */
     readonly port: PortDifficulty,
   ) {
     this.lastSeen = connectedAt;
+    this.tokens = host.submitsPerSecond * 2;
+    this.tokensAt = connectedAt;
   }
 
   /** ip:port, for logs. */
@@ -131,8 +137,9 @@ export class MinerConnection implements Upstream, SessionOptions {
   receive(chunk: Buffer): void {
     const t = Date.now();
     this.lastSeen = t;
+    const rate = this.host.submitsPerSecond;
     for (let at = chunk.indexOf('mining.submit'); at >= 0; at = chunk.indexOf('mining.submit', at + 13)) {
-      if (!this.bucket.take(t)) return this.host.drop(this, 'submit rate exceeded');
+      if (!takeToken(this, rate, rate * 2, t)) return this.host.drop(this, 'submit rate exceeded');
     }
     this.session.receive(chunk, t);
   }

@@ -27,7 +27,7 @@ import { AccountCheck, tlvIdentity } from './accounts.js';
 import { SharedChannels, bandMaxTarget, bandOf } from './bands.js';
 import type { MinerSpace, UpstreamChannel } from './channel.js';
 import { UpstreamFailover } from './failover.js';
-import { ConnectionGuard, TokenBucket, ipMatcher } from '../../net/guard.js';
+import { ConnectionGuard, ipMatcher } from '../../net/guard.js';
 import { TranslatorMetrics } from './metrics.js';
 import { MinerConnection, type MinerHost } from './miner.js';
 import { EXTRANONCE1_BYTES, SlotAllocator, minerExtranonce, slotOf } from './slots.js';
@@ -146,6 +146,7 @@ export class Translator implements MinerHost {
   readonly resume = new ResumeRegistry();
   /** The sessions' vardiff settings, one object for every miner. */
   readonly sessionVardiff: { sharesPerMinute: number } | false;
+  readonly submitsPerSecond: number;
   private readonly servers: Server[] = [];
   private readonly ports = new Map<Server, PortDifficulty>();
   /** With handed sockets: each `listen` entry's difficulties, by index. */
@@ -177,6 +178,7 @@ export class Translator implements MinerHost {
   constructor(options: TranslatorOptions) {
     this.o = options;
     this.sessionVardiff = options.vardiff ? { sharesPerMinute: options.sharesPerMinute } : false;
+    this.submitsPerSecond = options.submitsPerSecond;
     this.log = options.logger;
     this.guard = new ConnectionGuard({
       maxConnections: options.maxConnections,
@@ -323,9 +325,8 @@ export class Translator implements MinerHost {
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 45_000);
     const now = Date.now();
-    const bucket = new TokenBucket(this.o.submitsPerSecond, this.o.submitsPerSecond * 2, now);
     const id = this.nextId++;
-    const m = new MinerConnection(id, socket, ip, now, bucket, this, port);
+    const m = new MinerConnection(id, socket, ip, now, this, port);
     m.session = new Sv1Session(m, now);
     this.miners.add(m);
     this.metrics.connectionsAccepted++;
