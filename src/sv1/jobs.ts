@@ -12,12 +12,18 @@ import { notifyLine, notifyTemplate } from './notify.js';
  * the jobs of every tip before the previous one: a share on the previous
  * tip's jobs is answered "Stale", one on an older tip's "Job not found" (the
  * same code 21), so a miner's book stays the size of two tips' jobs however
- * long it mines.
+ * long it mines. A job sent again for the same upstream work (a new
+ * difficulty, extranonce or version mask, or a keepalive with ntime moved
+ * on) keeps only the send before it, for the shares already on their way:
+ * an idle miner whose difficulty falls step by step until its first share,
+ * or that gets a keepalive every half minute, holds two jobs, not one per
+ * send.
  */
 export const DEFAULT_MAX_JOBS = 32;
 /** Distinct shares remembered per job for duplicate detection. */
 export const DEFAULT_MAX_SHARES_PER_JOB = 65536;
 
+/** A job as a share is judged against it (built on lookup: the book keeps less, see Entry). */
 export interface SentJob {
   id: string;
   upstream: UpstreamJob;
@@ -31,10 +37,29 @@ export interface SentJob {
   coinb1: Uint8Array;
   coinb2: Uint8Array;
   extranonce: MinerExtranonce;
-  /** Set when a later job brought a new prev hash. */
+  /** A later job brought a new prev hash. */
   stale: boolean;
+}
+
+/**
+ * What the book keeps of a sent job: only what cannot be worked out again
+ * from its upstream job. The id is the counter (the prefix is the book's),
+ * the coinbase parts and network target are the upstream job's shared
+ * notify template, the share target comes from the shared table, and
+ * staleness is the entry's place in the book. A miner holds up to maxJobs
+ * of these for as long as it is connected, so each field is per miner.
+ */
+class Entry {
   /** Header hashes (hex) of shares already accepted for this job (made at the first share). */
-  seen: Set<string> | undefined;
+  seen: Set<string> | undefined = undefined;
+
+  constructor(
+    readonly counter: number,
+    readonly upstream: UpstreamJob,
+    readonly difficulty: number,
+    readonly versionMask: number,
+    readonly extranonce: MinerExtranonce,
+  ) {}
 }
 
 /**
@@ -55,8 +80,24 @@ function shareTarget(difficulty: number): bigint {
   return target;
 }
 
+/**
+ * The same upstream work, ntime aside: the same job, or a keepalive copy of
+ * it (made by spreading the job, so it shares the job's parts).
+ */
+function sameWork(a: UpstreamJob, b: UpstreamJob): boolean {
+  return (
+    a === b ||
+    (a.job_id === b.job_id &&
+      a.prev_hash === b.prev_hash &&
+      a.coinbase_tx_prefix === b.coinbase_tx_prefix &&
+      a.coinbase_tx_suffix === b.coinbase_tx_suffix &&
+      a.merkle_path === b.merkle_path &&
+      a.version === b.version)
+  );
+}
+
 /** Shared by every book until its first job (never written to). */
-const NO_JOBS: SentJob[] = [];
+const NO_JOBS: Entry[] = [];
 
 export interface JobSettings {
   difficulty: number;
@@ -74,11 +115,10 @@ export class JobBook {
    * array, not a map, since a miner has a few and its shares name the newest
    * (an idle miner's one job costs no hash table).
    */
-  private jobs: SentJob[] = NO_JOBS;
+  private jobs: Entry[] = NO_JOBS;
   /**
-   * Where the jobs sent since the last new prev hash begin: the only ones a
-   * retire has to mark. The jobs before it belong to the previous tip and a
-   * retire forgets them.
+   * Where the jobs sent since the last new prev hash begin. The jobs before
+   * it belong to the previous tip: stale, and forgotten at the next retire.
    */
   private freshFrom = 0;
   private counter = 0;
@@ -96,50 +136,46 @@ export class JobBook {
   add(upstream: UpstreamJob, s: JobSettings): { job: SentJob; line: string } {
     if (s.retire) {
       if (this.freshFrom > 0) this.jobs.splice(0, this.freshFrom);
-      for (const job of this.jobs) this.retire(job);
+      // Stale shares are refused before the duplicate check: the memory can go.
+      for (const job of this.jobs) job.seen = undefined;
       this.freshFrom = this.jobs.length;
     }
     const t = notifyTemplate(upstream);
     const mask = upstream.version_rolling_allowed ? s.versionMask >>> 0 : 0;
-    this.counter++;
-    const job: SentJob = {
-      id: this.prefix + this.counter.toString(16),
-      upstream,
-      version: (upstream.version & ~mask) >>> 0,
-      versionMask: mask,
-      difficulty: s.difficulty,
-      target: shareTarget(s.difficulty),
-      networkTarget: t.networkTarget,
-      coinb1: t.coinb1,
-      coinb2: t.coinb2,
-      extranonce: s.extranonce,
-      stale: false,
-      seen: undefined,
-    };
-    if (this.jobs === NO_JOBS) this.jobs = [job];
-    else this.jobs.push(job);
+    const entry = new Entry(++this.counter, upstream, s.difficulty, mask, s.extranonce);
+    if (this.jobs === NO_JOBS) this.jobs = [entry];
+    else {
+      const n = this.jobs.length;
+      if (
+        n >= 2 &&
+        sameWork(this.jobs[n - 1]!.upstream, upstream) &&
+        sameWork(this.jobs[n - 2]!.upstream, upstream)
+      ) {
+        this.jobs.splice(n - 2, 1);
+        if (n - 2 < this.freshFrom) this.freshFrom--;
+      }
+      this.jobs.push(entry);
+    }
     if (this.jobs.length > this.maxJobs) {
       this.jobs.shift();
       if (this.freshFrom > 0) this.freshFrom--;
     }
+    const job = this.view(this.jobs.length - 1);
     return { job, line: notifyLine(t, job.id, job.version, s.clean_jobs) };
   }
 
   /** Forgets a job that was built but could not be sent. */
   drop(id: string): void {
-    const at = this.jobs.findIndex((j) => j.id === id);
+    const at = this.indexOf(id);
     if (at < 0) return;
     this.jobs.splice(at, 1);
     if (at < this.freshFrom) this.freshFrom--;
   }
 
-  /** A remembered job by id; the newest are looked at first. */
+  /** A remembered job by id. */
   get(id: string): SentJob | undefined {
-    for (let i = this.jobs.length - 1; i >= 0; i--) {
-      const job = this.jobs[i]!;
-      if (job.id === id) return job;
-    }
-    return undefined;
+    const at = this.indexOf(id);
+    return at < 0 ? undefined : this.view(at);
   }
 
   get size(): number {
@@ -151,16 +187,48 @@ export class JobBook {
    * A job whose memory is full takes no more shares (the caller rejects).
    */
   remember(job: SentJob, hashHex: string): 'new' | 'duplicate' | 'full' {
-    const seen = (job.seen ??= new Set());
+    const entry = this.jobs[this.indexOf(job.id)];
+    if (entry === undefined) return 'new';
+    const seen = (entry.seen ??= new Set());
     if (seen.has(hashHex)) return 'duplicate';
     if (seen.size >= this.maxSharesPerJob) return 'full';
     seen.add(hashHex);
     return 'new';
   }
 
-  private retire(job: SentJob): void {
-    job.stale = true;
-    // Stale shares are refused before the duplicate check: the memory can go.
-    job.seen = undefined;
+  /** Share hashes remembered for a job's duplicate check (0 for a stale or unknown job). */
+  remembered(id: string): number {
+    return this.jobs[this.indexOf(id)]?.seen?.size ?? 0;
+  }
+
+  /** Where the job with this id is in the book, newest first; -1 if it is not there. */
+  private indexOf(id: string): number {
+    if (id.length <= this.prefix.length || id.length > this.prefix.length + 13 || !id.startsWith(this.prefix))
+      return -1;
+    const digits = id.slice(this.prefix.length);
+    // The id as it was sent: lowercase hex without leading zeros.
+    if (!/^[1-9a-f][0-9a-f]*$/.test(digits)) return -1;
+    const counter = parseInt(digits, 16);
+    for (let i = this.jobs.length - 1; i >= 0; i--) if (this.jobs[i]!.counter === counter) return i;
+    return -1;
+  }
+
+  /** The job at `at` as shares are judged against it. */
+  private view(at: number): SentJob {
+    const e = this.jobs[at]!;
+    const t = notifyTemplate(e.upstream);
+    return {
+      id: this.prefix + e.counter.toString(16),
+      upstream: e.upstream,
+      version: (e.upstream.version & ~e.versionMask) >>> 0,
+      versionMask: e.versionMask,
+      difficulty: e.difficulty,
+      target: shareTarget(e.difficulty),
+      networkTarget: t.networkTarget,
+      coinb1: t.coinb1,
+      coinb2: t.coinb2,
+      extranonce: e.extranonce,
+      stale: at < this.freshFrom,
+    };
   }
 }
