@@ -52,6 +52,8 @@ export interface SentJob {
 class Entry {
   /** Header hashes (hex) of shares already accepted for this job (made at the first share). */
   seen: Set<string> | undefined = undefined;
+  /** The job sent before this one, while the book holds it. */
+  older: Entry | undefined = undefined;
 
   constructor(
     readonly counter: number,
@@ -96,9 +98,6 @@ function sameWork(a: UpstreamJob, b: UpstreamJob): boolean {
   );
 }
 
-/** Shared by every book until its first job (never written to). */
-const NO_JOBS: Entry[] = [];
-
 export interface JobSettings {
   difficulty: number;
   versionMask: number;
@@ -111,16 +110,18 @@ export interface JobSettings {
 
 export class JobBook {
   /**
-   * Jobs in the order they were sent, oldest first, at most maxJobs: an
-   * array, not a map, since a miner has a few and its shares name the newest
-   * (an idle miner's one job costs no hash table).
+   * The newest job, each linking to the one sent before it, at most maxJobs:
+   * a list, not an array or a map, since a miner has a few, its shares name
+   * the newest, and a list costs nothing beyond its entries.
    */
-  private jobs: Entry[] = NO_JOBS;
+  private newest: Entry | undefined;
+  private count = 0;
   /**
-   * Where the jobs sent since the last new prev hash begin. The jobs before
-   * it belong to the previous tip: stale, and forgotten at the next retire.
+   * How many of the newest jobs were sent since the last new prev hash. The
+   * ones after them belong to the previous tip: stale, and forgotten at the
+   * next retire.
    */
-  private freshFrom = 0;
+  private fresh = 0;
   private counter = 0;
   private readonly prefix: string;
 
@@ -135,51 +136,59 @@ export class JobBook {
   /** Records a job about to be sent and returns it with its mining.notify line. */
   add(upstream: UpstreamJob, s: JobSettings): { job: SentJob; line: string } {
     if (s.retire) {
-      if (this.freshFrom > 0) this.jobs.splice(0, this.freshFrom);
+      this.keep(this.fresh);
       // Stale shares are refused before the duplicate check: the memory can go.
-      for (const job of this.jobs) job.seen = undefined;
-      this.freshFrom = this.jobs.length;
+      for (let e = this.newest; e !== undefined; e = e.older) e.seen = undefined;
+      this.fresh = 0;
     }
     const t = notifyTemplate(upstream);
     const mask = upstream.version_rolling_allowed ? s.versionMask >>> 0 : 0;
     const entry = new Entry(++this.counter, upstream, s.difficulty, mask, s.extranonce);
-    if (this.jobs === NO_JOBS) this.jobs = [entry];
-    else {
-      const n = this.jobs.length;
-      if (
-        n >= 2 &&
-        sameWork(this.jobs[n - 1]!.upstream, upstream) &&
-        sameWork(this.jobs[n - 2]!.upstream, upstream)
-      ) {
-        this.jobs.splice(n - 2, 1);
-        if (n - 2 < this.freshFrom) this.freshFrom--;
-      }
-      this.jobs.push(entry);
+    const last = this.newest;
+    if (
+      last?.older !== undefined &&
+      sameWork(last.upstream, upstream) &&
+      sameWork(last.older.upstream, upstream)
+    ) {
+      last.older = last.older.older;
+      this.count--;
+      if (this.fresh > 1) this.fresh--;
     }
-    if (this.jobs.length > this.maxJobs) {
-      this.jobs.shift();
-      if (this.freshFrom > 0) this.freshFrom--;
-    }
-    const job = this.view(this.jobs.length - 1);
+    entry.older = last;
+    this.newest = entry;
+    this.count++;
+    this.fresh++;
+    if (this.count > this.maxJobs) this.keep(this.maxJobs);
+    const job = this.view(entry, 0);
     return { job, line: notifyLine(t, job.id, job.version, s.clean_jobs) };
   }
 
   /** Forgets a job that was built but could not be sent. */
   drop(id: string): void {
-    const at = this.indexOf(id);
-    if (at < 0) return;
-    this.jobs.splice(at, 1);
-    if (at < this.freshFrom) this.freshFrom--;
+    const counter = this.counterOf(id);
+    let newer: Entry | undefined;
+    let at = 0;
+    for (let e = this.newest; e !== undefined; newer = e, e = e.older, at++) {
+      if (e.counter !== counter) continue;
+      if (newer === undefined) this.newest = e.older;
+      else newer.older = e.older;
+      this.count--;
+      if (at < this.fresh) this.fresh--;
+      return;
+    }
   }
 
   /** A remembered job by id. */
   get(id: string): SentJob | undefined {
-    const at = this.indexOf(id);
-    return at < 0 ? undefined : this.view(at);
+    const counter = this.counterOf(id);
+    let at = 0;
+    for (let e = this.newest; e !== undefined; e = e.older, at++)
+      if (e.counter === counter) return this.view(e, at);
+    return undefined;
   }
 
   get size(): number {
-    return this.jobs.length;
+    return this.count;
   }
 
   /**
@@ -187,7 +196,7 @@ export class JobBook {
    * A job whose memory is full takes no more shares (the caller rejects).
    */
   remember(job: SentJob, hashHex: string): 'new' | 'duplicate' | 'full' {
-    const entry = this.jobs[this.indexOf(job.id)];
+    const entry = this.entry(job.id);
     if (entry === undefined) return 'new';
     const seen = (entry.seen ??= new Set());
     if (seen.has(hashHex)) return 'duplicate';
@@ -198,24 +207,41 @@ export class JobBook {
 
   /** Share hashes remembered for a job's duplicate check (0 for a stale or unknown job). */
   remembered(id: string): number {
-    return this.jobs[this.indexOf(id)]?.seen?.size ?? 0;
+    return this.entry(id)?.seen?.size ?? 0;
   }
 
-  /** Where the job with this id is in the book, newest first; -1 if it is not there. */
-  private indexOf(id: string): number {
-    if (id.length <= this.prefix.length || id.length > this.prefix.length + 13 || !id.startsWith(this.prefix))
-      return -1;
-    const digits = id.slice(this.prefix.length);
+  private entry(id: string): Entry | undefined {
+    const counter = this.counterOf(id);
+    let e = this.newest;
+    while (e !== undefined && e.counter !== counter) e = e.older;
+    return e;
+  }
+
+  /** The counter an id was made from; -1 for an id this book never sent. */
+  private counterOf(id: string): number {
+    const p = this.prefix.length;
+    if (id.length <= p || id.length > p + 13 || !id.startsWith(this.prefix)) return -1;
+    const digits = id.slice(p);
     // The id as it was sent: lowercase hex without leading zeros.
-    if (!/^[1-9a-f][0-9a-f]*$/.test(digits)) return -1;
-    const counter = parseInt(digits, 16);
-    for (let i = this.jobs.length - 1; i >= 0; i--) if (this.jobs[i]!.counter === counter) return i;
-    return -1;
+    return /^[1-9a-f][0-9a-f]*$/.test(digits) ? parseInt(digits, 16) : -1;
   }
 
-  /** The job at `at` as shares are judged against it. */
-  private view(at: number): SentJob {
-    const e = this.jobs[at]!;
+  /** Keeps the newest `n` jobs and forgets the rest. */
+  private keep(n: number): void {
+    if (n <= 0) {
+      this.newest = undefined;
+      this.count = 0;
+    } else {
+      let e = this.newest;
+      for (let i = 1; i < n && e !== undefined; i++) e = e.older;
+      if (e !== undefined) e.older = undefined;
+      this.count = Math.min(this.count, n);
+    }
+    this.fresh = Math.min(this.fresh, n);
+  }
+
+  /** A job as shares are judged against it; `at` is its place, newest first. */
+  private view(e: Entry, at: number): SentJob {
     const t = notifyTemplate(e.upstream);
     return {
       id: this.prefix + e.counter.toString(16),
@@ -228,7 +254,7 @@ export class JobBook {
       coinb1: t.coinb1,
       coinb2: t.coinb2,
       extranonce: e.extranonce,
-      stale: at < this.freshFrom,
+      stale: at >= this.fresh,
     };
   }
 }

@@ -62,6 +62,17 @@ test('duplicates per job; a stale job lets its memory go; a dropped job is not r
   assert.equal(book.get(job.id)!.stale, true);
   assert.equal(book.remembered(job.id), 0, 'a stale job lets its memory go');
   assert.equal(book.size, 2, 'the dropped job is not part of the retire');
+  // Dropping a job between two others keeps both, and their staleness.
+  const x = book.add(makeJob({ job_id: 10 }), settings(false)).job;
+  const y = book.add(makeJob({ job_id: 11 }), settings(false)).job;
+  const z = book.add(makeJob({ job_id: 12 }), settings(false)).job;
+  book.drop(y.id);
+  assert.deepEqual(
+    [x, y, z].map((j) => book.get(j.id)?.stale),
+    [false, undefined, false],
+  );
+  assert.equal(book.get(job.id)!.stale, true);
+  assert.equal(book.size, 4);
   // Ids are matched as sent: another prefix, leading zeros or other text find nothing.
   for (const id of ['0002' + job.id.slice(4), job.id.slice(0, 4) + '0' + job.id.slice(4), job.id + 'x', ''])
     assert.equal(book.get(id), undefined, id);
