@@ -165,26 +165,18 @@ export class JobBook {
 
   /** Forgets a job that was built but could not be sent. */
   drop(id: string): void {
-    const counter = this.counterOf(id);
-    let newer: Entry | undefined;
-    let at = 0;
-    for (let e = this.newest; e !== undefined; newer = e, e = e.older, at++) {
-      if (e.counter !== counter) continue;
-      if (newer === undefined) this.newest = e.older;
-      else newer.older = e.older;
-      this.count--;
-      if (at < this.fresh) this.fresh--;
-      return;
-    }
+    const f = this.find(id);
+    if (f === undefined) return;
+    if (f.newer === undefined) this.newest = f.entry.older;
+    else f.newer.older = f.entry.older;
+    this.count--;
+    if (f.at < this.fresh) this.fresh--;
   }
 
   /** A remembered job by id. */
   get(id: string): SentJob | undefined {
-    const counter = this.counterOf(id);
-    let at = 0;
-    for (let e = this.newest; e !== undefined; e = e.older, at++)
-      if (e.counter === counter) return this.view(e, at);
-    return undefined;
+    const f = this.find(id);
+    return f === undefined ? undefined : this.view(f.entry, f.at);
   }
 
   get size(): number {
@@ -196,7 +188,7 @@ export class JobBook {
    * A job whose memory is full takes no more shares (the caller rejects).
    */
   remember(job: SentJob, hashHex: string): 'new' | 'duplicate' | 'full' {
-    const entry = this.entry(job.id);
+    const entry = this.find(job.id)?.entry;
     if (entry === undefined) return 'new';
     const seen = (entry.seen ??= new Set());
     if (seen.has(hashHex)) return 'duplicate';
@@ -207,14 +199,17 @@ export class JobBook {
 
   /** Share hashes remembered for a job's duplicate check (0 for a stale or unknown job). */
   remembered(id: string): number {
-    return this.entry(id)?.seen?.size ?? 0;
+    return this.find(id)?.entry.seen?.size ?? 0;
   }
 
-  private entry(id: string): Entry | undefined {
+  /** The job with this id: its entry, the entry sent after it (none for the newest) and its place, newest first. */
+  private find(id: string): { entry: Entry; newer: Entry | undefined; at: number } | undefined {
     const counter = this.counterOf(id);
-    let e = this.newest;
-    while (e !== undefined && e.counter !== counter) e = e.older;
-    return e;
+    let newer: Entry | undefined;
+    let at = 0;
+    for (let e = this.newest; e !== undefined; newer = e, e = e.older, at++)
+      if (e.counter === counter) return { entry: e, newer, at };
+    return undefined;
   }
 
   /** The counter an id was made from; -1 for an id this book never sent. */
