@@ -1,6 +1,7 @@
-// `workers = 2`: a primary process owns the V1 port and the connection
-// limits and hands connections to two translator processes, each with its
-// own upstream channel. Real processes on loopback, behind a scripted pool.
+// `workers = 2`: two translator processes, each with its own upstream
+// channel, listen on the one V1 port; the primary holds the connection
+// limits and admits every connection. Real processes on loopback, behind a
+// scripted pool.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -66,12 +67,20 @@ async function startTwoWorkers(t: {
   return { pool, proc, port, pids };
 }
 
-async function miner(t: { after(fn: () => unknown): void }, port: number, name: string): Promise<V1Client> {
-  const c = await V1Client.connect(port);
+async function miner(
+  t: { after(fn: () => unknown): void },
+  port: number,
+  name: string,
+  localAddress?: string,
+): Promise<V1Client> {
+  const c = await V1Client.connect(port, localAddress);
   t.after(() => c.close());
   await c.handshake(name, { password: EASY });
   return c;
 }
+
+/** How many miners a test connects at most while waiting for one to land on a given worker. */
+const TRIES = 24;
 
 /** Resolves true when the server closes `c` without a byte, false when it stays open for `ms`. */
 async function refused(c: V1Client, ms = 3000): Promise<boolean> {
@@ -104,28 +113,36 @@ test(
       'two upstream connections, one per worker',
     );
 
+    // The kernel gives each connection to one of the two workers waiting on
+    // the port: miners (each from its own address) connect until shares
+    // came from both, that is through both upstream channels.
     const miners: V1Client[] = [];
-    for (let i = 0; i < PER_IP; i++) miners.push(await miner(t, port, `alice.rig${i}`));
-    for (const m of miners) {
-      const reply = await m.mineAndSubmit(`alice.rig${miners.indexOf(m)}`);
+    const workersUsed = () => new Set(pool.acceptedShares.map((s) => s.conn)).size;
+    for (let i = 0; i < TRIES && workersUsed() < 2; i++) {
+      const m = await miner(t, port, `alice.rig${i}`, `127.0.0.${2 + i}`);
+      miners.push(m);
+      const reply = await m.mineAndSubmit(`alice.rig${i}`);
       assert.equal(reply.result, true, `share accepted: ${JSON.stringify(reply)}`);
+      // Every share meets the scripted pool's target, so each went upstream
+      // on the channel of the worker that served its miner.
+      await eventually(() => pool.acceptedShares.length >= miners.length, 'the share at the pool');
     }
-    // Every share meets the scripted pool's target, so each went upstream on
-    // the channel of the worker that served its miner.
-    await eventually(() => pool.acceptedShares.length >= PER_IP, 'shares at the pool');
-    assert.equal(new Set(pool.acceptedShares.map((s) => s.conn)).size, 2, 'shares came from both workers');
+    assert.equal(workersUsed(), 2, 'shares came from both workers');
     const summary = await proc.waitFor(
       (r) =>
         r.msg === 'summary' &&
         Array.isArray(r.per_worker) &&
         (r.per_worker as { connections_accepted: number }[]).every((w) => w.connections_accepted >= 1) &&
-        r.connections_open === PER_IP,
+        r.connections_open === miners.length,
     );
     assert.equal(summary.workers, 2);
-    assert.equal(summary.miners, PER_IP, 'one summary counts the miners of both workers');
+    assert.equal(summary.miners, miners.length, 'one summary counts the miners of both workers');
 
-    // The cap is the whole translator's: a fourth connection from 127.0.0.1 is refused.
-    const extra = await V1Client.connect(port);
+    // The cap is the whole translator's: three connections from 127.0.0.1,
+    // on whichever workers, and a fourth is refused.
+    const local: V1Client[] = [];
+    for (let i = 0; i < PER_IP; i++) local.push(await miner(t, port, `carol.rig${i}`, '127.0.0.1'));
+    const extra = await V1Client.connect(port, '127.0.0.1');
     t.after(() => extra.close());
     assert.equal(await refused(extra), true, 'a connection beyond max_connections_per_ip is refused');
     await proc.waitFor(
@@ -133,13 +150,14 @@ test(
     );
 
     // A miner leaving (on whichever worker) frees its place for the next one.
-    miners[0]!.close();
+    const open = miners.length + PER_IP;
+    local[0]!.close();
     await eventually(
-      () => proc.records.some((r) => r.msg === 'summary' && r.connections_open === PER_IP - 1),
+      () => proc.records.some((r) => r.msg === 'summary' && r.connections_open === open - 1),
       'a freed place',
     );
-    const again = await miner(t, port, 'alice.again');
-    const reply = await again.mineAndSubmit('alice.again');
+    const again = await miner(t, port, 'carol.again', '127.0.0.1');
+    const reply = await again.mineAndSubmit('carol.again');
     assert.equal(reply.result, true);
   },
 );
@@ -164,13 +182,18 @@ test(
     // Its new upstream channel.
     await pool.until(() => pool.channels.length >= 3);
 
-    // New miners are served (by both workers: least connections).
+    // New miners are served, by the restarted worker too: miners connect
+    // until one of them mined through its new upstream channel.
+    const restarted = pool.channels.at(-1)!.conn;
     const miners: V1Client[] = [];
-    for (let i = 0; i < 2; i++) miners.push(await miner(t, port, `bob.rig${i}`));
-    for (const [i, m] of miners.entries()) {
+    for (let i = 0; i < TRIES && !pool.acceptedShares.some((s) => s.conn === restarted); i++) {
+      const m = await miner(t, port, `bob.rig${i}`, `127.0.0.${2 + i}`);
+      miners.push(m);
       const reply = await m.mineAndSubmit(`bob.rig${i}`);
       assert.equal(reply.result, true);
+      await eventually(() => pool.acceptedShares.length >= miners.length, 'the share at the pool');
     }
+    assert.ok(pool.acceptedShares.some((s) => s.conn === restarted), 'the restarted worker serves miners');
     const summary = await proc.waitFor(
       (r) =>
         r.msg === 'summary' &&

@@ -1,22 +1,35 @@
 // Worker processes behind one listening port, as the translator and the pool
-// run them with `workers = N`. The primary process accepts each connection
-// paused, admits it against the limits it alone counts (total, per address,
-// allowed_ips) and hands the socket to the ready worker it likes best
-// (fewest connections unless the role says otherwise); the worker tells it
-// when a connection it was given closes, so the counts hold for the role as
-// a whole. A worker that dies is restarted (at once if it had lived a while,
-// later each time if it keeps dying young); stopping sends SIGTERM to every
-// worker and SIGKILL to one still running after a grace period.
+// run them with `workers = N`. The primary process alone counts
+// connections against the limits (total, per address, allowed_ips); the
+// workers tell it when a connection ends, so the counts hold for the role
+// as a whole. A worker that dies is restarted (at once if it had lived a
+// while, later each time if it keeps dying young); stopping sends SIGTERM
+// to every worker and SIGKILL to one still running after a grace period.
 //
-// Why handing sockets over rather than the kernel spreading them
-// (SO_REUSEPORT) or node:cluster's own distribution: either of those decides
-// the worker before anyone can look at the address, so a per-address cap
-// would hold only per process (N times the configured one for the whole
-// role); and net's reusePort option exists only from Node 22.12/23.1 (not on
-// Node 20), on some platforms only (Linux 3.9+ among them; elsewhere listen
-// fails). Handing over costs one IPC message per new connection, nothing per
-// message on it.
+// Two ways to get connections to the workers:
+//
+// - handed (the pool): the primary accepts each connection paused, admits
+//   it and hands the socket to the ready worker it likes best (fewest
+//   connections unless the role says otherwise). One IPC message and one
+//   handle per connection; the primary holds each socket until its worker
+//   has taken it, which in a burst of connections is thousands at once.
+// - shared listeners (the translator): the workers listen on the port
+//   themselves, through node:cluster with its scheduling off (SCHED_NONE),
+//   so the primary only holds the bound socket and the kernel gives each
+//   new connection to one of the workers waiting on it. A worker asks the
+//   primary to admit each connection ("admit", with the peer's address)
+//   before it reads a byte, and serves or closes it on the answer. The
+//   primary holds nothing per connection but its counts; two small
+//   messages per new connection.
+//
+// Neither lets the kernel decide alone (SO_REUSEPORT, or cluster's own
+// scheduling without the admission question): a per-address cap would then
+// hold only per process (N times the configured one for the whole role);
+// and net's reusePort option exists only from Node 22.12/23.1 (not on Node
+// 20), on some platforms only. Either way nothing is sent per message on a
+// connection.
 import { fork, type ChildProcess } from 'node:child_process';
+import cluster from 'node:cluster';
 import type { Socket } from 'node:net';
 import type { Logger } from '../../log.js';
 import type { ConnectionGuard } from '../../net/guard.js';
@@ -58,7 +71,20 @@ export function workerSlot(index: number): WorkerProcess {
 }
 
 /** What every worker tells its primary; a role's own messages come on top. */
-export type WorkerLifecycleMessage = { t: 'ready' } | { t: 'closed'; id: number };
+export type WorkerLifecycleMessage =
+  /**
+   * Shared listeners: the worker listens for its start message now. (A
+   * cluster worker's IPC channel is open before its module runs, so a
+   * message sent at once could come before anyone listens for it.)
+   */
+  | { t: 'waiting' }
+  | { t: 'ready' }
+  | { t: 'closed'; id: number }
+  /** Shared listeners: may the connection the worker calls `key`, from `ip`, be served? */
+  | { t: 'admit'; key: number; ip: string; remotePort: number };
+
+/** The primary's answer to `admit`: the connection's `id` (for `closed`), or refused. */
+export type AdmitReply = { t: 'admitted'; key: number; id: number } | { t: 'refused'; key: number };
 
 export interface WorkerProcessesOptions<W extends WorkerProcess, M extends { t: string }> {
   /** Names the processes in the log ("translator", "pool"). */
@@ -78,6 +104,13 @@ export interface WorkerProcessesOptions<W extends WorkerProcess, M extends { t: 
   onExit?(w: W): void;
   /** Whether ready worker `a` is a better pick than `b` (default: fewer open connections). */
   better?(a: W, b: W): boolean;
+  /**
+   * The workers listen themselves (node:cluster, SCHED_NONE) and ask for
+   * admission; handOver() is then not used.
+   */
+  sharedListeners?: boolean;
+  /** Shared listeners: a connection was not admitted (log and count it). */
+  onRefused?(ip: string, remotePort: number, reason: string): void;
 }
 
 export class WorkerProcesses<W extends WorkerProcess, M extends { t: string }> {
@@ -155,6 +188,24 @@ export class WorkerProcesses<W extends WorkerProcess, M extends { t: string }> {
     return best;
   }
 
+  /** Shared listeners: answers a worker's `admit` for one connection. */
+  #admit(w: W, child: ChildProcess, msg: Extract<WorkerLifecycleMessage, { t: 'admit' }>): void {
+    const answer = (reply: AdmitReply) => {
+      if (child.connected) child.send(reply, undefined, {}, () => {});
+    };
+    // A process that has been replaced or is going away gets no new connection.
+    if (this.#stopping || w.child !== child) return answer({ t: 'refused', key: msg.key });
+    const admission = this.#o.guard.admit(msg.ip);
+    if (!admission.ok) {
+      this.#o.onRefused?.(msg.ip, msg.remotePort, admission.reason);
+      return answer({ t: 'refused', key: msg.key });
+    }
+    const id = this.#nextId++;
+    this.#conns.set(id, { ip: msg.ip, worker: w });
+    w.open.add(id);
+    answer({ t: 'admitted', key: msg.key, id });
+  }
+
   #closed(id: number): void {
     const c = this.#conns.get(id);
     if (c === undefined) return;
@@ -165,7 +216,7 @@ export class WorkerProcesses<W extends WorkerProcess, M extends { t: string }> {
 
   #spawn(w: W): Promise<void> {
     const { role, log } = this.#o;
-    const child = fork(this.#o.main, [], {
+    const child = this.#o.sharedListeners === true ? clusterFork(this.#o.main) : fork(this.#o.main, [], {
       stdio: 'inherit',
       serialization: 'json',
       execArgv: workerExecArgv(),
@@ -176,14 +227,19 @@ export class WorkerProcesses<W extends WorkerProcess, M extends { t: string }> {
     w.startedAt = Date.now();
     this.#o.onSpawn?.(w);
     log.info({ worker: w.index, worker_pid: child.pid }, `${role} worker started`);
-    child.send(this.#o.start(w) as object);
+    const shared = this.#o.sharedListeners === true;
+    if (!shared) child.send(this.#o.start(w) as object);
     return new Promise<void>((resolve, reject) => {
       child.on('message', (msg: WorkerLifecycleMessage | M) => {
-        if (msg.t === 'ready') {
+        if (msg.t === 'waiting' && shared) {
+          child.send(this.#o.start(w) as object);
+        } else if (msg.t === 'ready') {
           w.ready = true;
           resolve();
         } else if (msg.t === 'closed') {
           this.#closed((msg as { id: number }).id);
+        } else if (msg.t === 'admit' && shared) {
+          this.#admit(w, child, msg as Extract<WorkerLifecycleMessage, { t: 'admit' }>);
         } else {
           this.#o.onMessage?.(w, child, msg as M);
         }
@@ -224,4 +280,15 @@ export class WorkerProcesses<W extends WorkerProcess, M extends { t: string }> {
       });
     });
   }
+}
+
+/**
+ * Forks a worker through node:cluster with its scheduling off: the worker's
+ * listen() on a port shares the primary's bound socket, and the kernel
+ * gives each connection to one of the processes accepting on it.
+ */
+function clusterFork(main: string): ChildProcess {
+  if (cluster.schedulingPolicy !== cluster.SCHED_NONE) cluster.schedulingPolicy = cluster.SCHED_NONE;
+  cluster.setupPrimary({ exec: main, args: [], execArgv: workerExecArgv(), serialization: 'json', silent: false });
+  return cluster.fork().process;
 }

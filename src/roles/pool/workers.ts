@@ -13,10 +13,11 @@
 // figures, which each worker reports every second; it restarts a worker
 // that dies and stops them all on SIGTERM.
 //
-// The hand-over, restarts and stopping are the translator's too
-// (roles/common/worker-processes.ts, which says why not node:cluster or
-// SO_REUSEPORT): a per-address cap must be counted by one process, and it
-// costs one IPC message per new connection, nothing per share.
+// The hand-over, restarts and stopping live in
+// roles/common/worker-processes.ts (which also says why not SO_REUSEPORT):
+// a per-address cap must be counted by one process, and it costs one IPC
+// message per new connection, nothing per share. (The translator's
+// workers listen on the port themselves and ask for admission instead.)
 import { createServer, type Server, type Socket } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';

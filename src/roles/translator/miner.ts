@@ -96,7 +96,7 @@ export class MinerConnection implements Upstream, SessionOptions, TokenBucket {
   /** Consecutive invalid (not stale) shares. */
   invalidRun = 0;
   gone = false;
-  /** The number the process that owns the listener gave this connection when it handed it over (-1: accepted here). */
+  /** The number the process that counts connections gave this one when it admitted it (-1: admitted here). */
   handle = -1;
   /**
    * The name shares came under last and the 0x0002 user_identity they carry

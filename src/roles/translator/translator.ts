@@ -100,12 +100,13 @@ export interface TranslatorOptions {
   /** How long a replaced pool connection stays open for shares on their way (default 5 s). */
   drainMs?: number;
   /**
-   * Another process owns the listening sockets and hands accepted ones over
-   * (acceptHanded()); start() then opens no listener. `listen` still gives each
-   * port's address and kind.
+   * The listeners are shared with other worker processes (node:cluster), and
+   * the process that counts connections for all of them admits each one
+   * before a byte is read: resolves with the connection's number there, or
+   * undefined when it was refused (the asker logged and counted that).
    */
-  handedSockets?: boolean;
-  /** A connection given to acceptHanded() ended: called once for each, with its `handle`. */
+  admit?: (ip: string, remotePort: number) => Promise<number | undefined>;
+  /** A connection admitted through `admit` ended: called once for each, with its number. */
   onHandedClose?: (handle: number) => void;
 }
 
@@ -149,8 +150,6 @@ export class Translator implements MinerHost {
   readonly submitsPerSecond: number;
   private readonly servers: Server[] = [];
   private readonly ports = new Map<Server, PortDifficulty>();
-  /** With handed sockets: each `listen` entry's difficulties, by index. */
-  private readonly handed: PortDifficulty[] = [];
   /** Own channels → their miner. */
   private readonly owners = new Map<UpstreamChannel, MinerConnection>();
   private readonly lastPush = new Map<UpstreamChannel, number>();
@@ -227,12 +226,8 @@ export class Translator implements MinerHost {
     const now = Date.now();
     this.noWorkSince = now;
     const bound: BoundPort[] = [];
-    if (this.o.handedSockets === true) {
-      for (const spec of this.o.listen) this.handed.push(this.portDifficulty(spec));
-    } else {
-      for (const spec of this.o.listen) bound.push(await this.listen(spec));
-    }
-    const first = (this.handed[0] ?? this.ports.values().next().value) as PortDifficulty | undefined;
+    for (const spec of this.o.listen) bound.push(await this.listen(spec));
+    const first = this.ports.values().next().value as PortDifficulty | undefined;
     if (first !== undefined) this.defaultBand = bandOf(first.start);
     this.failover.start();
     this.timer = setInterval(() => this.tick(Date.now()), 1000);
@@ -262,26 +257,25 @@ export class Translator implements MinerHost {
   }
 
   /**
-   * A connection accepted (and admitted) by the process that owns the
-   * listeners, for the port at `portIndex` of `listen`, under that
-   * process's number `handle`. Its end is reported through onHandedClose,
-   * whatever happens here.
+   * Shared listeners: asks the process that counts connections to admit
+   * this one (it stays paused meanwhile), then serves it or closes it. Once
+   * admitted, its end is reported through onHandedClose whatever happens.
    */
-  acceptHanded(socket: Socket, portIndex: number, handle: number): void {
-    const port = this.handed[portIndex];
-    const m = port === undefined ? undefined : this.accept(socket, port);
-    if (m !== undefined) {
-      m.handle = handle;
-      return;
-    }
-    // Refused here: its 'close' is still owed to the owner of the listener.
-    socket.once('close', () => this.o.onHandedClose?.(handle));
-    socket.destroy();
-  }
-
-  /** Miners are turned away for want of upstream work. */
-  get refusing(): boolean {
-    return this.cutOff;
+  private admitThenAccept(socket: Socket, port: PortDifficulty): void {
+    socket.on('error', () => {});
+    const refused = () => void socket.destroy();
+    this.o.admit!(socket.remoteAddress ?? '', socket.remotePort ?? 0).then((id) => {
+      if (id === undefined) return refused();
+      const m = socket.destroyed ? undefined : this.accept(socket, port);
+      if (m === undefined) {
+        // Gone while waiting, or refused here: its end is still owed.
+        if (socket.destroyed) return this.o.onHandedClose?.(id);
+        socket.once('close', () => this.o.onHandedClose?.(id));
+        return refused();
+      }
+      m.handle = id;
+      socket.resume();
+    }, refused);
   }
 
   /** What the periodic summary line shows. */
@@ -291,8 +285,10 @@ export class Translator implements MinerHost {
 
   private listen(spec: ListenSpec): Promise<BoundPort> {
     const difficulty = this.portDifficulty(spec);
-    const server = createServer({ noDelay: true, keepAlive: true, keepAliveInitialDelay: 45_000 }, (s) =>
-      this.accept(s, difficulty),
+    const shared = this.o.admit !== undefined;
+    const server = createServer(
+      { noDelay: true, keepAlive: true, keepAliveInitialDelay: 45_000, pauseOnConnect: shared },
+      (s) => (shared ? this.admitThenAccept(s, difficulty) : void this.accept(s, difficulty)),
     );
     server.on('error', (err) => this.log.error({ err: err.message }, 'SV1 listener error'));
     this.servers.push(server);

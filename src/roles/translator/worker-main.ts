@@ -1,14 +1,15 @@
 // One translator worker process (see workers.ts): a whole translator, its
-// own upstream connection and channels, serving the V1 connections the
-// primary hands over. It ends when the primary stops it or goes away.
-import type { Socket } from 'node:net';
+// own upstream connection and channels, listening on the V1 ports it shares
+// with the other workers and serving the connections the primary admits.
+// It ends when the primary stops it or goes away.
+import type { AdmitReply } from '../common/worker-processes.js';
 import { createLogger } from '../../log.js';
 import { runUntilSignal } from '../common/shutdown.js';
 import { translatorOptions } from './index.js';
 import { Translator } from './translator.js';
 import type { FromWorker, ToWorker } from './workers.js';
 
-function send(msg: FromWorker): void {
+function send(msg: FromWorker | { t: 'waiting' }): void {
   if (process.connected) process.send!(msg, undefined, {}, () => {});
 }
 
@@ -19,39 +20,42 @@ const start = await new Promise<Extract<ToWorker, { t: 'start' }>>((resolve, rej
     if (msg.t === 'start') resolve(msg);
     else reject(new Error('a translator worker expects its settings first'));
   });
+  send({ t: 'waiting' });
 });
+
+/** Connections waiting for the primary's answer, by the key they were asked under. */
+const admissions = new Map<number, (id: number | undefined) => void>();
+let nextKey = 1;
 
 const cfg = start.config;
 const logger = createLogger({ role: 'translator', level: cfg.log_level }).child({ worker: start.index });
 const translator = new Translator({
   ...translatorOptions(cfg, logger),
-  handedSockets: true,
   // The primary counts and limits connections, and prints the summary.
   maxConnections: Infinity,
   maxPerIp: Infinity,
   summaryMs: 0,
+  admit: (ip, remotePort) =>
+    new Promise((resolve) => {
+      const key = nextKey++;
+      admissions.set(key, resolve);
+      send({ t: 'admit', key, ip, remotePort });
+    }),
   onHandedClose: (id) => send({ t: 'closed', id }),
 });
 
-process.on('message', (msg: ToWorker, handle: unknown) => {
-  if (msg.t === 'conn') {
-    const socket = handle as Socket | undefined;
-    if (socket === undefined) return send({ t: 'closed', id: msg.id });
-    translator.acceptHanded(socket, msg.port, msg.id);
-    socket.resume();
+process.on('message', (msg: ToWorker | AdmitReply) => {
+  if (msg.t === 'admitted' || msg.t === 'refused') {
+    const answer = admissions.get(msg.key);
+    admissions.delete(msg.key);
+    answer?.(msg.t === 'admitted' ? msg.id : undefined);
   } else if (msg.t === 'summary') {
     send({ t: 'summary', seq: msg.seq, summary: translator.summary() });
   }
 });
-// The primary is gone (killed): stop like on SIGTERM.
-process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+// A worker whose primary is gone (killed) is ended by node:cluster itself.
 
-await translator.start();
-let refusing = false;
-setInterval(() => {
-  if (translator.refusing === refusing) return;
-  refusing = translator.refusing;
-  send({ t: 'refusing', refusing });
-}, 1000).unref();
+const ports = await translator.start();
 runUntilSignal(() => translator.stop(), { logger });
+send({ t: 'listening', ports });
 send({ t: 'ready' });

@@ -1,18 +1,19 @@
 // The translator on several cores: `workers = N` runs N translator
-// processes behind one set of V1 ports. A primary process owns the
-// listening sockets and the connection guard; it accepts each connection
-// paused, admits it against the limits (total, per address, allowed_ips),
-// and hands the socket to the worker with the fewest open connections
-// (preferring workers that have upstream work). Each worker is a whole
-// translator with its own upstream connection, channels and failover; it
-// tells the primary when a connection it was given closes, so the
-// primary's counts, and with them every limit, hold for the translator as
-// a whole. The primary restarts a worker that dies, prints the one summary
-// line (the workers' counters added up) and stops every worker on SIGTERM.
+// processes behind one set of V1 ports. Each worker is a whole translator
+// with its own upstream connection, channels and failover, and listens on
+// the ports itself: they are shared through node:cluster with its
+// scheduling off, so the kernel gives each new connection to one of the
+// workers waiting on the port. The primary process holds the bound
+// sockets and the connection guard: a worker asks it to admit each
+// connection against the limits (total, per address, allowed_ips) before
+// reading a byte, and tells it when one closes, so the primary's counts,
+// and with them every limit, hold for the translator as a whole. The
+// primary restarts a worker that dies, prints the one summary line (the
+// workers' counters added up) and stops every worker on SIGTERM.
 //
-// Why handing sockets over rather than SO_REUSEPORT or node:cluster, and
-// how workers are restarted and stopped: roles/common/worker-processes.ts.
-import { createServer, type Server, type Socket } from 'node:net';
+// Why the workers listen rather than the primary handing sockets over (as
+// the pool's primary does), and how workers are restarted and stopped:
+// roles/common/worker-processes.ts.
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createLogger, type Logger } from '../../log.js';
@@ -20,7 +21,7 @@ import { ConnectionGuard, ipMatcher } from '../../net/guard.js';
 import { runUntilSignal } from '../common/shutdown.js';
 import { WorkerProcesses, workerSlot, type WorkerProcess } from '../common/worker-processes.js';
 import type { TranslatorConfig } from './config.js';
-import type { ListenSpec } from './translator.js';
+import type { BoundPort } from './translator.js';
 
 const WORKER_MAIN = fileURLToPath(new URL('./worker-main.js', import.meta.url));
 /** How long the primary waits for the workers' counters before printing the summary without the late ones. */
@@ -32,22 +33,18 @@ export function workerCount(configured: number): number {
 }
 
 /** Primary → worker. */
-export type ToWorker =
-  | { t: 'start'; index: number; config: TranslatorConfig }
-  | { t: 'conn'; id: number; port: number }
-  | { t: 'summary'; seq: number };
+export type ToWorker = { t: 'start'; index: number; config: TranslatorConfig } | { t: 'summary'; seq: number };
 
 /** Worker → primary. */
 export type FromWorker =
   | { t: 'ready' }
   | { t: 'closed'; id: number }
-  | { t: 'refusing'; refusing: boolean }
+  | { t: 'admit'; key: number; ip: string; remotePort: number }
+  /** The ports it listens on (the same for every worker), before `ready`. */
+  | { t: 'listening'; ports: BoundPort[] }
   | { t: 'summary'; seq: number; summary: Record<string, unknown> };
 
-interface Worker extends WorkerProcess {
-  /** The worker turns miners away for want of upstream work. */
-  refusing: boolean;
-}
+type Worker = WorkerProcess;
 
 /**
  * Adds up the workers' summaries: numbers are summed, counters by reason
@@ -77,8 +74,8 @@ export class TranslatorPrimary {
   private readonly log: Logger;
   private readonly guard: ConnectionGuard;
   private readonly workers: Worker[] = [];
-  private readonly processes: WorkerProcesses<Worker, Extract<FromWorker, { t: 'refusing' | 'summary' }>>;
-  private readonly servers: Server[] = [];
+  private readonly processes: WorkerProcesses<Worker, Extract<FromWorker, { t: 'listening' | 'summary' }>>;
+  private ports: BoundPort[] = [];
   private readonly refused = new Map<string, number>();
   private summarySeq = 0;
   private readonly pendingSummaries = new Map<number, (w: Worker, s: Record<string, unknown>) => void>();
@@ -95,7 +92,7 @@ export class TranslatorPrimary {
       maxPerIp: cfg.limits.max_connections_per_ip,
       allowed: ipMatcher(cfg.limits.allowed_ips),
     });
-    for (let index = 0; index < count; index++) this.workers.push({ ...workerSlot(index), refusing: false });
+    for (let index = 0; index < count; index++) this.workers.push(workerSlot(index));
     this.processes = new WorkerProcesses({
       role: 'translator',
       main: WORKER_MAIN,
@@ -103,15 +100,12 @@ export class TranslatorPrimary {
       guard: this.guard,
       workers: this.workers,
       start: (w) => ({ t: 'start', index: w.index, config: cfg }) satisfies ToWorker,
-      onSpawn: (w) => (w.refusing = false),
-      onMessage: (w, child, msg) => {
-        if (msg.t === 'refusing') {
-          if (w.child === child) w.refusing = msg.refusing;
-        } else this.pendingSummaries.get(msg.seq)?.(w, msg.summary);
+      onMessage: (w, _child, msg) => {
+        if (msg.t === 'listening') this.ports = msg.ports;
+        else this.pendingSummaries.get(msg.seq)?.(w, msg.summary);
       },
-      // The fewest connections, those with upstream work first.
-      better: (a, b) =>
-        (b.refusing && !a.refusing) || (b.refusing === a.refusing && a.open.size < b.open.size),
+      sharedListeners: true,
+      onRefused: (ip, remotePort, reason) => this.refuse(ip, remotePort, reason),
     });
   }
 
@@ -120,74 +114,31 @@ export class TranslatorPrimary {
     return this.guard.open;
   }
 
-  /** Starts the workers, waits until each is ready, then listens. */
-  async start(): Promise<{ host: string; port: number; kind: string }[]> {
+  /** Starts the workers and resolves once each is ready (listening); the ports they listen on. */
+  async start(): Promise<BoundPort[]> {
     try {
       await this.processes.startAll();
     } catch (err) {
       await this.stop();
       throw err;
     }
-    const bound = [];
-    for (const [i, spec] of this.specs().entries()) bound.push(await this.listen(spec, i));
     const ms = this.cfg.summary_interval_secs * 1000;
     if (ms > 0) {
       this.summaryTimer = setInterval(() => void this.summary(), ms);
       this.summaryTimer.unref();
     }
-    return bound;
+    return this.ports;
   }
 
   async stop(): Promise<void> {
     if (this.summaryTimer) clearInterval(this.summaryTimer);
-    const closing = this.servers.map((s) => new Promise<void>((done) => s.close(() => done())));
     await this.processes.stop();
-    await Promise.all(closing);
   }
 
-  private specs(): ListenSpec[] {
-    const c = this.cfg;
-    return [
-      { address: c.downstream_address, port: c.downstream_port, kind: c.downstream_port_kind },
-      ...c.downstream_ports.map((p) => ({
-        address: p.address === '' ? c.downstream_address : p.address,
-        port: p.port,
-        kind: p.kind,
-      })),
-    ];
-  }
-
-  // ---- listeners -----------------------------------------------------------------
-
-  private listen(spec: ListenSpec, index: number): Promise<{ host: string; port: number; kind: string }> {
-    const server = createServer({ pauseOnConnect: true }, (s) => this.accept(s, index));
-    server.on('error', (err) => this.log.error({ err: err.message }, 'SV1 listener error'));
-    this.servers.push(server);
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ port: spec.port, host: spec.address, backlog: 4096 }, () => {
-        server.off('error', reject);
-        const addr = server.address();
-        const port = typeof addr === 'object' && addr !== null ? addr.port : spec.port;
-        this.log.info({ host: spec.address, port, kind: spec.kind, workers: this.count }, 'listening');
-        resolve({ host: spec.address, port, kind: spec.kind });
-      });
-    });
-  }
-
-  private refuse(socket: Socket, ip: string, reason: string): void {
+  /** A connection a worker asked about was not admitted. */
+  private refuse(ip: string, remotePort: number, reason: string): void {
     this.refused.set(reason, (this.refused.get(reason) ?? 0) + 1);
-    this.log.warn({ peer: `${ip}:${socket.remotePort ?? 0}`, reason }, 'connection refused');
-    socket.on('error', () => {});
-    socket.destroy();
-  }
-
-  private accept(socket: Socket, port: number): void {
-    this.processes.handOver(
-      socket,
-      (id) => ({ t: 'conn', id, port }) satisfies ToWorker,
-      (sock, ip, reason) => this.refuse(sock, ip, reason),
-    );
+    this.log.warn({ peer: `${ip}:${remotePort}`, reason }, 'connection refused');
   }
 
   // ---- summary -----------------------------------------------------------------
