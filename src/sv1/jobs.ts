@@ -14,7 +14,8 @@ import { notifyLine, notifyTemplate } from './notify.js';
  * same code 21), so a miner's book stays the size of two tips' jobs however
  * long it mines. A job sent again for the same upstream work (a new
  * difficulty, extranonce or version mask, or a keepalive with ntime moved
- * on) keeps only the send before it, for the shares already on their way:
+ * on; the same template on another upstream channel counts as the same
+ * work) keeps only the send before it, for the shares already on their way:
  * an idle miner whose difficulty falls step by step until its first share,
  * or that gets a keepalive every half minute, holds two jobs, not one per
  * send.
@@ -83,12 +84,15 @@ function shareTarget(difficulty: number): bigint {
 }
 
 /**
- * The same upstream work, ntime aside: the same job, or a keepalive copy of
- * it (made by spreading the job, so it shares the job's parts).
+ * The same upstream work, ntime aside: the same job, a keepalive copy of it
+ * (made by spreading the job, so it shares the job's parts), or another
+ * upstream channel's job for the same template (a difficulty step that moves
+ * the miner to another channel).
  */
 function sameWork(a: UpstreamJob, b: UpstreamJob): boolean {
   return (
     a === b ||
+    (a.work !== undefined && a.work === b.work) ||
     (a.job_id === b.job_id &&
       a.prev_hash === b.prev_hash &&
       a.coinbase_tx_prefix === b.coinbase_tx_prefix &&

@@ -23,6 +23,13 @@ export interface UpstreamJob {
   clean_jobs: boolean;
   /** Target the upstream channel requires for this job; shares meeting it are forwarded. */
   upstream_target: bigint;
+  /**
+   * Names the block template behind the job, the same on every upstream
+   * channel that carries it (channels differ only in extranonce_prefix and
+   * target): a miner moved to another channel's job for the same template
+   * is sent the same work again (see the job book).
+   */
+  work?: string;
 }
 
 /** What the miner rolls: extranonce1 = upstream extranonce_prefix ‖ the translator's per-miner bytes. */

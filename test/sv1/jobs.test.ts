@@ -83,6 +83,30 @@ test('duplicates per job; a stale job lets its memory go; a dropped job is not r
   assert.equal(small.remember(j, 'c'), 'full');
 });
 
+test("another upstream channel's job for the same template is the same work: a difficulty step across channels keeps only the send before it", () => {
+  const book = new JobBook(1);
+  // Band channels: their own job ids and extranonce_prefix (inside coinb1), one template.
+  const onChannel = (n: number, work: string | undefined) =>
+    makeJob({ job_id: n, coinbase_tx_prefix: Uint8Array.of(n), work });
+  const at = (difficulty: number) => ({ ...settings(false), difficulty });
+  const sends = [1024, 256, 64, 16].map(
+    (d, i) => book.add(onChannel(i + 1, 'w1'), i === 0 ? settings(true) : at(d)).job,
+  );
+  assert.equal(book.size, 2);
+  assert.deepEqual(
+    sends.map((j) => book.get(j.id)?.difficulty),
+    [undefined, undefined, 64, 16],
+  );
+  // A new template keeps the sends of the last one beside it.
+  const next = book.add(onChannel(5, 'w2'), at(16)).job;
+  assert.equal(book.size, 3);
+  assert.ok([sends[2]!, sends[3]!, next].every((j) => book.get(j.id) !== undefined));
+  // Jobs that do not name their template are the same work only as the same job.
+  const plain = [6, 7].map((n) => book.add(onChannel(n, undefined), at(16)).job);
+  assert.equal(book.size, 5);
+  assert.ok(plain.every((j) => book.get(j.id) !== undefined));
+});
+
 test('sent again for the same upstream job, a job keeps only the send before it', () => {
   const book = new JobBook(1);
   const upstream = makeJob();

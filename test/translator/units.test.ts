@@ -123,6 +123,15 @@ test("channel: the pool's prefix and the padding go in coinb1; shares go out beh
   assert.equal(Buffer.from(rekeyed.coinbase_tx_prefix).toString('hex'), '0102030101010100000000');
   assert.equal(UpstreamChannel.ofJob(current.job_id), undefined);
   assert.equal(channel.forward(share as unknown as UpstreamShare), undefined);
+  // The template behind a job is named alike whatever the channel's prefix; other coinbase parts name another.
+  assert.equal(rekeyed.work, current.work);
+  assert.match(current.work!, /^[0-9a-f]{64}$/);
+  channel.onJob({ ...job, job_id: 43, coinbase_tx_suffix: Uint8Array.of(9, 8) }, 0);
+  const other = channel.onPrevHash(
+    { type: 'SetNewPrevHash', channel_id: 1, job_id: 43, prev_hash: new Uint8Array(32), min_ntime: 100, nbits: 0x207fffff },
+    0,
+  )!;
+  assert.notEqual(other.work, current.work);
   channel.close();
   assert.equal(UpstreamChannel.ofJob(rekeyed.job_id), undefined);
 

@@ -12,7 +12,7 @@ import { V1Client } from './v1-client.js';
 import { eventually, startTranslatorProcess } from './fixture.js';
 import type { RoleProcess } from '../helpers/process.js';
 import { mergeSummaries, workerCount } from '../../src/roles/translator/index.js';
-import { WORKER_SEMI_SPACE_MB, workerExecArgv } from '../../src/roles/common/worker-flags.js';
+import { LEAN_HEAP, WORKER_HEAP, workerExecArgv } from '../../src/roles/common/worker-flags.js';
 
 const EASY = 'x,d=1e-8';
 const PER_IP = 3;
@@ -169,10 +169,11 @@ test(
     const { pool, proc, port, pids } = await startTwoWorkers(t);
     const first = pids();
     assert.equal(first.size, 2);
-    // Workers start with a small young generation (roles/common/worker-flags.ts).
+    // Workers start with a lean heap (roles/common/worker-flags.ts).
     for (const pid of first.values()) {
       const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      assert.ok(argv.includes(`--max-semi-space-size=${WORKER_SEMI_SPACE_MB}`), argv.join(' '));
+      assert.ok(argv.includes(`--max-semi-space-size=${LEAN_HEAP.semiSpaceMb}`), argv.join(' '));
+      assert.ok(argv.includes(`--heap-growing-percent=${LEAN_HEAP.heapGrowingPercent}`), argv.join(' '));
     }
     const victim = first.get(0)!;
     process.kill(victim, 'SIGKILL');
@@ -212,9 +213,16 @@ test(
   },
 );
 
-test('worker flags: the semi-space size is added unless the command line or NODE_OPTIONS sets one', () => {
-  const flag = `--max-semi-space-size=${WORKER_SEMI_SPACE_MB}`;
-  assert.deepEqual(workerExecArgv(['--enable-source-maps'], ''), ['--enable-source-maps', flag]);
+test('worker flags: the heap settings are added unless the command line or NODE_OPTIONS sets them', () => {
+  const semi = `--max-semi-space-size=${WORKER_HEAP.semiSpaceMb}`;
+  assert.deepEqual(workerExecArgv(['--enable-source-maps'], ''), ['--enable-source-maps', semi]);
   assert.deepEqual(workerExecArgv(['--max-semi-space-size=8'], ''), ['--max-semi-space-size=8']);
   assert.deepEqual(workerExecArgv([], '--trace-warnings --max_semi_space_size=16'), []);
+  const lean = [`--max-semi-space-size=${LEAN_HEAP.semiSpaceMb}`, `--heap-growing-percent=${LEAN_HEAP.heapGrowingPercent}`];
+  assert.deepEqual(workerExecArgv([], '', LEAN_HEAP), lean);
+  assert.deepEqual(workerExecArgv(['--heap-growing-percent=50'], '', LEAN_HEAP), ['--heap-growing-percent=50', lean[0]]);
+  assert.deepEqual(workerExecArgv(['--max-semi-space-size=4', '--heap_growing_percent=0'], '', LEAN_HEAP), [
+    '--max-semi-space-size=4',
+    '--heap_growing_percent=0',
+  ]);
 });

@@ -33,7 +33,7 @@ import cluster from 'node:cluster';
 import type { Socket } from 'node:net';
 import type { Logger } from '../../log.js';
 import type { ConnectionGuard } from '../../net/guard.js';
-import { workerExecArgv } from './worker-flags.js';
+import { workerExecArgv, type WorkerHeap } from './worker-flags.js';
 
 /** A worker that lived this long is restarted at once; one that died sooner waits longer each time. */
 const STABLE_MS = 10_000;
@@ -109,6 +109,8 @@ export interface WorkerProcessesOptions<W extends WorkerProcess, M extends { t: 
    * admission; handOver() is then not used.
    */
   sharedListeners?: boolean;
+  /** The workers' heap flags (default: worker-flags.ts WORKER_HEAP). */
+  heap?: WorkerHeap;
   /** Shared listeners: a connection was not admitted (log and count it). */
   onRefused?(ip: string, remotePort: number, reason: string): void;
 }
@@ -216,11 +218,11 @@ export class WorkerProcesses<W extends WorkerProcess, M extends { t: string }> {
 
   #spawn(w: W): Promise<void> {
     const { role, log } = this.#o;
-    const child = this.#o.sharedListeners === true ? clusterFork(this.#o.main) : fork(this.#o.main, [], {
-      stdio: 'inherit',
-      serialization: 'json',
-      execArgv: workerExecArgv(),
-    });
+    const execArgv = workerExecArgv(undefined, undefined, this.#o.heap);
+    const child =
+      this.#o.sharedListeners === true
+        ? clusterFork(this.#o.main, execArgv)
+        : fork(this.#o.main, [], { stdio: 'inherit', serialization: 'json', execArgv });
     w.child = child;
     w.pid = child.pid;
     w.ready = false;
@@ -287,8 +289,8 @@ export class WorkerProcesses<W extends WorkerProcess, M extends { t: string }> {
  * listen() on a port shares the primary's bound socket, and the kernel
  * gives each connection to one of the processes accepting on it.
  */
-function clusterFork(main: string): ChildProcess {
+function clusterFork(main: string, execArgv: string[]): ChildProcess {
   if (cluster.schedulingPolicy !== cluster.SCHED_NONE) cluster.schedulingPolicy = cluster.SCHED_NONE;
-  cluster.setupPrimary({ exec: main, args: [], execArgv: workerExecArgv(), serialization: 'json', silent: false });
+  cluster.setupPrimary({ exec: main, args: [], execArgv, serialization: 'json', silent: false });
   return cluster.fork().process;
 }

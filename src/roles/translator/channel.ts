@@ -16,7 +16,7 @@
 // never forwarded under the wrong job or prefix; shares of a live key find
 // their channel through it, whichever channel the miner is on by then.
 import type { ShareVerdict } from './acks.js';
-import { concatBytes, u256FromLE } from '../../bitcoin/index.js';
+import { bytesToHex, concatBytes, sha256, u256FromLE } from '../../bitcoin/index.js';
 import type { MessageByName } from '../../messages/index.js';
 import type { UpstreamJob, UpstreamShare } from '../../sv1/index.js';
 
@@ -246,6 +246,7 @@ export class UpstreamChannel {
       ntime,
       clean_jobs: clean,
       upstream_target: this.target,
+      work: workOf(job, prev),
     };
     this.activeAt = now;
     return this.active;
@@ -257,4 +258,19 @@ export class UpstreamChannel {
     while (this.sv2Ids.size > MAX_JOBS) this.sv2Ids.delete(this.sv2Ids.keys().next().value as number);
     return this.serial * SEQ_SPAN + this.seq;
   }
+}
+
+/**
+ * The template a job was built from, as far as miners can tell: its prev
+ * hash, version, coinbase parts around the extranonce and merkle path,
+ * hashed. Channels of one pool carry a template with the same parts.
+ */
+function workOf(job: ExtendedJob, prev: PrevHash): string {
+  const parts = [prev.prev_hash, job.coinbase_tx_prefix, job.coinbase_tx_suffix, ...job.merkle_path];
+  const head = new Uint8Array(4 + 4 * parts.length);
+  const view = new DataView(head.buffer);
+  view.setUint32(0, job.version, true);
+  // Each part's length, so that no two splits of the same bytes name one template.
+  parts.forEach((p, i) => view.setUint32(4 + 4 * i, p.length, true));
+  return bytesToHex(sha256(concatBytes(head, ...parts)));
 }

@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { createLogger, type Logger } from '../../log.js';
 import { ConnectionGuard, ipMatcher } from '../../net/guard.js';
 import { runUntilSignal } from '../common/shutdown.js';
+import { LEAN_HEAP, leanPrimaryHeap } from '../common/worker-flags.js';
 import { WorkerProcesses, workerSlot, type WorkerProcess } from '../common/worker-processes.js';
 import type { TranslatorConfig } from './config.js';
 import type { BoundPort } from './translator.js';
@@ -105,6 +106,7 @@ export class TranslatorPrimary {
         else this.pendingSummaries.get(msg.seq)?.(w, msg.summary);
       },
       sharedListeners: true,
+      heap: LEAN_HEAP,
       onRefused: (ip, remotePort, reason) => this.refuse(ip, remotePort, reason),
     });
   }
@@ -191,6 +193,8 @@ export class TranslatorPrimary {
 /** Starts the primary and its workers and keeps them until SIGINT/SIGTERM. */
 export async function runTranslatorWorkers(cfg: TranslatorConfig, count: number): Promise<TranslatorPrimary> {
   const logger = createLogger({ role: 'translator', level: cfg.log_level });
+  const lean = leanPrimaryHeap();
+  if (lean.length > 0) logger.debug({ v8_flags: lean }, 'primary heap settings');
   const primary = new TranslatorPrimary(cfg, count, logger);
   const ports = await primary.start();
   logger.info(
