@@ -128,7 +128,14 @@ test("channel: the pool's prefix and the padding go in coinb1; shares go out beh
   assert.match(current.work!, /^[0-9a-f]{64}$/);
   channel.onJob({ ...job, job_id: 43, coinbase_tx_suffix: Uint8Array.of(9, 8) }, 0);
   const other = channel.onPrevHash(
-    { type: 'SetNewPrevHash', channel_id: 1, job_id: 43, prev_hash: new Uint8Array(32), min_ntime: 100, nbits: 0x207fffff },
+    {
+      type: 'SetNewPrevHash',
+      channel_id: 1,
+      job_id: 43,
+      prev_hash: new Uint8Array(32),
+      min_ntime: 100,
+      nbits: 0x207fffff,
+    },
     0,
   )!;
   assert.notEqual(other.work, current.work);

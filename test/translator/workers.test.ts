@@ -194,7 +194,10 @@ test(
       assert.equal(reply.result, true);
       await eventually(() => pool.acceptedShares.length >= miners.length, 'the share at the pool');
     }
-    assert.ok(pool.acceptedShares.some((s) => s.conn === restarted), 'the restarted worker serves miners');
+    assert.ok(
+      pool.acceptedShares.some((s) => s.conn === restarted),
+      'the restarted worker serves miners',
+    );
     const summary = await proc.waitFor(
       (r) =>
         r.msg === 'summary' &&
@@ -218,9 +221,15 @@ test('worker flags: the heap settings are added unless the command line or NODE_
   assert.deepEqual(workerExecArgv(['--enable-source-maps'], ''), ['--enable-source-maps', semi]);
   assert.deepEqual(workerExecArgv(['--max-semi-space-size=8'], ''), ['--max-semi-space-size=8']);
   assert.deepEqual(workerExecArgv([], '--trace-warnings --max_semi_space_size=16'), []);
-  const lean = [`--max-semi-space-size=${LEAN_HEAP.semiSpaceMb}`, `--heap-growing-percent=${LEAN_HEAP.heapGrowingPercent}`];
+  const lean = [
+    `--max-semi-space-size=${LEAN_HEAP.semiSpaceMb}`,
+    `--heap-growing-percent=${LEAN_HEAP.heapGrowingPercent}`,
+  ];
   assert.deepEqual(workerExecArgv([], '', LEAN_HEAP), lean);
-  assert.deepEqual(workerExecArgv(['--heap-growing-percent=50'], '', LEAN_HEAP), ['--heap-growing-percent=50', lean[0]]);
+  assert.deepEqual(workerExecArgv(['--heap-growing-percent=50'], '', LEAN_HEAP), [
+    '--heap-growing-percent=50',
+    lean[0],
+  ]);
   assert.deepEqual(workerExecArgv(['--max-semi-space-size=4', '--heap_growing_percent=0'], '', LEAN_HEAP), [
     '--max-semi-space-size=4',
     '--heap_growing_percent=0',

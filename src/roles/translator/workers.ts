@@ -34,7 +34,8 @@ export function workerCount(configured: number): number {
 }
 
 /** Primary → worker. */
-export type ToWorker = { t: 'start'; index: number; config: TranslatorConfig } | { t: 'summary'; seq: number };
+export type ToWorker =
+  { t: 'start'; index: number; config: TranslatorConfig } | { t: 'summary'; seq: number };
 
 /** Worker → primary. */
 export type FromWorker =
