@@ -100,8 +100,9 @@ test(
     poolAccountCli(['add', 'tproxy', '--database', s.db]);
     const pool = await startPool(t, s, ['--payout-mode', 'pplns', '--web', 'false']);
 
-    // verify_accounts on (the default), one aggregated channel.
-    const tr = await startTproxy(t, s, pool.port, []);
+    // verify_accounts on (the default), one aggregated channel; one process,
+    // since each translator worker keeps verdicts of its own.
+    const tr = await startTproxy(t, s, pool.port, ['--workers', '1']);
     const negotiated = await tr.proc.waitFor((r) => r.msg === 'extensions negotiated');
     assert.deepEqual(negotiated.extensions, [0x0002], 'the pool agreed to 0x0002');
     await tr.proc.waitFor((r) => r.msg === 'upstream channel open');
