@@ -83,6 +83,8 @@ export class ScriptedPool {
   private nextChannel = 1;
   private nextJob = 1;
   prevHash: Uint8Array = new Uint8Array(randomBytes(32));
+  /** The template of the current prev hash, the same on every channel. */
+  private template: { prevHash: Uint8Array; suffix: Uint8Array; merkle_path: Uint8Array[] } | undefined;
   target: bigint;
 
   private constructor(
@@ -256,15 +258,24 @@ export class ScriptedPool {
       Buffer.from([scriptLen]),
       Buffer.from('03a08601', 'hex'),
     ]);
-    const suffix = Buffer.from(
-      'ffffffff0100f2052a01000000160014' + randomBytes(20).toString('hex') + '00000000',
-      'hex',
-    );
+    // One template per prev hash, as a pool gives every channel of one
+    // identity: the same payout output and merkle path on each.
+    if (this.template?.prevHash !== this.prevHash) {
+      const suffix = Buffer.from(
+        'ffffffff0100f2052a01000000160014' + randomBytes(20).toString('hex') + '00000000',
+        'hex',
+      );
+      this.template = {
+        prevHash: this.prevHash,
+        suffix: new Uint8Array(suffix),
+        merkle_path: Array.from({ length: this.opts.branches ?? 2 }, () => new Uint8Array(randomBytes(32))),
+      };
+    }
     const job: PoolJobState = {
       job_id: this.nextJob++,
       prefix: new Uint8Array(prefix),
-      suffix: new Uint8Array(suffix),
-      merkle_path: Array.from({ length: this.opts.branches ?? 2 }, () => new Uint8Array(randomBytes(32))),
+      suffix: this.template.suffix,
+      merkle_path: this.template.merkle_path,
       prev_hash: this.prevHash,
       min_ntime: Math.floor(Date.now() / 1000),
       version_rolling_allowed: this.opts.versionRollingAllowed ?? true,
