@@ -13,7 +13,7 @@
 // old generation collected once it grows 10 % past what the last full
 // collection kept (V8 otherwise lets it grow by up to 4x on a small heap
 // first). With 10,000 idle V1 connections on two workers that took the
-// memory per connection from 5.3 to 3.8 kB once all were connected (README,
+// memory per connection from 5.3 to 4.1 kB once all were connected (README,
 // "Scaling out"). The translator's primary gets the same at run time
 // (leanPrimaryHeap). An operator's own flags (command line or NODE_OPTIONS)
 // win.
