@@ -169,9 +169,7 @@ export class WorkerProcesses<W extends WorkerProcess, M extends { t: string }> {
       this.#o.guard.release(ip);
       return refuse(socket, ip, `no ${this.#o.role} worker ready`);
     }
-    const id = this.#nextId++;
-    this.#conns.set(id, { ip, worker: w });
-    w.open.add(id);
+    const id = this.#opened(ip, w);
     socket.on('error', () => {});
     w.child!.send(message(id) as object, socket, (err) => {
       if (err === null) return;
@@ -202,10 +200,15 @@ export class WorkerProcesses<W extends WorkerProcess, M extends { t: string }> {
       this.#o.onRefused?.(msg.ip, msg.remotePort, admission.reason);
       return answer({ t: 'refused', key: msg.key });
     }
+    answer({ t: 'admitted', key: msg.key, id: this.#opened(msg.ip, w) });
+  }
+
+  /** An admitted connection from `ip`, served by `w`: its id for `closed`. */
+  #opened(ip: string, w: W): number {
     const id = this.#nextId++;
-    this.#conns.set(id, { ip: msg.ip, worker: w });
+    this.#conns.set(id, { ip, worker: w });
     w.open.add(id);
-    answer({ t: 'admitted', key: msg.key, id });
+    return id;
   }
 
   #closed(id: number): void {
@@ -218,18 +221,17 @@ export class WorkerProcesses<W extends WorkerProcess, M extends { t: string }> {
 
   #spawn(w: W): Promise<void> {
     const { role, log } = this.#o;
+    const shared = this.#o.sharedListeners === true;
     const execArgv = workerExecArgv(undefined, undefined, this.#o.heap);
-    const child =
-      this.#o.sharedListeners === true
-        ? clusterFork(this.#o.main, execArgv)
-        : fork(this.#o.main, [], { stdio: 'inherit', serialization: 'json', execArgv });
+    const child = shared
+      ? clusterFork(this.#o.main, execArgv)
+      : fork(this.#o.main, [], { stdio: 'inherit', serialization: 'json', execArgv });
     w.child = child;
     w.pid = child.pid;
     w.ready = false;
     w.startedAt = Date.now();
     this.#o.onSpawn?.(w);
     log.info({ worker: w.index, worker_pid: child.pid }, `${role} worker started`);
-    const shared = this.#o.sharedListeners === true;
     if (!shared) child.send(this.#o.start(w) as object);
     return new Promise<void>((resolve, reject) => {
       child.on('message', (msg: WorkerLifecycleMessage | M) => {
