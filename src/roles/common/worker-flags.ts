@@ -36,16 +36,18 @@ const given = (flag: string, list: readonly string[]) => {
   return list.some((f) => names.some((n) => f === n || f.startsWith(`${n}=`)));
 };
 
+/** The operator set the young generation's size (command line or NODE_OPTIONS). */
+const semiSpaceGiven = (execArgv: readonly string[], nodeOptions: string) =>
+  given('--max-semi-space-size', execArgv) || given('--max-semi-space-size', nodeOptions.split(/\s+/));
+
 /** execArgv for a forked worker: the primary's own flags, plus `heap` where the operator set nothing. */
 export function workerExecArgv(
   execArgv: readonly string[] = process.execArgv,
   nodeOptions: string = process.env.NODE_OPTIONS ?? '',
   heap: WorkerHeap = WORKER_HEAP,
 ): string[] {
-  const options = nodeOptions.split(/\s+/);
   const out = [...execArgv];
-  if (!given('--max-semi-space-size', execArgv) && !given('--max-semi-space-size', options))
-    out.push(`--max-semi-space-size=${heap.semiSpaceMb}`);
+  if (!semiSpaceGiven(execArgv, nodeOptions)) out.push(`--max-semi-space-size=${heap.semiSpaceMb}`);
   if (heap.heapGrowingPercent !== undefined && !given('--heap-growing-percent', execArgv))
     out.push(`--heap-growing-percent=${heap.heapGrowingPercent}`);
   return out;
@@ -63,8 +65,7 @@ export function leanPrimaryHeap(
   nodeOptions: string = process.env.NODE_OPTIONS ?? '',
 ): string[] {
   const set: string[] = [];
-  if (!given('--max-semi-space-size', execArgv) && !given('--max-semi-space-size', nodeOptions.split(/\s+/)))
-    set.push('--semi-space-growth-factor=1');
+  if (!semiSpaceGiven(execArgv, nodeOptions)) set.push('--semi-space-growth-factor=1');
   if (!given('--heap-growing-percent', execArgv))
     set.push(`--heap-growing-percent=${LEAN_HEAP.heapGrowingPercent!}`);
   for (const flag of set) v8.setFlagsFromString(flag);

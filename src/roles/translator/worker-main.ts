@@ -9,7 +9,7 @@ import { translatorOptions } from './index.js';
 import { Translator } from './translator.js';
 import type { FromWorker, ToWorker } from './workers.js';
 
-function send(msg: FromWorker | { t: 'waiting' }): void {
+function send(msg: FromWorker): void {
   if (process.connected) process.send!(msg, undefined, {}, () => {});
 }
 

@@ -20,7 +20,12 @@ import { createLogger, type Logger } from '../../log.js';
 import { ConnectionGuard, ipMatcher } from '../../net/guard.js';
 import { runUntilSignal } from '../common/shutdown.js';
 import { LEAN_HEAP, leanPrimaryHeap } from '../common/worker-flags.js';
-import { WorkerProcesses, workerSlot, type WorkerProcess } from '../common/worker-processes.js';
+import {
+  WorkerProcesses,
+  workerSlot,
+  type WorkerLifecycleMessage,
+  type WorkerProcess,
+} from '../common/worker-processes.js';
 import type { TranslatorConfig } from './config.js';
 import type { BoundPort } from './translator.js';
 
@@ -39,9 +44,7 @@ export type ToWorker =
 
 /** Worker → primary. */
 export type FromWorker =
-  | { t: 'ready' }
-  | { t: 'closed'; id: number }
-  | { t: 'admit'; key: number; ip: string; remotePort: number }
+  | WorkerLifecycleMessage
   /** The ports it listens on (the same for every worker), before `ready`. */
   | { t: 'listening'; ports: BoundPort[] }
   | { t: 'summary'; seq: number; summary: Record<string, unknown> };
