@@ -11,7 +11,8 @@
 // Per server: `submit` at rising offered rates from 100 connections (answers/s,
 // p99 latency, server CPU), the best rate answered with p99 < 100 ms and the
 // plateau; `connect` with N idle connections (resident memory per
-// connection, of every process of the server added up); `fanout` at N
+// connection, of every process of the server added up, and the MiB each
+// process added, the primary first); `fanout` at N
 // connections (new block → first clean mining.notify; spread after the first
 // notify). A small JSON-RPC endpoint in this process stands in for bitcoind:
 // `generatetodescriptor` makes the scripted pool announce a new prev hash,
@@ -101,13 +102,18 @@ async function idleMemory(
   n: number,
   pids: number[],
   idleSeconds: number,
-): Promise<{ established: number; before: number; ready: number; idle: number | undefined }> {
+): Promise<{
+  established: number;
+  before: number[];
+  ready: number[];
+  idle: number[] | undefined;
+}> {
   const dir = mkdtempSync(join(tmpdir(), 'strata-v1load-idle-'));
   const readyFile = join(dir, 'ready');
   const releaseFile = join(dir, 'release');
   try {
-    const sum = () => pids.reduce((a, pid) => a + processRssKiB(pid), 0);
-    const before = sum();
+    const each = () => pids.map((pid) => processRssKiB(pid));
+    const before = each();
     let done = false;
     const run = v1load(script, [
       'connect',
@@ -124,12 +130,12 @@ async function idleMemory(
       releaseFile,
     ]).finally(() => (done = true));
     while (!done && !existsSync(readyFile)) await new Promise((r) => setTimeout(r, 100));
-    const ready = sum();
-    let idle: number | undefined;
+    const ready = each();
+    let idle: number[] | undefined;
     if (idleSeconds > 0 && !done) {
       for (let waited = 0; waited < idleSeconds * 10 && !done; waited++)
         await new Promise((r) => setTimeout(r, 100));
-      if (!done) idle = sum();
+      if (!done) idle = each();
     }
     writeFileSync(releaseFile, '');
     const c = await run;
@@ -221,14 +227,18 @@ async function measure(script: string, server: V1Server, o: Options, rpcUrl: str
   const pids = server.pids ?? (server.pid ? [server.pid] : []);
   if (pids.length > 0) {
     const m = await idleMemory(script, common, n, pids, o.idleSeconds);
-    const perConnection = (kb: number) => Math.round(((kb - m.before) * 1024) / m.established);
+    const sum = (kib: number[]) => kib.reduce((a, b) => a + b, 0);
+    const perConnection = (kib: number[]) => Math.round(((sum(kib) - sum(m.before)) * 1024) / m.established);
+    // What each process (the primary first) added, so a reader sees where it went.
+    const added = (kib: number[]) => kib.map((k, i) => Math.round((k - m.before[i]!) / 102.4) / 10);
     emit({
       bench: `v1load.connect.${server.name}.rss_per_idle_connection`,
       value: perConnection(m.ready),
       unit: 'bytes',
       connections: m.established,
       processes: pids.length,
-      rss_mib: Math.round(m.ready / 1024),
+      rss_mib: Math.round(sum(m.ready) / 1024),
+      added_mib_by_process: added(m.ready),
     });
     // The connection burst's garbage is not a connection's: V8 returns it
     // to the system once the process has been idle a while.
@@ -239,7 +249,8 @@ async function measure(script: string, server: V1Server, o: Options, rpcUrl: str
         unit: 'bytes',
         connections: m.established,
         processes: pids.length,
-        rss_mib: Math.round(m.idle / 1024),
+        rss_mib: Math.round(sum(m.idle) / 1024),
+        added_mib_by_process: added(m.idle),
       });
     }
   }
