@@ -193,7 +193,7 @@ async function plan(stackFile, withMiner, withJd) {
   const bind = s.bind_address;
   const local = probeHost(bind);
   const { buildProgram } = await import(pathToFileURL(CLI).href);
-  const commands = buildProgram().commands.map((c) => c.name());
+  const commands = (await buildProgram()).commands.map((c) => c.name());
 
   // The node: the embedded devnet, or a Bitcoin Core from [bitcoind].
   const devnet = s.network === 'devnet';

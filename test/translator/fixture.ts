@@ -2,7 +2,7 @@
 // log records kept for assertions.
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { Translator, type TranslatorOptions } from '../../src/roles/translator/index.js';
+import { Translator, type TranslatorOptions } from '../../src/roles/translator/translator.js';
 import type { TestContext } from 'node:test';
 import { ScriptedPool, type ScriptedPoolOptions } from './scripted-pool.js';
 import { roleArgv, startNode, waitReady, type RoleProcess } from '../helpers/process.js';

@@ -11,7 +11,8 @@ import { ScriptedPool } from './scripted-pool.js';
 import { V1Client } from './v1-client.js';
 import { eventually, startTranslatorProcess } from './fixture.js';
 import type { RoleProcess } from '../helpers/process.js';
-import { mergeSummaries, workerCount } from '../../src/roles/translator/index.js';
+import { workerCount } from '../../src/roles/translator/index.js';
+import { mergeSummaries } from '../../src/roles/translator/workers.js';
 import { LEAN_HEAP, WORKER_HEAP, workerExecArgv } from '../../src/roles/common/worker-flags.js';
 
 const EASY = 'x,d=1e-8';

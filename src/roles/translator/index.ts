@@ -1,21 +1,25 @@
 // `strata translator`: Stratum V1 firmware mining on an SV2 pool, as a CLI
 // sub-command. The SV1 side listens on one or more ports (each an ASIC or a
 // CPU port); the SV2 side is an ordered list of pools with failover.
+//
+// This module is what the command line loads: the flags and the config.
+// The translator itself (run.ts) and the primary of worker processes
+// (workers.ts) are loaded by the action, only the one it runs: a primary
+// then holds none of the protocol code its workers run, and starts with
+// V8's young generation at its small initial size instead of the 8 MiB
+// that loading that code grew it to.
 import type { Command } from 'commander';
-import { createLogger } from '../../log.js';
-import { upstreamSecurity } from '../common/authority.js';
+import { availableParallelism } from 'node:os';
 import { addConfigFlags, flagOverrides, type FlagRow } from '../common/cli-flags.js';
-import { runUntilSignal } from '../common/shutdown.js';
-import { loadTranslatorConfig, type TranslatorConfig } from './config.js';
-import { Translator, type TranslatorOptions } from './translator.js';
-import { runTranslatorWorkers, workerCount } from './workers.js';
+import { loadTranslatorConfig } from './config.js';
 
 export { TRANSLATOR_SCHEMA, loadTranslatorConfig } from './config.js';
 export type { TranslatorConfig, UpstreamConfig, PortKind } from './config.js';
-export { Translator, difficultyForHashrate, hashrateForDifficulty } from './translator.js';
-export type { TranslatorOptions, ListenSpec, BoundPort } from './translator.js';
-export { TranslatorMetrics } from './metrics.js';
-export { TranslatorPrimary, mergeSummaries, runTranslatorWorkers, workerCount } from './workers.js';
+
+/** `workers` of the config: 0 means one per core. */
+export function workerCount(configured: number): number {
+  return configured > 0 ? configured : availableParallelism();
+}
 
 export const TRANSLATOR_FLAGS: readonly FlagRow[] = [
   ['downstream_address', '--downstream-address <ip>', 'IP address the SV1 port listens on'],
@@ -127,78 +131,11 @@ export function registerTranslator(program: Command): void {
     const cfg = loadTranslatorConfig(raw.config as string | undefined, overrides);
     const workers = workerCount(cfg.workers);
     if (workers > 1) {
-      // Key files and other settings are checked here, before any worker starts.
-      translatorOptions(cfg, createLogger({ role: 'translator', level: 'silent' }));
+      const { runTranslatorWorkers } = await import('./workers.js');
       await runTranslatorWorkers(cfg, workers);
     } else {
+      const { runTranslator } = await import('./run.js');
       await runTranslator(cfg);
     }
   });
-}
-
-/** Translator options from a checked config. */
-export function translatorOptions(
-  cfg: TranslatorConfig,
-  logger: TranslatorOptions['logger'],
-): TranslatorOptions {
-  const d = cfg.downstream_difficulty_config;
-  return {
-    listen: [
-      { address: cfg.downstream_address, port: cfg.downstream_port, kind: cfg.downstream_port_kind },
-      ...cfg.downstream_ports.map((p) => ({
-        address: p.address === '' ? cfg.downstream_address : p.address,
-        port: p.port,
-        kind: p.kind,
-      })),
-    ],
-    upstreams: cfg.upstreams.map((u) => ({
-      host: u.address,
-      port: u.port,
-      name: `${u.address}:${u.port}`,
-      security: upstreamSecurity('noise', u.authority_pubkey),
-      user_identity: u.user_identity,
-    })),
-    extranonce2Size: cfg.downstream_extranonce2_size,
-    aggregate: cfg.aggregate_channels,
-    minHashrate: d.min_individual_miner_hashrate,
-    sharesPerMinute: d.shares_per_minute,
-    vardiff: d.enable_vardiff,
-    keepaliveMs: d.job_keepalive_interval_secs * 1000,
-    handshakeMs: cfg.handshake_timeout_secs * 1000,
-    idleMs: cfg.idle_timeout_secs * 1000,
-    noWorkMs: cfg.no_work_timeout_secs * 1000,
-    pingMs: cfg.ping_interval_secs * 1000,
-    summaryMs: cfg.summary_interval_secs * 1000,
-    maxConnections: cfg.limits.max_connections,
-    maxPerIp: cfg.limits.max_connections_per_ip,
-    allowedIps: cfg.limits.allowed_ips,
-    submitsPerSecond: cfg.limits.max_submits_per_second,
-    invalidFreshWork: cfg.limits.invalid_shares_fresh_work,
-    invalidReconnect: cfg.limits.invalid_shares_reconnect,
-    verifyAccounts: cfg.verify_accounts,
-    supportedExtensions: cfg.supported_extensions,
-    requiredExtensions: cfg.required_extensions,
-    failbackMs: cfg.failback_secs * 1000,
-    shareAckTimeoutMs: cfg.share_ack_timeout_secs * 1000,
-    logger,
-  };
-}
-
-/** Starts the translator and keeps it until SIGINT/SIGTERM. */
-export async function runTranslator(cfg: TranslatorConfig): Promise<Translator> {
-  const logger = createLogger({ role: 'translator', level: cfg.log_level });
-  const translator = new Translator(translatorOptions(cfg, logger));
-  const ports = await translator.start();
-  logger.info(
-    {
-      ports: ports.map((p) => `${p.host}:${p.port}/${p.kind}`),
-      upstreams: cfg.upstreams.map((u) => `${u.address}:${u.port}`),
-      aggregate_channels: cfg.aggregate_channels,
-      verify_accounts: cfg.verify_accounts,
-      failback_secs: cfg.failback_secs,
-    },
-    'translator ready',
-  );
-  runUntilSignal(() => translator.stop(), { logger });
-  return translator;
 }

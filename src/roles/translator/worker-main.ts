@@ -5,7 +5,7 @@
 import type { AdmitReply } from '../common/worker-processes.js';
 import { createLogger } from '../../log.js';
 import { runUntilSignal } from '../common/shutdown.js';
-import { translatorOptions } from './index.js';
+import { translatorOptions } from './run.js';
 import { Translator } from './translator.js';
 import type { FromWorker, ToWorker } from './workers.js';
 

@@ -14,10 +14,10 @@
 // Why the workers listen rather than the primary handing sockets over (as
 // the pool's primary does), and how workers are restarted and stopped:
 // roles/common/worker-processes.ts.
-import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createLogger, type Logger } from '../../log.js';
 import { ConnectionGuard, ipMatcher } from '../../net/guard.js';
+import { upstreamSecurity } from '../common/authority.js';
 import { runUntilSignal } from '../common/shutdown.js';
 import { LEAN_HEAP, leanPrimaryHeap } from '../common/worker-flags.js';
 import {
@@ -32,11 +32,6 @@ import type { BoundPort } from './translator.js';
 const WORKER_MAIN = fileURLToPath(new URL('./worker-main.js', import.meta.url));
 /** How long the primary waits for the workers' counters before printing the summary without the late ones. */
 const SUMMARY_WAIT_MS = 2000;
-
-/** `workers` of the config: 0 means one per core. */
-export function workerCount(configured: number): number {
-  return configured > 0 ? configured : availableParallelism();
-}
 
 /** Primary → worker. */
 export type ToWorker =
@@ -196,6 +191,9 @@ export class TranslatorPrimary {
 
 /** Starts the primary and its workers and keeps them until SIGINT/SIGTERM. */
 export async function runTranslatorWorkers(cfg: TranslatorConfig, count: number): Promise<TranslatorPrimary> {
+  // The pools' keys are checked before any worker starts: a bad key file is
+  // one clear error here rather than every worker dying at its start.
+  for (const u of cfg.upstreams) upstreamSecurity('noise', u.authority_pubkey);
   const logger = createLogger({ role: 'translator', level: cfg.log_level });
   const lean = leanPrimaryHeap();
   if (lean.length > 0) logger.debug({ v8_flags: lean }, 'primary heap settings');
