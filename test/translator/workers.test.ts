@@ -164,7 +164,7 @@ test(
 );
 
 test(
-  'workers = 2: a killed worker is restarted and serves new miners; SIGTERM to the primary leaves no process',
+  "workers = 2: a killed worker's places are freed, it is restarted and serves new miners; SIGTERM to the primary leaves no process",
   { timeout: 120_000 },
   async (t) => {
     const { pool, proc, port, pids } = await startTwoWorkers(t);
@@ -176,17 +176,42 @@ test(
       assert.ok(argv.includes(`--max-semi-space-size=${LEAN_HEAP.semiSpaceMb}`), argv.join(' '));
       assert.ok(argv.includes(`--heap-growing-percent=${LEAN_HEAP.heapGrowingPercent}`), argv.join(' '));
     }
-    const victim = first.get(0)!;
+    // 127.0.0.1 takes all its places; the worker serving most of them is killed.
+    const local: V1Client[] = [];
+    for (let i = 0; i < PER_IP; i++) local.push(await miner(t, port, `dave.rig${i}`, '127.0.0.1'));
+    type PerWorker = { worker: number; miners: number };
+    const placed = await proc.waitFor(
+      (r) =>
+        r.msg === 'summary' &&
+        Array.isArray(r.per_worker) &&
+        (r.per_worker as PerWorker[]).reduce((n, w) => n + w.miners, 0) === PER_IP,
+    );
+    const busiest = (placed.per_worker as PerWorker[]).reduce((a, b) => (b.miners > a.miners ? b : a));
+    const index = busiest.worker;
+    const victim = first.get(index)!;
+    const connsBefore = new Set(pool.channels.map((c) => c.conn));
     process.kill(victim, 'SIGKILL');
     const exited = await proc.waitFor((r) => r.msg === 'translator worker exited: restarting it');
-    assert.equal(exited.worker, 0);
-    await eventually(() => pids().get(0) !== victim, 'worker 0 started again');
-    // Its new upstream channel.
-    await pool.until(() => pool.channels.length >= 3);
+    assert.equal(exited.worker, index);
+    await eventually(() => pids().get(index) !== victim, `worker ${index} started again`);
+    // Its new upstream connection (the other worker may open channels on its own meanwhile).
+    await pool.until(() => pool.channels.some((c) => !connsBefore.has(c.conn)));
+    const restarted = pool.channels.find((c) => !connsBefore.has(c.conn))!.conn;
+
+    // The primary released the dead worker's connections: the address has
+    // exactly its free places again, and no more.
+    await eventually(
+      () => local.filter((c) => c.closed).length === busiest.miners,
+      "the killed worker's miners disconnected",
+    );
+    const still = PER_IP - busiest.miners;
+    for (let i = still; i < PER_IP; i++) await miner(t, port, `dave.again${i}`, '127.0.0.1');
+    const extra = await V1Client.connect(port, '127.0.0.1');
+    t.after(() => extra.close());
+    assert.equal(await refused(extra), true, 'the cap still holds');
 
     // New miners are served, by the restarted worker too: miners connect
     // until one of them mined through its new upstream channel.
-    const restarted = pool.channels.at(-1)!.conn;
     const miners: V1Client[] = [];
     for (let i = 0; i < TRIES && !pool.acceptedShares.some((s) => s.conn === restarted); i++) {
       const m = await miner(t, port, `bob.rig${i}`, `127.0.0.${2 + i}`);
@@ -204,7 +229,7 @@ test(
         r.msg === 'summary' &&
         Array.isArray(r.per_worker) &&
         (r.per_worker as { worker: number; connections_accepted: number; restarts: number }[]).some(
-          (w) => w.worker === 0 && w.restarts === 1 && w.connections_accepted >= 1,
+          (w) => w.worker === index && w.restarts === 1 && w.connections_accepted >= 1,
         ),
     );
     assert.equal(summary.workers_answering, 2);

@@ -50,8 +50,10 @@ export interface WorkerProcess {
   child: ChildProcess | undefined;
   pid: number | undefined;
   ready: boolean;
-  /** Connections handed to it and not closed yet. */
-  open: Set<number>;
+  /** Its connections not closed yet, by peer address: what the primary releases if it dies. */
+  open: Map<string, number>;
+  /** How many that is. */
+  connections: number;
   startedAt: number;
   restartDelayMs: number;
   restarts: number;
@@ -63,7 +65,8 @@ export function workerSlot(index: number): WorkerProcess {
     child: undefined,
     pid: undefined,
     ready: false,
-    open: new Set(),
+    open: new Map(),
+    connections: 0,
     startedAt: 0,
     restartDelayMs: 1000,
     restarts: 0,
@@ -79,12 +82,13 @@ export type WorkerLifecycleMessage =
    */
   | { t: 'waiting' }
   | { t: 'ready' }
-  | { t: 'closed'; id: number }
+  /** A connection the primary admitted has ended: `ip` as the primary named it (admit, or hand-over). */
+  | { t: 'closed'; ip: string }
   /** Shared listeners: may the connection the worker calls `key`, from `ip`, be served? */
   | { t: 'admit'; key: number; ip: string; remotePort: number };
 
-/** The primary's answer to `admit`: the connection's `id` (for `closed`), or refused. */
-export type AdmitReply = { t: 'admitted'; key: number; id: number } | { t: 'refused'; key: number };
+/** The primary's answer to `admit`. */
+export type AdmitReply = { t: 'admitted'; key: number } | { t: 'refused'; key: number };
 
 export interface WorkerProcessesOptions<W extends WorkerProcess, M extends { t: string }> {
   /** Names the processes in the log ("translator", "pool"). */
@@ -117,8 +121,6 @@ export interface WorkerProcessesOptions<W extends WorkerProcess, M extends { t: 
 
 export class WorkerProcesses<W extends WorkerProcess, M extends { t: string }> {
   readonly #o: WorkerProcessesOptions<W, M>;
-  readonly #conns = new Map<number, { ip: string; worker: W }>();
-  #nextId = 1;
   #stopping = false;
 
   constructor(options: WorkerProcessesOptions<W, M>) {
@@ -151,13 +153,13 @@ export class WorkerProcesses<W extends WorkerProcess, M extends { t: string }> {
   }
 
   /**
-   * Admits an accepted (paused) socket and hands it with `message(id)` to a
-   * worker; `refuse` is called for a socket not admitted or when no worker
-   * is ready.
+   * Admits an accepted (paused) socket and hands it with `message(ip)` to a
+   * worker, which names `ip` again when the connection closes; `refuse` is
+   * called for a socket not admitted or when no worker is ready.
    */
   handOver(
     socket: Socket,
-    message: (id: number) => unknown,
+    message: (ip: string) => unknown,
     refuse: (socket: Socket, ip: string, reason: string) => void,
   ): void {
     const ip = socket.remoteAddress ?? '';
@@ -169,17 +171,17 @@ export class WorkerProcesses<W extends WorkerProcess, M extends { t: string }> {
       this.#o.guard.release(ip);
       return refuse(socket, ip, `no ${this.#o.role} worker ready`);
     }
-    const id = this.#opened(ip, w);
+    this.#opened(w, ip);
     socket.on('error', () => {});
-    w.child!.send(message(id) as object, socket, (err) => {
+    w.child!.send(message(ip) as object, socket, (err) => {
       if (err === null) return;
-      this.#closed(id);
+      this.#closed(w, ip);
       socket.destroy();
     });
   }
 
   #pick(): W | undefined {
-    const better = this.#o.better ?? ((a: W, b: W) => a.open.size < b.open.size);
+    const better = this.#o.better ?? ((a: W, b: W) => a.connections < b.connections);
     let best: W | undefined;
     for (const w of this.#o.workers) {
       if (!w.ready || w.child === undefined) continue;
@@ -200,23 +202,29 @@ export class WorkerProcesses<W extends WorkerProcess, M extends { t: string }> {
       this.#o.onRefused?.(msg.ip, msg.remotePort, admission.reason);
       return answer({ t: 'refused', key: msg.key });
     }
-    answer({ t: 'admitted', key: msg.key, id: this.#opened(msg.ip, w) });
+    this.#opened(w, msg.ip);
+    answer({ t: 'admitted', key: msg.key });
   }
 
-  /** An admitted connection from `ip`, served by `w`: its id for `closed`. */
-  #opened(ip: string, w: W): number {
-    const id = this.#nextId++;
-    this.#conns.set(id, { ip, worker: w });
-    w.open.add(id);
-    return id;
+  /**
+   * An admitted connection from `ip`, served by `w`. The primary keeps
+   * counts only, per worker and address, not a record per connection: a
+   * burst of thousands of connections costs it nothing that stays.
+   */
+  #opened(w: W, ip: string): void {
+    w.open.set(ip, (w.open.get(ip) ?? 0) + 1);
+    w.connections++;
   }
 
-  #closed(id: number): void {
-    const c = this.#conns.get(id);
-    if (c === undefined) return;
-    this.#conns.delete(id);
-    c.worker.open.delete(id);
-    this.#o.guard.release(c.ip);
+  /** One of `w`'s connections from `ip` ended (a name it was not given is ignored). */
+  #closed(w: W, ip: string, count = 1): void {
+    const open = w.open.get(ip) ?? 0;
+    const n = Math.min(open, count);
+    if (n === 0) return;
+    if (open === n) w.open.delete(ip);
+    else w.open.set(ip, open - n);
+    w.connections -= n;
+    for (let i = 0; i < n; i++) this.#o.guard.release(ip);
   }
 
   #spawn(w: W): Promise<void> {
@@ -241,7 +249,8 @@ export class WorkerProcesses<W extends WorkerProcess, M extends { t: string }> {
           w.ready = true;
           resolve();
         } else if (msg.t === 'closed') {
-          this.#closed((msg as { id: number }).id);
+          // A process that is gone had all its connections released at its exit.
+          if (w.child === child) this.#closed(w, (msg as { ip: string }).ip);
         } else if (msg.t === 'admit' && shared) {
           this.#admit(w, child, msg as Extract<WorkerLifecycleMessage, { t: 'admit' }>);
         } else {
@@ -253,7 +262,7 @@ export class WorkerProcesses<W extends WorkerProcess, M extends { t: string }> {
         const wasReady = w.ready;
         w.ready = false;
         if (w.child === child) w.child = undefined;
-        for (const id of [...w.open]) this.#closed(id);
+        for (const [ip, n] of [...w.open]) this.#closed(w, ip, n);
         this.#o.onExit?.(w);
         if (!wasReady) reject(new Error(`${role} worker ${w.index} exited at start (${code ?? signal})`));
         if (this.#stopping || !wasReady) return;

@@ -35,8 +35,8 @@ let started = false;
 process.on('message', (msg: ToPoolWorker, handle: unknown) => {
   if (msg.t !== 'conn') return;
   const socket = handle as Socket | undefined;
-  if (socket === undefined) return send({ t: 'closed', id: msg.id });
-  socket.once('close', () => send({ t: 'closed', id: msg.id }));
+  if (socket === undefined) return send({ t: 'closed', ip: msg.ip });
+  socket.once('close', () => send({ t: 'closed', ip: msg.ip }));
   if (!started) return void early.push(socket);
   pool.adopt(socket);
   socket.resume();

@@ -57,11 +57,11 @@ export interface LiveReport {
 
 /** Primary → worker. */
 export type ToPoolWorker =
-  { t: 'start'; index: number; count: number; config: PoolConfig } | { t: 'conn'; id: number };
+  { t: 'start'; index: number; count: number; config: PoolConfig } | { t: 'conn'; ip: string };
 
 /** Worker → primary. */
 export type FromPoolWorker =
-  { t: 'ready'; pid: number } | { t: 'closed'; id: number } | { t: 'live'; live: LiveReport };
+  { t: 'ready'; pid: number } | { t: 'closed'; ip: string } | { t: 'live'; live: LiveReport };
 
 /** The report a worker sends: what its PoolLive shows now. */
 export function liveReport(live: PoolLive): LiveReport {
@@ -267,7 +267,7 @@ export class PoolPrimary {
   private accept(socket: Socket): void {
     this.processes.handOver(
       socket,
-      (id) => ({ t: 'conn', id }) satisfies ToPoolWorker,
+      (ip) => ({ t: 'conn', ip }) satisfies ToPoolWorker,
       (sock, ip, reason) => this.refuse(sock, ip, reason),
     );
   }

@@ -96,8 +96,8 @@ export class MinerConnection implements Upstream, SessionOptions, TokenBucket {
   /** Consecutive invalid (not stale) shares. */
   invalidRun = 0;
   gone = false;
-  /** The number the process that counts connections gave this one when it admitted it (-1: admitted here). */
-  handle = -1;
+  /** The process that counts connections (the primary) admitted it: its end is reported there. */
+  admittedElsewhere = false;
   /**
    * The name shares came under last and the 0x0002 user_identity they carry
    * (undefined: over 32 bytes); most miners use one name, so one pair

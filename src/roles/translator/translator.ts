@@ -102,12 +102,12 @@ export interface TranslatorOptions {
   /**
    * The listeners are shared with other worker processes (node:cluster), and
    * the process that counts connections for all of them admits each one
-   * before a byte is read: resolves with the connection's number there, or
-   * undefined when it was refused (the asker logged and counted that).
+   * before a byte is read: resolves true, or false when it was refused (the
+   * asker logged and counted that).
    */
-  admit?: (ip: string, remotePort: number) => Promise<number | undefined>;
-  /** A connection admitted through `admit` ended: called once for each, with its number. */
-  onHandedClose?: (handle: number) => void;
+  admit?: (ip: string, remotePort: number) => Promise<boolean>;
+  /** A connection admitted through `admit` ended: called once for each, with the `ip` it was admitted as. */
+  onAdmittedClose?: (ip: string) => void;
 }
 
 export interface BoundPort {
@@ -259,21 +259,22 @@ export class Translator implements MinerHost {
   /**
    * Shared listeners: asks the process that counts connections to admit
    * this one (it stays paused meanwhile), then serves it or closes it. Once
-   * admitted, its end is reported through onHandedClose whatever happens.
+   * admitted, its end is reported through onAdmittedClose whatever happens.
    */
   private admitThenAccept(socket: Socket, port: PortDifficulty): void {
     socket.on('error', () => {});
     const refused = () => void socket.destroy();
-    this.o.admit!(socket.remoteAddress ?? '', socket.remotePort ?? 0).then((id) => {
-      if (id === undefined) return refused();
+    const ip = socket.remoteAddress ?? '';
+    this.o.admit!(ip, socket.remotePort ?? 0).then((admitted) => {
+      if (!admitted) return refused();
       const m = socket.destroyed ? undefined : this.accept(socket, port);
       if (m === undefined) {
         // Gone while waiting, or refused here: its end is still owed.
-        if (socket.destroyed) return this.o.onHandedClose?.(id);
-        socket.once('close', () => this.o.onHandedClose?.(id));
+        if (socket.destroyed) return this.o.onAdmittedClose?.(ip);
+        socket.once('close', () => this.o.onAdmittedClose?.(ip));
         return refused();
       }
-      m.handle = id;
+      m.admittedElsewhere = true;
       socket.resume();
     }, refused);
   }
@@ -352,7 +353,7 @@ export class Translator implements MinerHost {
   /** The miner's socket closed. */
   closed(m: MinerConnection): void {
     if (!this.miners.delete(m)) return;
-    if (m.handle >= 0) this.o.onHandedClose?.(m.handle);
+    if (m.admittedElsewhere) this.o.onAdmittedClose?.(m.ip);
     m.gone = true;
     m.session.end(Date.now());
     this.guard.release(m.ip);

@@ -24,7 +24,7 @@ const start = await new Promise<Extract<ToWorker, { t: 'start' }>>((resolve, rej
 });
 
 /** Connections waiting for the primary's answer, by the key they were asked under. */
-const admissions = new Map<number, (id: number | undefined) => void>();
+const admissions = new Map<number, (admitted: boolean) => void>();
 let nextKey = 1;
 
 const cfg = start.config;
@@ -41,14 +41,14 @@ const translator = new Translator({
       admissions.set(key, resolve);
       send({ t: 'admit', key, ip, remotePort });
     }),
-  onHandedClose: (id) => send({ t: 'closed', id }),
+  onAdmittedClose: (ip) => send({ t: 'closed', ip }),
 });
 
 process.on('message', (msg: ToWorker | AdmitReply) => {
   if (msg.t === 'admitted' || msg.t === 'refused') {
     const answer = admissions.get(msg.key);
     admissions.delete(msg.key);
-    answer?.(msg.t === 'admitted' ? msg.id : undefined);
+    answer?.(msg.t === 'admitted');
   } else if (msg.t === 'summary') {
     send({ t: 'summary', seq: msg.seq, summary: translator.summary() });
   }
