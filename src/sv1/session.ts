@@ -195,7 +195,16 @@ export class Sv1Session {
 
   /** Periodic call: lets vardiff lower the difficulty of a miner that stopped finding shares. */
   tick(now: number): void {
-    this.enqueue({ kind: 'tick', now });
+    if (this.running || this.tasks.length > 0 || this.closing) return this.enqueue({ kind: 'tick', now });
+    // Nothing queued, the usual case: judged at once, as the queue would. A
+    // queued task costs a promise chain, and the host ticks thousands of
+    // miners in one loop: those chains outlived young-generation
+    // collections and filled the old generation of an idle process.
+    try {
+      this.retarget(now);
+    } catch (e) {
+      this.warn(`internal error: ${errorText(e)}`);
+    }
   }
 
   /**

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { difficultyToTarget } from '../../src/bitcoin/index.js';
-import { CPU_PORT, passwordDifficulty } from '../../src/sv1/index.js';
+import { CPU_PORT, passwordDifficulty, type Upstream } from '../../src/sv1/index.js';
 import {
   vardiffRetarget,
   vardiffShare,
@@ -99,4 +99,32 @@ test('a vardiff step sends set_difficulty and a fresh job; in-flight shares keep
   const accepted = h.events.filter((e) => e.type === 'share' && e.accepted);
   assert.equal(accepted.length, 9);
   assert.ok(accepted.every((e) => e.type === 'share' && e.accepted && e.difficulty === 0.000001));
+});
+
+test("the host's tick: an idle miner's difficulty falls at once; behind queued input it waits its turn", async () => {
+  const h = harness({ port: { ...CPU_PORT, start: 0.001 } });
+  await h.feed([
+    '{"id":1,"method":"mining.subscribe","params":[]}',
+    '{"id":2,"method":"mining.authorize","params":["w",""]}',
+  ]);
+  // Nothing queued: the tick is judged before it returns (no promise to wait for).
+  h.session.tick(5_000);
+  assert.deepEqual(h.take(), [], 'inside the first-share window: no change');
+  h.session.tick(10_000);
+  const lowered = h.take();
+  assert.equal(lowered[0], '{"id":null,"method":"mining.set_difficulty","params":[0.00025]}');
+  assert.equal((JSON.parse(lowered[1]!) as { method: string }).method, 'mining.notify');
+
+  // A second name's authorize waiting for the upstream holds the queue: the tick comes after its reply.
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  (h.upstream as Upstream).authorize = () => gate.then(() => ({ ok: true as const }));
+  h.session.receive('{"id":3,"method":"mining.authorize","params":["w2",""]}\n', 20_000);
+  h.session.tick(20_000);
+  assert.deepEqual(h.take(), [], 'both wait for the upstream');
+  release();
+  await h.session.idle();
+  const lines = h.take();
+  assert.equal((JSON.parse(lines[0]!) as { id: number }).id, 3, 'the reply first');
+  assert.equal(lines[1], '{"id":null,"method":"mining.set_difficulty","params":[0.0000625]}');
 });
