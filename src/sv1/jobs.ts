@@ -57,12 +57,30 @@ class Entry {
   older: Entry | undefined = undefined;
 
   constructor(
-    readonly counter: number,
-    readonly upstream: UpstreamJob,
-    readonly difficulty: number,
-    readonly versionMask: number,
-    readonly extranonce: MinerExtranonce,
+    public counter: number,
+    public upstream: UpstreamJob,
+    public difficulty: number,
+    public versionMask: number,
+    public extranonce: MinerExtranonce,
   ) {}
+
+  /** This entry, just dropped from its book, now records a new send (see JobBook.add). */
+  record(
+    counter: number,
+    upstream: UpstreamJob,
+    difficulty: number,
+    versionMask: number,
+    extranonce: MinerExtranonce,
+  ): this {
+    this.counter = counter;
+    this.upstream = upstream;
+    this.difficulty = difficulty;
+    this.versionMask = versionMask;
+    this.extranonce = extranonce;
+    this.seen = undefined;
+    this.older = undefined;
+    return this;
+  }
 }
 
 /**
@@ -147,16 +165,24 @@ export class JobBook {
     }
     const t = notifyTemplate(upstream);
     const mask = upstream.version_rolling_allowed ? s.versionMask >>> 0 : 0;
-    const entry = new Entry(++this.counter, upstream, s.difficulty, mask, s.extranonce);
     const last = this.newest;
+    let entry: Entry;
     if (
       last?.older !== undefined &&
       sameWork(last.upstream, upstream) &&
       sameWork(last.older.upstream, upstream)
     ) {
-      last.older = last.older.older;
+      // The send before last goes, and its entry records this send: an idle
+      // miner stepping its difficulty down every few seconds allocates no
+      // entry per step (each would live until the step after next, and die
+      // in the old generation).
+      const dropped = last.older;
+      last.older = dropped.older;
       this.count--;
       if (this.fresh > 1) this.fresh--;
+      entry = dropped.record(++this.counter, upstream, s.difficulty, mask, s.extranonce);
+    } else {
+      entry = new Entry(++this.counter, upstream, s.difficulty, mask, s.extranonce);
     }
     entry.older = last;
     this.newest = entry;

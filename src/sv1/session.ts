@@ -178,33 +178,35 @@ export class Sv1Session {
 
   /** A new upstream job became active (clean_jobs true for a new prev hash). */
   pushJob(job: UpstreamJob, now: number): void {
-    // The common case, a new block for an idle miner, is handled at once:
-    // the same steps drain() takes for one task, without a promise per miner
-    // (thousands of miners per block make that the fan-out's own cost).
-    if (!this.running && this.tasks.length === 0 && !this.closing) {
-      try {
-        this.onJob(job);
-      } catch (e) {
-        this.warn(`internal error: ${errorText(e)}`);
-      }
-      if (!this.closed) this.startWork(now);
-      return;
-    }
-    this.enqueue({ kind: 'job', job, now });
+    const task: Task = { kind: 'job', job, now };
+    if (!this.handledAtOnce(task)) this.enqueue(task);
   }
 
   /** Periodic call: lets vardiff lower the difficulty of a miner that stopped finding shares. */
   tick(now: number): void {
-    if (this.running || this.tasks.length > 0 || this.closing) return this.enqueue({ kind: 'tick', now });
-    // Nothing queued, the usual case: judged at once, as the queue would. A
-    // queued task costs a promise chain, and the host ticks thousands of
-    // miners in one loop: those chains outlived young-generation
-    // collections and filled the old generation of an idle process.
+    const task: Task = { kind: 'tick', now };
+    if (!this.handledAtOnce(task)) this.enqueue(task);
+  }
+
+  /**
+   * With nothing queued or running, the usual case, a new job or a tick is
+   * handled at once: the steps drain() takes for one task, without its
+   * promises. The host makes these calls for thousands of miners in one
+   * loop (a new block, the vardiff tick every few seconds): a promise chain
+   * per miner was the fan-out's own cost, and the chains outlived the
+   * young-generation collections in between, filling the old generation of
+   * an idle process. False when the task must wait its turn in the queue.
+   */
+  private handledAtOnce(task: Extract<Task, { kind: 'job' | 'tick' }>): boolean {
+    if (this.running || this.tasks.length > 0 || this.closing) return false;
     try {
-      this.retarget(now);
+      if (task.kind === 'job') this.onJob(task.job);
+      else this.retarget(task.now);
     } catch (e) {
       this.warn(`internal error: ${errorText(e)}`);
     }
+    if (!this.closed) this.startWork(task.now);
+    return true;
   }
 
   /**
