@@ -940,18 +940,13 @@ export class Translator implements MinerHost {
 
   private tick(now: number): void {
     this.ticks++;
-    for (const m of this.miners) {
-      if (m.gone) continue;
-      if (!m.ready && now - m.connectedAt > this.o.handshakeMs) {
-        this.drop(m, 'handshake timeout');
-        continue;
-      }
-      if (now - m.lastSeen > this.o.idleMs) {
-        this.drop(m, 'idle timeout');
-        continue;
-      }
+    // Set.forEach: see bandDifficulties.
+    this.miners.forEach((m) => {
+      if (m.gone) return;
+      if (!m.ready && now - m.connectedAt > this.o.handshakeMs) return this.drop(m, 'handshake timeout');
+      if (now - m.lastSeen > this.o.idleMs) return this.drop(m, 'idle timeout');
       if (this.o.vardiff && (this.ticks + m.id) % VARDIFF_TICK_EVERY === 0) m.session.tick(now);
-    }
+    });
     if (!this.hasWork) {
       this.noWorkSince ??= now;
       if (!this.cutOff && now - this.noWorkSince >= this.o.noWorkMs) {
@@ -1000,27 +995,39 @@ export class Translator implements MinerHost {
   }
 
   /** A band channel's nominal hashrate: the sum over its miners (one miner of the band's top before any). */
-  private bandDemand(band: number): number {
-    let nominal = 0;
-    for (const m of this.miners) {
-      if (!m.ready || m.mode !== 'shared' || m.band !== band) continue;
-      nominal += hashrateForDifficulty(m.session.difficulty, this.o.sharesPerMinute);
-    }
-    return nominal > 0 ? nominal : hashrateForDifficulty(4 ** (band + 1), this.o.sharesPerMinute);
+  private bandDemand(band: number, difficulties = this.bandDifficulties()): number {
+    const d = difficulties.get(band) ?? 0;
+    return hashrateForDifficulty(d > 0 ? d : 4 ** (band + 1), this.o.sharesPerMinute);
+  }
+
+  /**
+   * The difficulties of each band's ready shared-mode miners, added up (a
+   * band's hashrate is that sum's), in one pass over the miners for every
+   * band. Set.forEach rather than for...of: these periodic loops run too
+   * rarely to be optimized, and unoptimized, for...of made an iterator
+   * result per miner that outlived young-generation collections.
+   */
+  private bandDifficulties(): Map<number, number> {
+    const sums = new Map<number, number>();
+    this.miners.forEach((m) => {
+      if (!m.ready || m.mode !== 'shared' || m.band === undefined) return;
+      sums.set(m.band, (sums.get(m.band) ?? 0) + m.session.difficulty);
+    });
+    return sums;
   }
 
   /** Vardiff moved some miners out of their band: onto their new band's channel; idle bands are closed. */
   private rebandMiners(now: number): void {
     const shared = this.shared;
     if (shared === undefined) return;
-    for (const m of this.miners) {
-      if (m.gone || m.mode !== 'shared' || !m.ready) continue;
+    this.miners.forEach((m) => {
+      if (m.gone || m.mode !== 'shared' || !m.ready) return;
       const band = this.bandFor(m);
       this.bandSeen.set(band, now);
       if (band !== m.band || m.channel === undefined || shared.bandOf(m.channel) === undefined) {
         void this.joinBand(m);
       }
-    }
+    });
     for (const c of shared.all()) {
       const band = shared.bandOf(c)!;
       if (band === this.defaultBand || now - (this.bandSeen.get(band) ?? 0) < BAND_IDLE_MS) continue;
@@ -1039,9 +1046,10 @@ export class Translator implements MinerHost {
       this.lastUpdate.set(channel, nominal);
       conn.updateChannel(channel, nominal, maxTarget);
     };
+    const difficulties = this.bandDifficulties();
     for (const channel of this.shared?.all() ?? []) {
       const band = this.shared!.bandOf(channel)!;
-      send(channel, this.bandDemand(band), this.o.vardiff ? bandMaxTarget(band) : U256_MAX);
+      send(channel, this.bandDemand(band, difficulties), this.o.vardiff ? bandMaxTarget(band) : U256_MAX);
     }
     for (const [channel, m] of this.owners) {
       if (!channel.alive || !m.ready || channel.sink !== conn) continue;
