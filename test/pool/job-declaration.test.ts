@@ -567,6 +567,8 @@ test('after a restart: tokens issued before it and, with allow_coinbase_only off
     await again.refused({ ...m, request_id: 4, mining_job_token: allocated(secret) }),
     'invalid-mining-job-token',
   );
+  // The refusal reaches the client before its log line may reach us.
+  await second.proc.waitFor((r) => r.msg === 'custom job refused' && r.request_id === 4);
   const reasons = second.proc.records.filter((r) => r.msg === 'custom job refused').map((r) => r.reason);
   assert.deepEqual(reasons, [
     'token issued before the pool started',
