@@ -39,8 +39,11 @@ import type { VardiffOptions } from './vardiff.js';
 
 export interface SessionOptions {
   upstream: Upstream;
-  /** Writes one line (without the newline) to the miner. */
-  send: (line: string) => void;
+  /**
+   * Writes to the miner in one write: one line, or several joined by '\n'
+   * (without the last newline, which the writer adds).
+   */
+  send: (text: string) => void;
   /** The connection must be closed; called once. */
   close: (reason: string) => void;
   /** Difficulty limits of the port (default: an ASIC port, whole numbers). */
@@ -140,6 +143,11 @@ export class Sv1Session {
   private replied = false;
   /** Replies waiting behind a share whose upstream verdict is not in yet (front first). */
   private held: HeldReply[] = NO_HELD;
+  /**
+   * Lines of the turn being handled, sent together when it ends (see
+   * openBatch); undefined outside a turn.
+   */
+  private batch: string | undefined;
   private working = false;
 
   private extranonce: MinerExtranonce | undefined;
@@ -199,6 +207,7 @@ export class Sv1Session {
    */
   private handledAtOnce(task: Extract<Task, { kind: 'job' | 'tick' }>): boolean {
     if (this.running || this.tasks.length > 0 || this.closing) return false;
+    const batching = this.openBatch();
     try {
       if (task.kind === 'job') this.onJob(task.job);
       else this.retarget(task.now);
@@ -206,6 +215,7 @@ export class Sv1Session {
       this.warn(`internal error: ${errorText(e)}`);
     }
     if (!this.closed) this.startWork(task.now);
+    if (batching) this.flushBatch();
     return true;
   }
 
@@ -324,9 +334,12 @@ export class Sv1Session {
   private async drain(): Promise<void> {
     if (this.running) return;
     this.running = true;
+    // Started from a turn handled at once, whose batch is open: that turn sends it.
+    const batching = this.batch === undefined;
     try {
       while (this.tasks.length > 0 && !this.closed) {
         const task = this.tasks.shift()!;
+        if (batching) this.batch ??= '';
         try {
           await this.run(task);
         } catch (e) {
@@ -334,9 +347,15 @@ export class Sv1Session {
           this.warn(`internal error: ${errorText(e)}`);
         }
         if (this.tasks.length === 0 && !this.closed) this.startWork(task.now);
+        // The miner's next line may wait on the upstream: what was said goes
+        // now. Anything else queued (the job the host pushed during an
+        // authorize, a tick) never waits, and joins this write.
+        const next = this.tasks[0];
+        if (batching && (next === undefined || next.kind === 'line')) this.flushBatch();
       }
     } finally {
       this.running = false;
+      if (batching) this.flushBatch();
       // An emptied queue keeps the room it grew to: an idle miner (most of
       // them, most of the time) holds none.
       if (this.tasks.length === 0) this.tasks = NO_TASKS;
@@ -357,12 +376,12 @@ export class Sv1Session {
       case 'upstream':
         return this.setDifficulty(this.diff.upstream(task.difficulty, task.now));
       case 'ping':
-        if (this.replied) this.o.send(serverRequestLine(++this.serverId, 'mining.ping', []));
+        if (this.replied) this.send(serverRequestLine(++this.serverId, 'mining.ping', []));
         return;
       case 'extranonce':
         return this.moveExtranonce(task.extranonce, task.now);
       case 'reconnect':
-        this.o.send(notificationLine('client.reconnect', []));
+        this.send(notificationLine('client.reconnect', []));
         return this.finish('reconnect requested', task.now);
       case 'close':
         return this.finish(task.reason, task.now);
@@ -377,6 +396,8 @@ export class Sv1Session {
     if (this.subscriptionId && this.extranonce && this.o.resume) {
       this.o.resume.touch(this.subscriptionId, this.extranonce, now);
     }
+    // What the turn said before closing (an error reply, client.reconnect) goes first.
+    this.flushBatch();
     if (notify) this.o.close(reason);
   }
 
@@ -387,7 +408,7 @@ export class Sv1Session {
   private reply(line: string): void {
     this.replied = true;
     if (this.held.length > 0) this.held.push({ line });
-    else this.o.send(line);
+    else this.send(line);
   }
 
   /** A place in the reply order for an answer that comes later. */
@@ -401,8 +422,40 @@ export class Sv1Session {
   /** Fills a held place and sends every reply that no longer waits behind an empty one. */
   private releaseReply(slot: HeldReply, line: string): void {
     slot.line = line;
+    // A verdict arrives between turns, or while one waits on the upstream: it
+    // goes out now, after whatever that turn has said so far.
+    const open = this.batch !== undefined;
+    this.flushBatch();
     while (this.held.length > 0 && this.held[0]!.line !== undefined) this.o.send(this.held.shift()!.line!);
     if (this.held.length === 0) this.held = NO_HELD;
+    if (open) this.batch = '';
+  }
+
+  /**
+   * Starts collecting what a turn sends, so that it leaves in one write: the
+   * authorize reply with the first set_difficulty and notify, a vardiff
+   * step's set_difficulty with its notify. One write instead of two or three
+   * is a system call less each, and a read less for the miner. A turn is a
+   * job or tick handled at once, or a queued input with the inputs after it
+   * that are not the miner's lines (drain). True if this call opened the
+   * batch (and must flush it); a batch already open belongs to the turn that
+   * opened it.
+   */
+  private openBatch(): boolean {
+    if (this.batch !== undefined) return false;
+    this.batch = '';
+    return true;
+  }
+
+  private send(line: string): void {
+    if (this.batch === undefined) this.o.send(line);
+    else this.batch = this.batch === '' ? line : `${this.batch}\n${line}`;
+  }
+
+  private flushBatch(): void {
+    const text = this.batch;
+    this.batch = undefined;
+    if (text) this.o.send(text);
   }
 
   private warn(message: string): void {
@@ -661,7 +714,7 @@ export class Sv1Session {
   private moveExtranonce(extranonce: MinerExtranonce, now: number): void {
     this.extranonce = extranonce;
     if (this.subscriptionId && this.o.resume) this.o.resume.touch(this.subscriptionId, extranonce, now);
-    this.o.send(
+    this.send(
       notificationLine('mining.set_extranonce', [
         bytesToHex(extranonce.extranonce1),
         extranonce.extranonce2_size,
@@ -702,16 +755,16 @@ export class Sv1Session {
       return;
     }
     if (this.announced !== this.diff.current) {
-      this.o.send(notificationLine('mining.set_difficulty', [this.diff.current]));
+      this.send(notificationLine('mining.set_difficulty', [this.diff.current]));
       this.announced = this.diff.current;
     }
     if (this.grantedMask !== undefined && this.grantedMask !== 0) {
       const mask = built.job.versionMask;
       if (mask !== (this.maskSent ?? this.grantedMask)) {
-        this.o.send(notificationLine('mining.set_version_mask', [u32Hex(mask)]));
+        this.send(notificationLine('mining.set_version_mask', [u32Hex(mask)]));
       }
       this.maskSent = mask;
     }
-    this.o.send(notify);
+    this.send(notify);
   }
 }

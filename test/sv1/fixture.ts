@@ -102,7 +102,8 @@ export function harness(options: Partial<SessionOptions> = {}, upstream = new Fa
   const session = new Sv1Session(
     {
       upstream,
-      send: (l) => out.push(l),
+      // One send may carry several lines (one write): the tests read lines.
+      send: (text) => out.push(...text.split('\n')),
       close: (r) => closed.push(r),
       onEvent: (e) => events.push(e),
       epoch: 0x1234,

@@ -1,15 +1,19 @@
-// The line splitter, the JSON-RPC envelope and mining.configure on their own.
+// The line splitter, the JSON-RPC envelope and mining.configure on their own,
+// and how a session's lines leave in writes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { difficultyToTarget } from '../../src/bitcoin/index.js';
 import {
   answerConfigure,
+  CPU_PORT,
   INVALID_UTF8_LINE,
   LineSplitter,
   parseInbound,
   rawTopLevelMember,
   type ConfigureOutcome,
+  type Upstream,
 } from '../../src/sv1/index.js';
-import { harness } from './fixture.js';
+import { EXTRANONCE, findNonce, harness, makeJob, minerHeader, parseNotify } from './fixture.js';
 
 test('lines: several per read, one over several reads, CRLF, blank lines', () => {
   const s = new LineSplitter(64);
@@ -176,4 +180,63 @@ test('configure minimum-difficulty is a floor for the session', async () => {
   assert.equal(lines[0], '{"id":1,"result":{"minimum-difficulty":true},"error":null}');
   assert.equal(lines[4], '{"id":null,"method":"mining.set_difficulty","params":[5000]}');
   assert.equal(h.session.difficulty, 5000);
+});
+
+test('session: what one turn says leaves in one write; a verdict that comes later is not held behind a waiting turn', async () => {
+  const writes: string[] = [];
+  const h = harness({ port: { ...CPU_PORT, start: 0.00001 }, send: (text) => writes.push(text) });
+  const kinds = (text: string): unknown[] =>
+    text.split('\n').map((l) => {
+      const m = JSON.parse(l) as { id: unknown; method?: string };
+      return m.method ?? m.id;
+    });
+  await h.feed(['{"id":1,"method":"mining.subscribe","params":[]}']);
+  // As the translator does: the host pushes the channel's job while the authorize waits for it.
+  const authorize = h.upstream.authorize.bind(h.upstream);
+  (h.upstream as Upstream).authorize = async (user, password) => {
+    h.session.pushJob(makeJob(), 0);
+    await new Promise((r) => setImmediate(r));
+    return authorize(user, password);
+  };
+  await h.feed(['{"id":2,"method":"mining.authorize","params":["w",""]}']);
+  assert.deepEqual(writes.map(kinds), [[1], [2, 'mining.set_difficulty', 'mining.notify']]);
+
+  // A vardiff step (the first-share window ran out): set_difficulty with its notify.
+  h.session.tick(10_000);
+  assert.deepEqual(kinds(writes[2]!), ['mining.set_difficulty', 'mining.notify']);
+  // A new block: the notify alone.
+  h.session.pushJob(makeJob({ job_id: 8, prev_hash: new Uint8Array(32).fill(9) }), 11_000);
+  assert.deepEqual(kinds(writes[3]!), ['mining.notify']);
+  const job = parseNotify(writes[3]!);
+
+  // A share forwarded upstream, then a second name's authorize that waits for
+  // the upstream: the share's verdict goes out as soon as it is in.
+  let verdict!: (a: { accepted: true }) => void;
+  h.upstream.submitAnswer = new Promise((resolve) => (verdict = resolve));
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  (h.upstream as Upstream).authorize = () => gate.then(() => ({ ok: true as const }));
+  const en1 = Buffer.from(EXTRANONCE.extranonce1).toString('hex');
+  const header = minerHeader(job, en1, '00000000', parseInt(job.ntime, 16), 0);
+  const nonce = findNonce(header, difficultyToTarget(0.0000025));
+  const params = ['w', job.job_id, '00000000', job.ntime, nonce.toString(16)];
+  const submit = { id: 3, method: 'mining.submit', params };
+  h.session.receive(
+    `${JSON.stringify(submit)}\n{"id":4,"method":"mining.authorize","params":["w2",""]}\n`,
+    12_000,
+  );
+  await new Promise((r) => setImmediate(r));
+  assert.equal(writes.length, 4, 'nothing before the verdict');
+  verdict({ accepted: true });
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(writes.slice(4).map(kinds), [[3]], 'the verdict, while the authorize still waits');
+  release();
+  await h.session.idle();
+  assert.deepEqual(writes.slice(5).map(kinds), [[4]]);
+
+  // Closing: what the turn said goes before the close.
+  h.session.receive('{"id":5,"method":"mining.subscribe"\n', 13_000);
+  await h.session.idle();
+  assert.deepEqual(writes.slice(6).map(kinds), [[null]]);
+  assert.deepEqual(h.closed, ['Invalid JSON']);
 });

@@ -33,8 +33,8 @@ export interface MinerHost {
   rollingMask(miner: MinerConnection): Promise<number>;
   /** Whether `user` may mine here, and on which channel (the pool's verdict, unless accounts are not checked). */
   authorizeWorker(miner: MinerConnection, user: string): Promise<AuthorizeAnswer>;
-  /** A line for the miner (without its newline). */
-  write(miner: MinerConnection, line: string): void;
+  /** A line for the miner, or several joined by '\n', in one write (without the last newline). */
+  write(miner: MinerConnection, text: string): void;
   /** The miner's session, or a rule of the host's, asked to close the connection. */
   drop(miner: MinerConnection, reason: string): void;
   /** The miner's socket closed. */
@@ -158,8 +158,8 @@ export class MinerConnection implements Upstream, SessionOptions, TokenBucket {
   get resume(): ResumeRegistry {
     return this.host.resume;
   }
-  send(line: string): void {
-    this.host.write(this, line);
+  send(text: string): void {
+    this.host.write(this, text);
   }
   close(reason: string): void {
     this.host.drop(this, reason);

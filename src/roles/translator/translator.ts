@@ -332,10 +332,11 @@ export class Translator implements MinerHost {
     return m;
   }
 
-  write(m: MinerConnection, line: string): void {
+  /** Writes a session's line, or lines joined by '\n', in one socket write. */
+  write(m: MinerConnection, text: string): void {
     const s = m.socket;
     if (s.destroyed || !s.writable) return;
-    s.write(line + '\n');
+    s.write(text + '\n');
     if (s.writableLength > MAX_QUEUED_BYTES) this.drop(m, 'miner not reading');
   }
 

@@ -272,11 +272,13 @@ export const sv1Session: FuzzTarget = {
     const session = new Sv1Session(
       {
         upstream,
-        send: (l) => {
-          try {
-            JSON.parse(l);
-          } catch {
-            bad.push(`line out is not JSON: ${l.slice(0, 200)}`);
+        send: (text) => {
+          for (const l of text.split('\n')) {
+            try {
+              JSON.parse(l);
+            } catch {
+              bad.push(`line out is not JSON: ${l.slice(0, 200)}`);
+            }
           }
         },
         close: () => undefined,
