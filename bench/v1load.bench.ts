@@ -10,11 +10,13 @@
 //     memory), e.g. a ckpool on the same machine.
 // Per server: `submit` at rising offered rates from 100 connections (answers/s,
 // p99 latency, server CPU), the best rate answered with p99 < 100 ms and the
-// plateau; `connect` with N idle connections (resident memory per
-// connection, of every process of the server added up, and the MiB each
-// process added, the primary first); `fanout` at N
-// connections (new block → first clean mining.notify; spread after the first
-// notify). A small JSON-RPC endpoint in this process stands in for bitcoind:
+// plateau; `connect` with N idle connections (the burst's connections per
+// second, handshake p99 and the server's CPU per connection; resident memory
+// per connection, of every process of the server added up, and the MiB each
+// process added, the primary first); `fanout` at N connections (new block →
+// first clean mining.notify; spread after the first notify; the load
+// generator's own CPU per round, the floor of that spread on a shared
+// machine). A small JSON-RPC endpoint in this process stands in for bitcoind:
 // `generatetodescriptor` makes the scripted pool announce a new prev hash,
 // `getbestblockhash` is what mock polls.
 // Options: --port P --pid P --rates 10,50,… (per connection) --seconds S
@@ -33,7 +35,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ScriptedPool } from '../test/translator/scripted-pool.js';
-import { emit, processRssKiB } from './harness.js';
+import { emit, processCpuMs, processRssKiB } from './harness.js';
 import { loadTestLines, softFileLimit, startBenchTranslator, withFileLimit } from './translator-process.js';
 import { SOURCES, submitLadder, v1load, v1loadPath } from './v1load-run.js';
 
@@ -107,13 +109,20 @@ async function idleMemory(
   before: number[];
   ready: number[];
   idle: number[] | undefined;
+  /** Connections established per second during the burst, and the handshake p99 (ms), as v1load reports them. */
+  perSecond: number;
+  handshakeP99: number;
+  /** CPU all `pids` used from before the burst until every connection was ready (ms). */
+  cpuMs: number;
 }> {
   const dir = mkdtempSync(join(tmpdir(), 'strata-v1load-idle-'));
   const readyFile = join(dir, 'ready');
   const releaseFile = join(dir, 'release');
   try {
     const each = () => pids.map((pid) => processRssKiB(pid));
+    const cpu = () => pids.reduce((sum, pid) => sum + processCpuMs(pid), 0);
     const before = each();
+    const cpuBefore = cpu();
     let done = false;
     const run = v1load(script, [
       'connect',
@@ -131,6 +140,7 @@ async function idleMemory(
     ]).finally(() => (done = true));
     while (!done && !existsSync(readyFile)) await new Promise((r) => setTimeout(r, 100));
     const ready = each();
+    const cpuMs = cpu() - cpuBefore;
     let idle: number[] | undefined;
     if (idleSeconds > 0 && !done) {
       for (let waited = 0; waited < idleSeconds * 10 && !done; waited++)
@@ -139,7 +149,16 @@ async function idleMemory(
     }
     writeFileSync(releaseFile, '');
     const c = await run;
-    return { established: Number(c.established ?? n), before, ready, idle };
+    const handshake = c.handshake_ms as { p99?: number } | undefined;
+    return {
+      established: Number(c.established ?? n),
+      before,
+      ready,
+      idle,
+      perSecond: Number(c.conn_per_s ?? 0),
+      handshakeP99: Number(handshake?.p99 ?? NaN),
+      cpuMs,
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -227,6 +246,15 @@ async function measure(script: string, server: V1Server, o: Options, rpcUrl: str
   const pids = server.pids ?? (server.pid ? [server.pid] : []);
   if (pids.length > 0) {
     const m = await idleMemory(script, common, n, pids, o.idleSeconds);
+    // The burst itself: a reconnect storm after a restart looks like this.
+    emit({
+      bench: `v1load.connect.${server.name}.established_per_s`,
+      value: m.perSecond,
+      unit: 'connections/s',
+      connections: m.established,
+      handshake_p99_ms: m.handshakeP99,
+      server_cpu_us_per_connection: Math.round((m.cpuMs * 1000) / m.established),
+    });
     const sum = (kib: number[]) => kib.reduce((a, b) => a + b, 0);
     const perConnection = (kib: number[]) => Math.round(((sum(kib) - sum(m.before)) * 1024) / m.established);
     // What each process (the primary first) added, so a reader sees where it went.
@@ -270,6 +298,7 @@ async function measure(script: string, server: V1Server, o: Options, rpcUrl: str
     latency_p99_ms: number;
     latency_median_ms: number;
     spread_p99_ms: number;
+    loadgen_cpu_sec: number;
     missing: number;
   };
   emit({
@@ -279,6 +308,9 @@ async function measure(script: string, server: V1Server, o: Options, rpcUrl: str
     connections: n,
     latency_median_ms: m.latency_median_ms,
     latency_p99_ms: m.latency_p99_ms,
+    // The load generator's own CPU for one round: on a machine it shares,
+    // the spread cannot be shorter than the time it needs to read every notify.
+    loadgen_cpu_ms: Math.round(m.loadgen_cpu_sec * 1000),
     missing: m.missing,
   });
 }
