@@ -4,10 +4,13 @@
 // max since the previous line, beyond the 10 ms sampling period) and open
 // handles by type. Without that variable it does nothing. Its timer is
 // unref'd, so it never keeps a role alive; the role itself has no idea it is
-// watched. Until the file named `<that file>.load` exists (the soak creates
-// it once every miner is connected), lines say `phase: "setup"`: the first
-// load line then covers the load alone, not the process's start and the
-// miners' connection burst, and the lines follow the load's own minutes.
+// watched. Lines say `phase: "start"` until the file named `<that file>.up`
+// exists (the soak creates it once every role is up), then `phase: "setup"`
+// until `<that file>.load` exists (once every miner is connected). Each
+// marker closes the phase's line at once: the start (module loading,
+// database and keys) is apart from the miners' connection burst, the first
+// load line covers the load alone, and the lines follow the load's own
+// minutes.
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import {
   monitorEventLoopDelay,
@@ -83,8 +86,11 @@ if (file !== undefined && file !== '') {
       }
     }
   }).observe({ entryTypes: ['gc'] });
+  const upMark = `${file}.up`;
   const loadMark = `${file}.load`;
-  let phase: 'setup' | 'load' = existsSync(loadMark) ? 'load' : 'setup';
+  const phaseNow = (): 'start' | 'setup' | 'load' =>
+    existsSync(loadMark) ? 'load' : existsSync(upMark) ? 'setup' : 'start';
+  let phase = phaseNow();
   const sample = (): void => {
     const m = process.memoryUsage();
     const split = residentSplit();
@@ -123,14 +129,16 @@ if (file !== undefined && file !== '') {
     }
   };
   let timer = setInterval(sample, intervalMs).unref();
-  if (phase === 'setup') {
+  if (phase !== 'load') {
     const watch = setInterval(() => {
-      if (!existsSync(loadMark)) return;
-      clearInterval(watch);
+      const next = phaseNow();
+      if (next === phase) return;
+      // The line of the phase that ended, then the new phase's own intervals.
       sample();
-      phase = 'load';
+      phase = next;
       clearInterval(timer);
       timer = setInterval(sample, intervalMs).unref();
+      if (phase === 'load') clearInterval(watch);
     }, 250).unref();
   }
 }

@@ -103,8 +103,8 @@ function options(argv: string[]): Options {
 interface Sample {
   role: string;
   pid: number;
-  /** `setup`: before the miners were all connected (the process's start, their connection burst). */
-  phase?: 'setup' | 'load';
+  /** `start`: until every role was up; `setup`: until the miners were all connected (their connection burst). */
+  phase?: 'start' | 'setup' | 'load';
   t: number;
   rss_mb: number;
   /** Linux only: resident anonymous memory (this process's own) and file-backed pages (shared code). */
@@ -246,6 +246,9 @@ async function run(): Promise<number> {
     say(
       `roles up: devnet ${devnet.port}, tp ${tp.port}, pool ${pool.port}, translator ${translator.port}; connecting miners`,
     );
+    // Each probe closes its start line (it looks every 250 ms): the burst's lines hold the burst alone.
+    writeFileSync(`${probeFile}.up`, '');
+    await sleep(500);
 
     const miners = startNode(
       [
@@ -311,7 +314,10 @@ async function run(): Promise<number> {
           continue;
         }
         samples.push(s);
-        const minute = s.phase === 'setup' ? 'setup' : ((s.t - loadStart) / 60_000).toFixed(1).padStart(5);
+        const minute =
+          s.phase === 'start' || s.phase === 'setup'
+            ? s.phase.padStart(5)
+            : ((s.t - loadStart) / 60_000).toFixed(1).padStart(5);
         const f = (v: number, width: number): string => v.toFixed(1).padStart(width);
         const anon = typeof s.rss_anon_mb === 'number' ? ` (anon ${s.rss_anon_mb.toFixed(1)})` : '';
         say(
@@ -432,7 +438,8 @@ function summarize(
       failures.push(`${role}: no samples`);
       continue;
     }
-    const loaded = mine.filter((s) => s.t >= loadStart && s.phase !== 'setup');
+    const loaded = mine.filter((s) => s.t >= loadStart && s.phase !== 'setup' && s.phase !== 'start');
+    const start = mine.filter((s) => s.phase === 'start');
     const setup = mine.filter((s) => s.phase === 'setup');
     const base = loaded.find((s) => s.t >= warmupEnd) ?? loaded[0] ?? mine[0]!;
     const last = mine[mine.length - 1]!;
@@ -474,14 +481,10 @@ function summarize(
       },
       el_p99_ms_worst: p99,
       el_max_ms_worst: max,
-      // Not judged: the process's start and the miners' connection burst.
-      el_setup_ms:
-        setup.length === 0
-          ? null
-          : {
-              p99_worst: Math.max(...setup.map((s) => s.el_p99_ms)),
-              max_worst: Math.max(...setup.map((s) => s.el_max_ms)),
-            },
+      // Not judged: the process's start (module loading, database, keys)
+      // until every role was up, and the miners' connection burst.
+      el_start_ms: worstDelay(start),
+      el_setup_ms: worstDelay(setup),
       // Whether the worst delay was a collection: the longest GC pause under
       // load, and the sample of the worst delay with its own.
       gc_max_ms_worst: Math.max(0, ...measured.map((s) => s.gc_max_ms ?? 0)),
@@ -623,6 +626,15 @@ function slope(samples: Sample[], value: (s: Sample) => number, rounded = true):
   }
   if (den === 0) return null;
   return rounded ? round(num / den) : num / den;
+}
+
+/** The worst event-loop delay (p99 and max) over some samples; null for none. */
+function worstDelay(samples: Sample[]): { p99_worst: number; max_worst: number } | null {
+  if (samples.length === 0) return null;
+  return {
+    p99_worst: Math.max(...samples.map((s) => s.el_p99_ms)),
+    max_worst: Math.max(...samples.map((s) => s.el_max_ms)),
+  };
 }
 
 function round(x: number): number {

@@ -18,6 +18,7 @@ interface RoleFigures {
   rss_growth_pct: number;
   el_p99_ms_worst: number;
   el_max_ms_worst: number;
+  el_start_ms: { p99_worst: number; max_worst: number } | null;
   el_setup_ms: { p99_worst: number; max_worst: number } | null;
 }
 
@@ -56,7 +57,9 @@ test(
       const r = summary.roles[role];
       assert.ok(r !== undefined && r.samples_under_load >= 3, `${role}: samples under load`);
       assert.ok(Number.isFinite(r.rss_growth_pct) && r.el_max_ms_worst >= r.el_p99_ms_worst);
-      // Every role started before the miners: its start is a setup sample, not judged with the load.
+      // Every role started before the miners: its start, then the miners' connection
+      // burst, each has a line of its own, neither judged with the load.
+      assert.ok(r.el_start_ms !== null, `${role}: a start sample`);
       assert.ok(r.el_setup_ms !== null, `${role}: a setup sample`);
     }
     assert.ok(summary.conditions.blocks_mined >= 2, 'devnet blocks on the timer');
@@ -75,6 +78,7 @@ test(
     assert.equal(summary.shares.sv2.store_accepted, summary.shares.sv2.miners_acknowledged);
     // One line per role per sample.
     assert.match(text, /soak: min +[0-9.]+ translator +rss/);
+    assert.match(text, /soak: min start pool +rss/);
     assert.match(text, /soak: min setup pool +rss/);
   },
 );
