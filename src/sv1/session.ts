@@ -334,8 +334,8 @@ export class Sv1Session {
   private async drain(): Promise<void> {
     if (this.running) return;
     this.running = true;
-    // Started from a turn handled at once, whose batch is open: that turn sends it.
-    const batching = this.batch === undefined;
+    // Not opened here when a turn handled at once started this drain: that turn sends its batch.
+    const batching = this.openBatch();
     try {
       while (this.tasks.length > 0 && !this.closed) {
         const task = this.tasks.shift()!;
@@ -424,10 +424,13 @@ export class Sv1Session {
     slot.line = line;
     // A verdict arrives between turns, or while one waits on the upstream: it
     // goes out now, after whatever that turn has said so far.
+    // The replies it releases leave together.
     const open = this.batch !== undefined;
     this.flushBatch();
-    while (this.held.length > 0 && this.held[0]!.line !== undefined) this.o.send(this.held.shift()!.line!);
+    this.batch = '';
+    while (this.held.length > 0 && this.held[0]!.line !== undefined) this.send(this.held.shift()!.line!);
     if (this.held.length === 0) this.held = NO_HELD;
+    this.flushBatch();
     if (open) this.batch = '';
   }
 

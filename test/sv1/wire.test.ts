@@ -234,9 +234,19 @@ test('session: what one turn says leaves in one write; a verdict that comes late
   await h.session.idle();
   assert.deepEqual(writes.slice(5).map(kinds), [[4]]);
 
+  // Replies held behind a verdict leave with it, in one write.
+  h.upstream.submitAnswer = new Promise((resolve) => (verdict = resolve));
+  const second = findNonce(header, difficultyToTarget(0.0000025), undefined, nonce + 1);
+  const again = { id: 5, method: 'mining.submit', params: [...params.slice(0, 4), second.toString(16)] };
+  await h.feed([JSON.stringify(again), '{"id":6,"method":"mining.extranonce.subscribe","params":[]}']);
+  assert.equal(writes.length, 6, 'both held');
+  verdict({ accepted: true });
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(writes.slice(6).map(kinds), [[5, 6]]);
+
   // Closing: what the turn said goes before the close.
-  h.session.receive('{"id":5,"method":"mining.subscribe"\n', 13_000);
+  h.session.receive('{"id":7,"method":"mining.subscribe"\n', 13_000);
   await h.session.idle();
-  assert.deepEqual(writes.slice(6).map(kinds), [[null]]);
+  assert.deepEqual(writes.slice(7).map(kinds), [[null]]);
   assert.deepEqual(h.closed, ['Invalid JSON']);
 });
