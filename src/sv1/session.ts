@@ -422,12 +422,11 @@ export class Sv1Session {
   /** Fills a held place and sends every reply that no longer waits behind an empty one. */
   private releaseReply(slot: HeldReply, line: string): void {
     slot.line = line;
-    // A verdict arrives between turns, or while one waits on the upstream: it
-    // goes out now, after whatever that turn has said so far.
-    // The replies it releases leave together.
+    // A verdict arrives between turns, or while one waits on the upstream:
+    // the replies it releases go out now, in one write, after whatever that
+    // turn has said so far.
     const open = this.batch !== undefined;
-    this.flushBatch();
-    this.batch = '';
+    this.batch ??= '';
     while (this.held.length > 0 && this.held[0]!.line !== undefined) this.send(this.held.shift()!.line!);
     if (this.held.length === 0) this.held = NO_HELD;
     this.flushBatch();
