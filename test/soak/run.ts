@@ -495,13 +495,7 @@ function summarize(
         gc_max_kind: worst.gc_max_kind ?? null,
         heap_total_mb: worst.heap_total_mb,
       },
-      el_after_warmup_ms:
-        settled.length === 0
-          ? null
-          : {
-              p99_worst: Math.max(...settled.map((s) => s.el_p99_ms)),
-              max_worst: Math.max(...settled.map((s) => s.el_max_ms)),
-            },
+      el_after_warmup_ms: worstDelay(settled),
       handles: {
         first: mine[0]!.handles_total,
         last: last.handles_total,
